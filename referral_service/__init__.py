@@ -1,0 +1,70 @@
+"""The Duty to Refer referral and messaging service: the Flask application factory."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from referral_service import config
+from referral_service.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``overrides`` replace settings read from the environment (tests use it)."""
+    app = Flask(__name__, instance_path=str(config.DEFAULT_INSTANCE_PATH))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config.load(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    from referral_service import models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    _enable_sqlite_pragmas(app)
+
+    from referral_service.web.errors import register_error_handlers
+    from referral_service.web.ops import bp as ops_bp
+    from referral_service.web.public import bp as public_bp
+
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(public_bp)
+    register_error_handlers(app)
+    return app
+
+
+def _enable_sqlite_pragmas(app: Flask) -> None:
+    """Make SQLite behave like the production database where it matters.
+
+    WAL lets readers and one writer work at once; foreign keys are off in SQLite by default; and
+    pysqlite's own transaction handling is replaced by explicit BEGIN so that SAVEPOINTs and
+    transactional DDL (a failed migration leaves nothing half-done) work as on PostgreSQL.
+    """
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    in_memory = ":memory:" in app.config["SQLALCHEMY_DATABASE_URI"] or app.config[
+        "SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")

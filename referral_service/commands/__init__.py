@@ -1,0 +1,1 @@
+"""Subcommands of the ``referrals`` console script, one module per subject."""

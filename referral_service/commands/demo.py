@@ -1,0 +1,44 @@
+"""``referrals demo``: a fresh SQLite database with demo data, served for a newcomer to click."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask_migrate import upgrade
+
+from referral_service import config, create_app
+from referral_service.commands.serve import serve_app
+
+
+@click.command("demo", help="Fresh demo database (SQLite), demo data, then serve it.")
+@click.option("--database", "database_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=config.DEFAULT_INSTANCE_PATH / "demo.db", show_default=True,
+              help="SQLite file to create anew (an existing one is replaced).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Load the data and stop (for scripts and tests).")
+def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
+    from referral_service.demo import DEMO_PASSWORD, load_demo_data
+
+    database_path = database_path.resolve()
+    database_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database_path}{suffix}").unlink(missing_ok=True)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}"})
+    with app.app_context():
+        upgrade()
+        summary = load_demo_data()
+    click.echo(f"\nDemo database ready: {database_path}")
+    click.echo("Referrals by status: " + ", ".join(
+        f"{status} {count}" for status, count in sorted(summary.referrals.items())))
+    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for role, email in summary.logins:
+        click.echo(f"  {role:12} {email}")
+    if no_serve:
+        return
+    click.echo(f"\nOpen http://{host}:{port}/ in a browser.")
+    serve_app(app, host, port, threads=8)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(demo)

@@ -1,0 +1,77 @@
+"""Settings from the environment: the only module that reads ``os.environ``.
+
+With no variables set at all the service runs on the embedded default: a SQLite file under the
+instance folder, the in-process broker, and the development outbox (see API.md §5).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A stable secret for the embedded default, made once and kept beside the database."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Build the Flask config mapping from ``environ`` (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'referrals.db'}"
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if app_env == "production":
+            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production.")
+        secret_key = _secret_key(instance_path)
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BROKER_URL": env.get("BROKER_URL", "embedded"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": env.get("TWILIO_FROM"),
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": int(env.get("SMTP_PORT") or 587),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), default=True),
+        "MAIL_FROM": env.get("MAIL_FROM"),
+        # The development outbox shows every message in the browser: never in production.
+        "DEV_OUTBOX_ENABLED": app_env != "production",
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }

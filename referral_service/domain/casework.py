@@ -1,0 +1,314 @@
+"""What officers, team leaders and referrers do to a referral once it has been received.
+
+Each operation checks who is acting, moves the referral through ``lifecycle.transition`` (which
+audits), and flushes. The caller commits once.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from referral_service.domain import audit, clock, intake, lifecycle, routing
+from referral_service.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from referral_service.extensions import db
+from referral_service.models import (
+    OPEN_STATUSES_LIST,
+    Authority,
+    ContactAttempt,
+    ContactAttemptResult,
+    ContactChannel,
+    OfficerAbsence,
+    Organisation,
+    Outcome,
+    Referral,
+    ReferralStatus,
+    Role,
+    User,
+)
+
+S = ReferralStatus
+
+
+def _require_staff(user: User, referral: Referral) -> None:
+    if user.role not in {Role.OFFICER, Role.TEAM_LEADER} or not user.active:
+        raise PermissionDenied("Only the authority's officers and team leaders can do this.")
+    if user.authority_id != referral.authority_id:
+        raise PermissionDenied("This referral belongs to another housing authority.")
+
+
+def _require_case_worker(user: User, referral: Referral) -> None:
+    """The named officer, or a team leader of the same authority."""
+    _require_staff(user, referral)
+    if user.role is Role.OFFICER and referral.named_officer_id != user.id:
+        raise PermissionDenied("Only the named officer or a team leader can do this.")
+
+
+def _require_team_leader(user: User, authority_id: object) -> None:
+    if user.role is not Role.TEAM_LEADER or user.authority_id != authority_id or not user.active:
+        raise PermissionDenied("Only a team leader of this authority can do this.")
+
+
+def accept(referral: Referral, by: User, ip_address: str | None = None) -> None:
+    """The named officer acknowledges the referral: the referrer is told it has an owner."""
+    _require_staff(by, referral)
+    if referral.named_officer_id != by.id:
+        raise PermissionDenied("Only the named officer can accept this referral.")
+    lifecycle.transition(referral, S.ACCEPTED, audit.Actor.for_user(by, ip_address))
+
+
+def claim(referral: Referral, by: User, ip_address: str | None = None) -> None:
+    """An officer takes a referral from the team queue and becomes its named officer."""
+    _require_staff(by, referral)
+    if by.role is not Role.OFFICER:
+        raise PermissionDenied("Only officers claim referrals; team leaders reassign them.")
+    if referral.status is not S.UNASSIGNED:
+        raise DomainError("This referral is no longer in the team queue.")
+    caseload = routing.open_caseloads([by.id])[by.id]
+    if routing.is_at_capacity(by, caseload):
+        raise DomainError(
+            f"Your caseload is at capacity ({caseload}/{by.capacity}). "
+            "Ask your team leader to assign it."
+        )
+    _name_officer(referral, by, audit.Actor.for_user(by, ip_address), reason="claimed from queue")
+
+
+def reassign(
+    referral: Referral,
+    to_officer: User,
+    by: User,
+    *,
+    reason: str,
+    allow_over_capacity: bool = False,
+    ip_address: str | None = None,
+) -> None:
+    """A team leader names a different officer (or the first one, from the queue)."""
+    _require_team_leader(by, referral.authority_id)
+    if not referral.is_open:
+        raise DomainError("A closed referral cannot be reassigned.")
+    if not reason or not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the referral is being reassigned."]})
+    if to_officer.role is not Role.OFFICER or to_officer.authority_id != referral.authority_id:
+        raise ValidationFailed({"officer": ["Choose an officer of this authority."]})
+    if not to_officer.active:
+        raise ValidationFailed({"officer": ["That officer's account is not active."]})
+    if to_officer.id == referral.named_officer_id:
+        raise ValidationFailed({"officer": ["That officer already has this referral."]})
+    if to_officer.is_absent_on(clock.today_in_london()):
+        raise ValidationFailed({"officer": ["That officer is absent today."]})
+    caseload = routing.open_caseloads([to_officer.id])[to_officer.id]
+    if routing.is_at_capacity(to_officer, caseload) and not allow_over_capacity:
+        raise ValidationFailed(
+            {"officer": [f"That officer is at capacity ({caseload}/{to_officer.capacity})."]}
+        )
+    _name_officer(referral, to_officer, audit.Actor.for_user(by, ip_address), reason=reason.strip())
+
+
+def _name_officer(referral: Referral, officer: User, actor: audit.Actor, *, reason: str) -> None:
+    previous = referral.named_officer_id
+    if referral.status in {S.UNASSIGNED, S.RECEIVED}:
+        decision = routing.RoutingDecision(officer, reason, considered=1)
+        intake.assign(referral, decision, actor)
+        return
+    # Already with an officer: the status (accepted, contact attempted…) carries over to the new
+    # officer, so this is a change of owner, not of status.
+    referral.named_officer = officer
+    officer.last_assigned_at = clock.now()
+    audit.record(
+        actor,
+        "referral.reassigned",
+        subject_type="referral",
+        subject_id=referral.id,
+        referral=referral,
+        from_officer_id=str(previous) if previous else None,
+        officer_id=str(officer.id),
+        reason=reason,
+    )
+    db.session.flush()
+
+
+def return_to_queue(referral: Referral, by: User, *, reason: str,
+                    ip_address: str | None = None) -> None:
+    """Before acceptance, the case goes back to the team queue for someone else to claim."""
+    _require_case_worker(by, referral)
+    previous = referral.named_officer_id
+    lifecycle.transition(
+        referral, S.UNASSIGNED, audit.Actor.for_user(by, ip_address),
+        reason=reason, from_officer_id=str(previous) if previous else None,
+    )
+    referral.named_officer = None
+
+
+def record_contact_attempt(
+    referral: Referral,
+    by: User,
+    *,
+    channel: ContactChannel,
+    result: ContactAttemptResult,
+    notes: str | None = None,
+    ip_address: str | None = None,
+) -> ContactAttempt:
+    """A try that did not reach the person. The deadline is about the first attempt."""
+    _require_case_worker(by, referral)
+    attempt = ContactAttempt(referral=referral, officer_id=by.id, channel=channel,
+                             successful=False, result=result, notes=notes,
+                             attempted_at=clock.now())
+    db.session.add(attempt)
+    db.session.flush()
+    lifecycle.transition(
+        referral, S.CONTACT_ATTEMPTED, audit.Actor.for_user(by, ip_address),
+        attempt_id=str(attempt.id), channel=channel.value, result=result.value,
+    )
+    return attempt
+
+
+def record_contact_made(
+    referral: Referral,
+    by: User,
+    *,
+    channel: ContactChannel,
+    notes: str | None = None,
+    ip_address: str | None = None,
+) -> ContactAttempt:
+    _require_case_worker(by, referral)
+    attempt = ContactAttempt(referral=referral, officer_id=by.id, channel=channel,
+                             successful=True, notes=notes, attempted_at=clock.now())
+    db.session.add(attempt)
+    db.session.flush()
+    lifecycle.transition(
+        referral, S.CONTACTED, audit.Actor.for_user(by, ip_address),
+        attempt_id=str(attempt.id), channel=channel.value,
+    )
+    return attempt
+
+
+def close(referral: Referral, by: User, *, outcome: Outcome, notes: str | None = None,
+          ip_address: str | None = None) -> None:
+    _require_case_worker(by, referral)
+    referral.closure_reason = notes
+    lifecycle.transition(referral, S.CLOSED, audit.Actor.for_user(by, ip_address),
+                         outcome=outcome)
+
+
+def withdraw(referral: Referral, *, organisation: Organisation, actor: audit.Actor,
+             reason: str | None = None) -> None:
+    """The referrer withdraws (the person changed their mind, or the referral was a mistake)."""
+    if referral.referring_organisation_id != organisation.id:
+        raise PermissionDenied("Only the organisation that made a referral can withdraw it.")
+    referral.closure_reason = reason
+    lifecycle.transition(referral, S.WITHDRAWN, actor, reason=reason)
+
+
+def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: str,
+             ip_address: str | None = None) -> Referral | None:
+    """Send the case to the authority now responsible (e.g. the person moved, or local connection).
+
+    When that authority takes referrals here, a new referral is made there, linked back to this
+    one, and routed; the new one is returned.
+    """
+    _require_case_worker(by, referral)
+    if to_authority.id == referral.authority_id:
+        raise ValidationFailed({"authority_code": ["Choose a different housing authority."]})
+    if not reason or not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the referral is being transferred."]})
+    actor = audit.Actor.for_user(by, ip_address)
+    referral.transferred_to_authority = to_authority
+    referral.closure_reason = reason.strip()
+    lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
+                         to_authority=to_authority.code, reason=reason.strip())
+    if not to_authority.participating:
+        return None
+    return intake.receive_referral(
+        _resubmission(referral, to_authority),
+        organisation=referral.referring_organisation,
+        actor=actor,
+        transferred_from=referral,
+    )
+
+
+def _resubmission(referral: Referral, authority: Authority) -> dict[str, object]:
+    """The original referral's content, addressed to the receiving authority."""
+    return {
+        "authority_code": authority.code,
+        "referrer": {"name": referral.referrer_name, "job_title": referral.referrer_job_title,
+                     "team": referral.referrer_team, "email": referral.referrer_email,
+                     "phone": referral.referrer_phone},
+        "consent": {"given": referral.consent_given,
+                    "recorded_at": referral.consent_recorded_at,
+                    "notes": referral.consent_notes},
+        "person": {
+            "first_name": referral.person_first_name,
+            "last_name": referral.person_last_name,
+            "date_of_birth": referral.person_date_of_birth,
+            "nhs_number": referral.person_nhs_number,
+            "phone": referral.person_phone,
+            "email": referral.person_email,
+            "address": {"line1": referral.address_line1, "line2": referral.address_line2,
+                        "town": referral.address_town, "postcode": referral.address_postcode},
+            "no_fixed_abode": referral.no_fixed_abode,
+            "preferred_contact_method": referral.preferred_contact_method,
+            "safe_contact": {"sms": referral.safe_sms, "voicemail": referral.safe_voicemail,
+                             "email": referral.safe_email, "letter": referral.safe_letter,
+                             "instructions": referral.safe_contact_instructions},
+            "language": referral.language,
+            "interpreter_needed": referral.interpreter_needed,
+        },
+        "household": list(referral.household or []),
+        "housing_situation": referral.housing_situation.value,
+        "at_risk_of_rough_sleeping_tonight": referral.at_risk_of_rough_sleeping_tonight,
+        "homelessness_date": referral.homelessness_date,
+        "release_or_discharge_date": referral.release_or_discharge_date,
+        "current_location": referral.current_location,
+        "reason": referral.reason,
+        "support_needs": list(referral.support_needs or []),
+        "risk": {"marac": referral.risk_marac, "mappa_level": referral.risk_mappa_level,
+                 "mappa_category": referral.risk_mappa_category,
+                 "risk_to_staff": referral.risk_to_staff, "details": referral.risk_details},
+        "agency_reference": referral.agency_reference,
+    }
+
+
+def record_absence(officer: User, *, starts_on: date, ends_on: date, actor: audit.Actor,
+                   by: User | None = None, reason: str | None = None,
+                   reassign_open: bool = False) -> tuple[OfficerAbsence, list[Referral]]:
+    """A team leader (``by``) or an administrator at the CLI records leave or sickness;
+    optionally the officer's open cases are routed again now, each move audited."""
+    if by is not None:
+        _require_team_leader(by, officer.authority_id)
+    if officer.role is not Role.OFFICER:
+        raise ValidationFailed({"officer": ["Absences are recorded for officers."]})
+    if ends_on < starts_on:
+        raise ValidationFailed({"ends_on": ["The last day must be on or after the first day."]})
+    absence = OfficerAbsence(user=officer, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    db.session.add(absence)
+    audit.record(actor, "officer.absence_recorded", subject_type="user", subject_id=officer.id,
+                 starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
+    db.session.flush()
+    moved: list[Referral] = []
+    if reassign_open:
+        moved = _reroute_caseload(officer, actor)
+    return absence, moved
+
+
+def _reroute_caseload(officer: User, actor: audit.Actor) -> list[Referral]:
+    referrals = list(db.session.scalars(
+        select(Referral)
+        .where(Referral.named_officer_id == officer.id)
+        .where(Referral.status.in_(OPEN_STATUSES_LIST))
+        .order_by(Referral.contact_due_by)
+    ))
+    for referral in referrals:
+        decision = routing.choose_officer(referral, exclude=frozenset({officer.id}))
+        reason = f"{officer.name} absent; {decision.reason}"
+        if decision.officer is not None:
+            _name_officer(referral, decision.officer, actor, reason=reason)
+        elif referral.status is S.ASSIGNED:
+            lifecycle.transition(referral, S.UNASSIGNED, actor, reason=reason,
+                                 from_officer_id=str(officer.id))
+            referral.named_officer = None
+        else:
+            # Accepted work stays with its officer rather than vanish: the team leader is shown it.
+            audit.record(actor, "referral.reassignment_needed", subject_type="referral",
+                         subject_id=referral.id, referral=referral, reason=reason)
+    db.session.flush()
+    return referrals

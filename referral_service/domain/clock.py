@@ -1,0 +1,45 @@
+"""The one place domain code asks for the time.
+
+Tests move it with time-machine; the demo loader backdates its story with ``travel``. Nothing in
+the domain calls ``datetime.now`` directly, so a deadline or a quiet-hours rule can be checked at
+any instant without sleeping.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+_override: ContextVar[datetime | None] = ContextVar("clock_override", default=None)
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return _override.get() or datetime.now(UTC)
+
+
+def today_in_london() -> date:
+    return now().astimezone(LONDON).date()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one is taken to be UTC already (as stored)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@contextmanager
+def travel(moment: datetime) -> Iterator[None]:
+    """Within the block, ``now()`` is ``moment`` (for loading a believable history of events)."""
+    if moment.tzinfo is None:
+        raise ValueError("travel() needs a timezone-aware moment.")
+    token = _override.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _override.reset(token)

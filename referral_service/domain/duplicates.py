@@ -1,0 +1,133 @@
+"""Possible duplicates: a new referral for someone with an open one at the same authority.
+
+Repeat and multiple referrals are expected (Code of Guidance 4.17). They are linked for an
+officer to confirm or reject, never merged silently.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import and_, or_, select
+
+from referral_service.domain import audit, clock
+from referral_service.domain.errors import Conflict
+from referral_service.extensions import db
+from referral_service.models import (
+    OPEN_STATUSES_LIST,
+    DuplicateDecision,
+    DuplicateMatch,
+    PossibleDuplicate,
+    Referral,
+    User,
+)
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """'Aoife', "O'Neill" and 'AOIFE', 'ONeill' give the same key; accents are folded too."""
+
+    def fold(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        return re.sub(r"[^a-z]", "", text.casefold())
+
+    return f"{fold(first_name)} {fold(last_name)}"
+
+
+def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
+    """Open referrals at the same authority that match on NHS number, name and DOB, or phone."""
+    conditions = []
+    if referral.person_nhs_number:
+        conditions.append(Referral.person_nhs_number == referral.person_nhs_number)
+    if referral.person_date_of_birth is not None:
+        conditions.append(
+            and_(
+                Referral.person_name_key == referral.person_name_key,
+                Referral.person_date_of_birth == referral.person_date_of_birth,
+            )
+        )
+    if referral.person_phone:
+        conditions.append(Referral.person_phone == referral.person_phone)
+    if not conditions:
+        return {}
+    candidates = db.session.scalars(
+        select(Referral)
+        .where(Referral.authority_id == referral.authority_id)
+        .where(Referral.id != referral.id)
+        .where(Referral.status.in_(OPEN_STATUSES_LIST))
+        .where(or_(*conditions))
+        .order_by(Referral.received_at)
+    )
+    matches: dict[Referral, list[DuplicateMatch]] = {}
+    for other in candidates:
+        found = []
+        if referral.person_nhs_number and other.person_nhs_number == referral.person_nhs_number:
+            found.append(DuplicateMatch.NHS_NUMBER)
+        if (
+            referral.person_date_of_birth is not None
+            and other.person_name_key == referral.person_name_key
+            and other.person_date_of_birth == referral.person_date_of_birth
+        ):
+            found.append(DuplicateMatch.NAME_AND_DATE_OF_BIRTH)
+        if referral.person_phone and other.person_phone == referral.person_phone:
+            found.append(DuplicateMatch.PHONE)
+        matches[other] = found
+    return matches
+
+
+def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[PossibleDuplicate]:
+    links = []
+    for existing, matched_on in find_matches(referral).items():
+        link = PossibleDuplicate(
+            referral_id=referral.id,
+            existing_referral_id=existing.id,
+            matched_on=[match.value for match in matched_on],
+        )
+        db.session.add(link)
+        links.append(link)
+        audit.record(
+            actor,
+            "referral.possible_duplicate_linked",
+            subject_type="referral",
+            subject_id=referral.id,
+            referral=referral,
+            existing_referral=existing.reference,
+            matched_on=[match.value for match in matched_on],
+        )
+    db.session.flush()
+    return links
+
+
+def pending_links(referral: Referral) -> list[PossibleDuplicate]:
+    return list(
+        db.session.scalars(
+            select(PossibleDuplicate)
+            .where(
+                or_(
+                    PossibleDuplicate.referral_id == referral.id,
+                    PossibleDuplicate.existing_referral_id == referral.id,
+                )
+            )
+            .where(PossibleDuplicate.decision == DuplicateDecision.PENDING)
+        )
+    )
+
+
+def decide(link: PossibleDuplicate, *, is_duplicate: bool, by: User,
+           ip_address: str | None = None) -> None:
+    """An officer says whether the two referrals are the same person's repeat referral."""
+    if link.decision is not DuplicateDecision.PENDING:
+        raise Conflict("This possible duplicate has already been decided.")
+    link.decision = DuplicateDecision.CONFIRMED if is_duplicate else DuplicateDecision.NOT_DUPLICATE
+    link.decided_by_id = by.id
+    link.decided_at = clock.now()
+    audit.record(
+        audit.Actor.for_user(by, ip_address),
+        "referral.duplicate_decided",
+        subject_type="possible_duplicate",
+        subject_id=link.id,
+        referral=link.referral,
+        existing_referral=link.existing_referral.reference,
+        decision=link.decision.value,
+    )
+    db.session.flush()

@@ -1,0 +1,174 @@
+"""Receiving a referral: from validated input to a stored, deadlined, routed case.
+
+The input is what ``ReferralSubmissionSchema`` loads; the referring organisation comes from who
+is calling (the API client's or the signed-in referrer's organisation), never from the payload.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from referral_service.domain import audit, clock, deadlines, duplicates, lifecycle, routing
+from referral_service.domain.errors import DomainError, ValidationFailed
+from referral_service.domain.references import new_reference
+from referral_service.extensions import db
+from referral_service.models import (
+    Authority,
+    HousingSituation,
+    Organisation,
+    Referral,
+    ReferralStatus,
+)
+
+
+def participating_authority(code: str) -> Authority:
+    authority = db.session.scalar(
+        select(Authority).where(Authority.code == code.strip().upper())
+    )
+    if authority is None or not authority.participating:
+        raise ValidationFailed(
+            {"authority_code": [
+                f"No participating housing authority has the code '{code}'. "
+                "GET /api/v1/authorities lists the codes."
+            ]}
+        )
+    return authority
+
+
+def policy_for(authority: Authority) -> deadlines.DeadlinePolicy:
+    return deadlines.DeadlinePolicy(
+        working_days=authority.contact_working_days, due_time=authority.contact_due_time
+    )
+
+
+def receive_referral(
+    data: dict[str, Any],
+    *,
+    organisation: Organisation,
+    actor: audit.Actor,
+    submitted_by_user_id: uuid.UUID | None = None,
+    submitted_by_client_id: str | None = None,
+    transferred_from: Referral | None = None,
+) -> Referral:
+    """Store a new referral, link possible duplicates and route it. Flushes; the caller commits."""
+    if organisation.type.is_panel:
+        raise DomainError(
+            "MARAC and MAPPA panels receive shared cases; they do not make referrals."
+        )
+    authority = participating_authority(data["authority_code"])
+    received_at = clock.now()
+    referral = Referral(
+        id=uuid.uuid4(),
+        reference=new_reference(),
+        status=ReferralStatus.RECEIVED,
+        authority=authority,
+        referring_organisation=organisation,
+        submitted_by_user_id=submitted_by_user_id,
+        submitted_by_client_id=submitted_by_client_id,
+        transferred_from_id=transferred_from.id if transferred_from is not None else None,
+        received_at=received_at,
+        **_columns_from(data),
+    )
+    referral.urgent = deadlines.is_urgent(
+        at_risk_of_rough_sleeping_tonight=referral.at_risk_of_rough_sleeping_tonight,
+        release_or_discharge_date=referral.release_or_discharge_date,
+        received_at=received_at,
+    )
+    referral.contact_due_by = deadlines.contact_due_by(
+        received_at, urgent=referral.urgent, policy=policy_for(authority)
+    )
+    db.session.add(referral)
+    db.session.flush()
+    audit.record(
+        actor,
+        "referral.received",
+        subject_type="referral",
+        subject_id=referral.id,
+        referral=referral,
+        to_status=ReferralStatus.RECEIVED.value,
+        authority=authority.code,
+        organisation_type=organisation.type.value,
+        urgent=referral.urgent,
+        contact_due_by=referral.contact_due_by.isoformat(),
+        transferred_from=transferred_from.reference if transferred_from is not None else None,
+    )
+    duplicates.link_possible_duplicates(referral, actor)
+    route(referral)
+    return referral
+
+
+def route(referral: Referral) -> routing.RoutingDecision:
+    """Name an officer, or put the referral in the team queue, with the reason audited."""
+    decision = routing.choose_officer(referral)
+    system = audit.Actor.system("routing")
+    if decision.officer is None:
+        lifecycle.transition(referral, ReferralStatus.UNASSIGNED, system, reason=decision.reason)
+    else:
+        assign(referral, decision, system)
+    return decision
+
+
+def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.Actor) -> None:
+    officer = decision.officer
+    assert officer is not None
+    referral.named_officer = officer
+    officer.last_assigned_at = clock.now()
+    lifecycle.transition(
+        referral, ReferralStatus.ASSIGNED, actor, officer_id=str(officer.id), reason=decision.reason
+    )
+
+
+def _columns_from(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten the loaded payload onto the referral's columns."""
+    referrer = data["referrer"]
+    consent = data["consent"]
+    person = data["person"]
+    address = person.get("address") or {}
+    safe = person.get("safe_contact") or {}
+    risk = data.get("risk") or {}
+    return {
+        "referrer_name": referrer["name"],
+        "referrer_job_title": referrer.get("job_title"),
+        "referrer_team": referrer.get("team"),
+        "referrer_email": referrer["email"],
+        "referrer_phone": referrer.get("phone"),
+        "consent_given": consent["given"],
+        "consent_recorded_at": consent.get("recorded_at"),
+        "consent_notes": consent.get("notes"),
+        "person_first_name": person["first_name"],
+        "person_last_name": person["last_name"],
+        "person_name_key": duplicates.name_key(person["first_name"], person["last_name"]),
+        "person_date_of_birth": person.get("date_of_birth"),
+        "person_nhs_number": person.get("nhs_number"),
+        "person_phone": person.get("phone"),
+        "person_email": person.get("email"),
+        "address_line1": address.get("line1"),
+        "address_line2": address.get("line2"),
+        "address_town": address.get("town"),
+        "address_postcode": address.get("postcode"),
+        "no_fixed_abode": person.get("no_fixed_abode", False),
+        "preferred_contact_method": person.get("preferred_contact_method"),
+        "safe_sms": safe.get("sms", False),
+        "safe_voicemail": safe.get("voicemail", False),
+        "safe_email": safe.get("email", False),
+        "safe_letter": safe.get("letter", False),
+        "safe_contact_instructions": safe.get("instructions"),
+        "language": person.get("language") or "en",
+        "interpreter_needed": person.get("interpreter_needed", False),
+        "household": [dict(member) for member in data.get("household") or []],
+        "housing_situation": HousingSituation(data["housing_situation"]),
+        "at_risk_of_rough_sleeping_tonight": data.get("at_risk_of_rough_sleeping_tonight", False),
+        "homelessness_date": data.get("homelessness_date"),
+        "release_or_discharge_date": data.get("release_or_discharge_date"),
+        "current_location": data.get("current_location"),
+        "reason": data["reason"],
+        "support_needs": list(data.get("support_needs") or []),
+        "risk_marac": risk.get("marac", False),
+        "risk_mappa_level": risk.get("mappa_level"),
+        "risk_mappa_category": risk.get("mappa_category"),
+        "risk_to_staff": risk.get("risk_to_staff", False),
+        "risk_details": risk.get("details") or None,
+        "agency_reference": data.get("agency_reference"),
+    }

@@ -1,0 +1,33 @@
+"""Flask extensions: created once here, bound to an app in ``create_app``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints, so Alembic can alter and drop them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``: Flask-SQLAlchemy's ``db.Model`` at run time (table names, binds),
+# and the declarative base it derives from for type checkers, which cannot see ``db.Model``.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+migrate = Migrate(render_as_batch=True, compare_type=True)

@@ -1,0 +1,46 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+from referral_service.models.audit import AuditEvent
+from referral_service.models.enums import (
+    CASELOAD_STATUSES,
+    CASELOAD_STATUSES_LIST,
+    OPEN_STATUSES,
+    OPEN_STATUSES_LIST,
+    ActorType,
+    ContactAttemptResult,
+    ContactChannel,
+    DuplicateDecision,
+    DuplicateMatch,
+    HousingSituation,
+    OrganisationType,
+    Outcome,
+    ReferralStatus,
+    Role,
+)
+from referral_service.models.org import Authority, Organisation
+from referral_service.models.people import OfficerAbsence, User
+from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+
+__all__ = [
+    "CASELOAD_STATUSES",
+    "CASELOAD_STATUSES_LIST",
+    "OPEN_STATUSES",
+    "OPEN_STATUSES_LIST",
+    "ActorType",
+    "AuditEvent",
+    "Authority",
+    "ContactAttempt",
+    "ContactAttemptResult",
+    "ContactChannel",
+    "DuplicateDecision",
+    "DuplicateMatch",
+    "HousingSituation",
+    "OfficerAbsence",
+    "Organisation",
+    "OrganisationType",
+    "Outcome",
+    "PossibleDuplicate",
+    "Referral",
+    "ReferralStatus",
+    "Role",
+    "User",
+]

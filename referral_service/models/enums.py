@@ -1,0 +1,164 @@
+"""The closed vocabularies of the service (API.md), as enums stored by value."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrganisationType(StrEnum):
+    PRISON = "prison"
+    YOUTH_OFFENDER_INSTITUTION = "youth_offender_institution"
+    SECURE_TRAINING_CENTRE = "secure_training_centre"
+    SECURE_COLLEGE = "secure_college"
+    YOUTH_OFFENDING_TEAM = "youth_offending_team"
+    PROBATION = "probation"
+    JOBCENTRE = "jobcentre"
+    ADULT_SOCIAL_CARE = "adult_social_care"
+    CHILDREN_SOCIAL_CARE = "children_social_care"
+    HOSPITAL_EMERGENCY_DEPARTMENT = "hospital_emergency_department"
+    URGENT_TREATMENT_CENTRE = "urgent_treatment_centre"
+    HOSPITAL_INPATIENT = "hospital_inpatient"
+    MENTAL_HEALTH_SERVICE = "mental_health_service"
+    ARMED_FORCES = "armed_forces"
+    OTHER_PUBLIC_BODY = "other_public_body"
+    VOLUNTARY_SECTOR = "voluntary_sector"
+    MARAC = "marac"
+    MAPPA = "mappa"
+
+    @property
+    def is_panel(self) -> bool:
+        """Panels receive shared cases; they never refer."""
+        return self in PANEL_TYPES
+
+    @property
+    def is_custodial(self) -> bool:
+        return self in CUSTODIAL_TYPES
+
+    @property
+    def is_health(self) -> bool:
+        return self in HEALTH_TYPES
+
+
+PANEL_TYPES = frozenset({OrganisationType.MARAC, OrganisationType.MAPPA})
+# Referrals from these bodies with a release date are prison releases for routing.
+CUSTODIAL_TYPES = frozenset(
+    {
+        OrganisationType.PRISON,
+        OrganisationType.YOUTH_OFFENDER_INSTITUTION,
+        OrganisationType.SECURE_TRAINING_CENTRE,
+        OrganisationType.SECURE_COLLEGE,
+        OrganisationType.PROBATION,
+        OrganisationType.YOUTH_OFFENDING_TEAM,
+    }
+)
+# Referrals from these bodies with a discharge date are hospital discharges for routing.
+HEALTH_TYPES = frozenset(
+    {
+        OrganisationType.HOSPITAL_EMERGENCY_DEPARTMENT,
+        OrganisationType.URGENT_TREATMENT_CENTRE,
+        OrganisationType.HOSPITAL_INPATIENT,
+        OrganisationType.MENTAL_HEALTH_SERVICE,
+    }
+)
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    TEAM_LEADER = "team_leader"
+    PARTNER = "partner"
+    PANEL_LEAD = "panel_lead"
+    ADMIN = "admin"
+
+    @property
+    def belongs_to_authority(self) -> bool:
+        return self in {Role.OFFICER, Role.TEAM_LEADER}
+
+    @property
+    def belongs_to_organisation(self) -> bool:
+        return self in {Role.PARTNER, Role.PANEL_LEAD}
+
+
+class ReferralStatus(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    ACCEPTED = "accepted"
+    CONTACT_ATTEMPTED = "contact_attempted"
+    CONTACTED = "contacted"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    TRANSFERRED = "transferred"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {ReferralStatus.CLOSED, ReferralStatus.WITHDRAWN, ReferralStatus.TRANSFERRED}
+)
+OPEN_STATUSES = frozenset(set(ReferralStatus) - TERMINAL_STATUSES)
+# Statuses that count against an officer's capacity.
+CASELOAD_STATUSES = frozenset(
+    {
+        ReferralStatus.ASSIGNED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.CONTACT_ATTEMPTED,
+        ReferralStatus.CONTACTED,
+    }
+)
+
+
+class Outcome(StrEnum):
+    PREVENTION_DUTY = "prevention_duty"
+    RELIEF_DUTY = "relief_duty"
+    ADVICE_ONLY = "advice_only"
+    NOT_ELIGIBLE = "not_eligible"
+    NO_CONTACT = "no_contact"
+    DECLINED = "declined"
+    DUPLICATE = "duplicate"
+    TRANSFERRED = "transferred"
+
+
+class HousingSituation(StrEnum):
+    HOMELESS = "homeless"
+    THREATENED_WITH_HOMELESSNESS = "threatened_with_homelessness"
+
+
+class ContactChannel(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+    VIA_REFERRER = "via_referrer"
+
+
+class ContactAttemptResult(StrEnum):
+    NO_ANSWER = "no_answer"
+    LEFT_MESSAGE = "left_message"
+    WRONG_NUMBER = "wrong_number"
+    UNSAFE_TO_CONTINUE = "unsafe_to_continue"
+    MESSAGE_SENT = "message_sent"
+    OTHER = "other"
+
+
+class ActorType(StrEnum):
+    USER = "user"
+    CLIENT = "client"
+    SYSTEM = "system"
+
+
+class DuplicateMatch(StrEnum):
+    NHS_NUMBER = "nhs_number"
+    NAME_AND_DATE_OF_BIRTH = "name_and_date_of_birth"
+    PHONE = "phone"
+
+
+class DuplicateDecision(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    NOT_DUPLICATE = "not_duplicate"
+
+# For SQL ``IN`` clauses, in a stable order.
+CASELOAD_STATUSES_LIST = sorted(CASELOAD_STATUSES)
+OPEN_STATUSES_LIST = sorted(OPEN_STATUSES)

@@ -1,0 +1,59 @@
+"""Housing authorities (who receive referrals) and partner organisations (who make them)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral_service.domain import clock
+from referral_service.extensions import Model
+from referral_service.models.enums import OrganisationType
+from referral_service.models.types import UTCDateTime, enum_column_type, new_uuid
+
+
+class Authority(Model):
+    """A housing authority (council). A deployment may serve several; each case has one."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    # ONS/GSS code, e.g. E07000241: what partners send as ``authority_code``.
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    team_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    team_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # A known council that does not (yet) take referrals here: a transfer may still name it.
+    participating: Mapped[bool] = mapped_column(default=True)
+    # Contact-deadline policy: first contact attempt within N working days, due by a local time.
+    contact_working_days: Mapped[int] = mapped_column(default=2)
+    contact_due_time: Mapped[time] = mapped_column(sa.Time, default=time(17, 0))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "contact_working_days >= 0 AND contact_working_days <= 20", name="contact_working_days"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Authority {self.code}>"
+
+
+class Organisation(Model):
+    """A referring public body, or a MARAC/MAPPA panel that receives shared cases."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    type: Mapped[OrganisationType] = mapped_column(
+        enum_column_type(OrganisationType, "organisation_type")
+    )
+    # NHS Organisation Data Service code, where the body has one.
+    ods_code: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.type.value}>"

@@ -1,0 +1,87 @@
+"""People who sign in: officers, team leaders, referrers, panel leads and administrators."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral_service.domain import clock
+from referral_service.extensions import Model
+from referral_service.models.enums import Role
+from referral_service.models.org import Authority, Organisation
+from referral_service.models.types import UTCDateTime, enum_column_type, json_type, new_uuid
+
+
+class User(Model):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role, "role"))
+    authority_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("authorities.id"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    # Officers only: routing inputs. Specialisms are support-need names (API.md) plus
+    # prison_release and hospital_discharge; patches are postcode-district prefixes ("AL8", "SG").
+    specialisms: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    patches: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    capacity: Mapped[int | None] = mapped_column()
+    # Ties between equally loaded officers go to whoever was given a case least recently.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    authority: Mapped[Authority | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    absences: Mapped[list[OfficerAbsence]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="OfficerAbsence.starts_on"
+    )
+
+    __table_args__ = (
+        # Officers and team leaders belong to an authority; referrers and panel leads to an
+        # organisation; administrators may belong to either or neither.
+        sa.CheckConstraint(
+            "role NOT IN ('officer', 'team_leader') OR authority_id IS NOT NULL",
+            name="staff_have_authority",
+        ),
+        sa.CheckConstraint(
+            "role NOT IN ('partner', 'panel_lead') OR organisation_id IS NOT NULL",
+            name="partners_have_organisation",
+        ),
+        sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+
+    def is_absent_on(self, day: date) -> bool:
+        return any(absence.covers(day) for absence in self.absences)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class OfficerAbsence(Model):
+    """Leave or sickness: an absent officer is never routed a new case."""
+
+    __tablename__ = "officer_absences"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)
+    reason: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    user: Mapped[User] = relationship(back_populates="absences")
+
+    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on

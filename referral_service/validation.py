@@ -1,0 +1,168 @@
+"""Small, pure validators and normalisers for the values people type into referrals.
+
+Each function takes what someone entered, returns the one form the service stores, or raises
+:class:`marshmallow.ValidationError` with a message the person can act on. Nothing here touches
+the database, the clock or a request, so the API schemas and the web forms share the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from marshmallow import ValidationError
+
+__all__ = [
+    "EMAIL_MESSAGE",
+    "NHS_NUMBER_MESSAGE",
+    "PHONE_MESSAGE",
+    "POSTCODE_MESSAGE",
+    "check_nhs_number",
+    "is_mobile_e164",
+    "normalise_email",
+    "normalise_postcode",
+    "normalise_uk_phone",
+    "postcode_district",
+]
+
+PHONE_MESSAGE = "Enter a UK phone number, like 07700 900123 or 01632 960001."
+POSTCODE_MESSAGE = "Enter a real postcode, like AL8 6AB."
+NHS_NUMBER_MESSAGE = "Enter a valid 10-digit NHS number."
+EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org."
+
+# --- Phone numbers ------------------------------------------------------------------------------
+
+# What a person may type around the digits: spaces (any kind, so pasted non-breaking spaces
+# work), hyphens, dots, slashes and brackets. Letters are refused outright: phonenumbers would
+# otherwise read "0800 FLOWERS" as digits or split off "ext 12" and we would store a different
+# number from the one given.
+_PHONE_SEPARATORS = re.compile(r"[\s\-./()]+")
+_PHONE_COMPACT = re.compile(r"\+?[0-9]{1,20}")
+
+# UK national significant numbers (after +44 / the leading 0) that we accept, by first digits
+# and allowed lengths. Allocation is deliberately not checked: phonenumbers calls Ofcom's drama
+# ranges (07700 900xxx, 01632 960xxx) invalid, and tests and examples must use exactly those.
+_UK_NSN_RULES: tuple[tuple[str, frozenset[int]], ...] = (
+    ("7", frozenset({10})),  # mobiles, pagers, personal numbers
+    ("1", frozenset({9, 10})),  # geographic; a few areas (e.g. 016977) have 9-digit numbers
+    ("2", frozenset({10})),  # geographic (London, Cardiff, Belfast, ...)
+    ("3", frozenset({10})),  # non-geographic charged at geographic rates (03xx)
+    ("80", frozenset({9, 10})),  # freephone 0800 / 0808
+)
+
+# Mobile ranges that can receive SMS: 071-075, 077-079, and the Isle of Man's 07624.
+# 070 (personal numbering) and 076 (pagers) are phone numbers but not mobiles.
+_UK_MOBILE_E164 = re.compile(r"\+447(?:[1-57-9][0-9]{8}|624[0-9]{6})")
+
+
+def normalise_uk_phone(value: str) -> str:
+    """A UK phone number in any common format, returned as E.164 (``+447700900123``).
+
+    Accepts "07700 900123", "+44 7700 900123", "0044 7700 900123", "(01632) 960 001" and
+    "+44 (0)1632 960001". Refuses premium-rate (09), other service numbers and non-UK numbers.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(PHONE_MESSAGE)
+    compact = _PHONE_SEPARATORS.sub("", value)
+    # A UK number is written with its leading 0 or with an international prefix (+44 or 0044);
+    # bare digits such as "1234567890" are more likely a typo or another kind of number.
+    if not _PHONE_COMPACT.fullmatch(compact) or not compact.startswith(("+", "0")):
+        raise ValidationError(PHONE_MESSAGE)
+    try:
+        parsed = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(PHONE_MESSAGE) from exc
+    if parsed.country_code != 44 or parsed.extension:
+        raise ValidationError(PHONE_MESSAGE)
+    nsn = phonenumbers.national_significant_number(parsed)
+    if not nsn.isascii() or not nsn.isdigit():
+        raise ValidationError(PHONE_MESSAGE)
+    for prefix, lengths in _UK_NSN_RULES:
+        if nsn.startswith(prefix) and len(nsn) in lengths:
+            return f"+44{nsn}"
+    raise ValidationError(PHONE_MESSAGE)
+
+
+def is_mobile_e164(e164: str) -> bool:
+    """Whether an E.164 number is a UK mobile that can receive SMS (+4471-75, +4477-79, +447624)."""
+    return isinstance(e164, str) and _UK_MOBILE_E164.fullmatch(e164) is not None
+
+
+# --- Postcodes ----------------------------------------------------------------------------------
+
+# Royal Mail / BS 7666 format: outward code A9, A99, AA9, AA99, A9A or AA9A, then the inward code
+# 9AA. Letters that never appear in a position are refused, which catches common typos (O for 0).
+_OUTWARD = (
+    r"(?:[A-PR-UWYZ][0-9][0-9]?"  # A9, A99
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"  # AA9, AA99
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"  # A9A
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"  # AA9A
+)
+_INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
+_POSTCODE = re.compile(rf"(?:{_OUTWARD}{_INWARD}|GIR0AA)")
+
+
+def normalise_postcode(value: str) -> str:
+    """A UK postcode, whatever its case and spacing, as upper case with one space ("AL8 6AB")."""
+    if not isinstance(value, str):
+        raise ValidationError(POSTCODE_MESSAGE)
+    compact = "".join(value.split())
+    # Checked before upper-casing: str.upper() turns some non-ASCII letters into ASCII ones.
+    if not compact.isascii():
+        raise ValidationError(POSTCODE_MESSAGE)
+    compact = compact.upper()
+    if not _POSTCODE.fullmatch(compact):
+        raise ValidationError(POSTCODE_MESSAGE)
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def postcode_district(postcode: str) -> str:
+    """The outward code (postcode district) of a postcode: "AL8 6AB" -> "AL8"."""
+    return normalise_postcode(postcode).split(" ", 1)[0]
+
+
+# --- NHS numbers --------------------------------------------------------------------------------
+
+_NHS_SEPARATORS = re.compile(r"[\s\-]+")
+_NHS_DIGITS = re.compile(r"[0-9]{10}")
+
+
+def check_nhs_number(value: str) -> str:
+    """A 10-digit NHS number with a correct modulus-11 check digit, returned as bare digits.
+
+    Spaces and hyphens are allowed in the input ("943 476 5919"). A check digit that works out
+    as 10 means the number cannot exist. Numbers of one repeated digit ("0000000000") pass the
+    arithmetic but are placeholders, never issued, so they are refused too.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(NHS_NUMBER_MESSAGE)
+    digits = _NHS_SEPARATORS.sub("", value)
+    if not _NHS_DIGITS.fullmatch(digits) or len(set(digits)) == 1:
+        raise ValidationError(NHS_NUMBER_MESSAGE)
+    weights = range(10, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], weights, strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    if check == 10 or check != int(digits[9]):
+        raise ValidationError(NHS_NUMBER_MESSAGE)
+    return digits
+
+
+# --- Email addresses ----------------------------------------------------------------------------
+
+
+def normalise_email(value: str) -> str:
+    """An email address checked for syntax only (no DNS), in its normalised form.
+
+    The domain is lower-cased and internationalised parts are normalised; the local part keeps
+    its case, because some mail servers treat it as significant.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(EMAIL_MESSAGE)
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(EMAIL_MESSAGE) from exc
+    return result.normalized

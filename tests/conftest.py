@@ -1,0 +1,126 @@
+"""Test fixtures: one migrated database per run, each test inside a rolled-back transaction.
+
+The database is SQLite (a temporary file) unless ``TEST_DATABASE_URL`` names another, which CI
+sets to PostgreSQL. The schema is made by the real Alembic migrations, never ``create_all``.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
+
+from referral_service import create_app
+from referral_service.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from referral_service.config import normalise_database_url
+
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Start every run from an empty database: what the migrations make is what is tested."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are left out of a SQLite run (deselected, and said so): the
+    PostgreSQL run in CI executes them. They are never skipped."""
+    if is_postgres(os.environ.get("TEST_DATABASE_URL", "")):
+        return
+    kept = [item for item in items if "postgres_only" not in item.keywords]
+    left_out = [item for item in items if "postgres_only" in item.keywords]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: nothing may pass by not running."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; skips are failures in CI.",
+                            red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = database_url(tmp_path_factory)
+    if is_postgres(url):
+        reset_postgres_schema(url)
+    instance = tmp_path_factory.mktemp("instance")
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
+    )
+    application.instance_path = str(instance)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+class _ConnectionBoundSession(Session):
+    """Flask-SQLAlchemy picks an engine per query; here every query uses the test's connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[no-untyped-def]
+        return self.bind
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
+    """A test's own transaction: commits inside it are SAVEPOINTs, all rolled back afterwards."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"class_": _ConnectionBoundSession, "bind": connection,
+             "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: sa.orm.scoped_session):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def artefacts_dir() -> Path:
+    path = Path(os.environ.get("TEST_ARTEFACTS", "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

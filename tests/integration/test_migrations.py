@@ -1,0 +1,96 @@
+"""Migrations are the only way the schema is made: they must match the models, both ways."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+
+from referral_service import MIGRATIONS_DIR, create_app
+from referral_service.extensions import db
+from tests.conftest import is_postgres
+
+
+@pytest.fixture
+def empty_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database of its own (the shared test database is already migrated)."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not is_postgres(base):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    from referral_service.config import normalise_database_url
+
+    base = normalise_database_url(base)
+    name = f"referrals_migrations_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def app_for(url: str) -> Flask:
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                       "SECRET_KEY": "test"})
+
+
+def schema_differences(app: Flask) -> list[object]:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_head_revision_matches_the_models(empty_database: str) -> None:
+    app = app_for(empty_database)
+    with app.app_context():
+        upgrade()
+        differences = schema_differences(app)
+        db.engine.dispose()
+    assert differences == [], f"Models and migrations differ; add a revision: {differences}"
+
+
+def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
+    app = app_for(empty_database)
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        left = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+        upgrade()
+        again = set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert left == set()
+    assert {"referrals", "authorities", "audit_events", "users"} <= again
+
+
+def test_one_head_and_revisions_named_by_date() -> None:
+    script = ScriptDirectory(MIGRATIONS_DIR)
+    assert len(script.get_heads()) == 1, "Merge the migration branches"
+    for revision in script.walk_revisions():
+        filename = os.path.basename(revision.path)
+        stamp = filename.split("_")[:2]
+        assert len(stamp[0]) == 8 and stamp[0].isdigit() and len(stamp[1]) == 4, filename
+
+
+def test_no_create_all_outside_the_tests() -> None:
+    """The schema is made by migrations only (house rule): no create_all in the application."""
+    from pathlib import Path
+
+    root = Path(MIGRATIONS_DIR).parent
+    offenders = [
+        str(path.relative_to(root))
+        for package in ("referral_service", "notifications", "integrations")
+        for path in (root / package).rglob("*.py")
+        if "create_all(" in path.read_text()
+    ]
+    assert offenders == []
