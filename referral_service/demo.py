@@ -23,10 +23,10 @@ from referral_service.models import (
 )
 from referral_service.schemas.referral import ReferralSubmissionSchema
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (printed for the demo; never in production)
 ACTOR = audit.Actor.system("demo")
 
-AUTHORITIES = [
+AUTHORITIES: list[dict[str, Any]] = [
     {"code": "E07000241", "name": "Welwyn Hatfield", "team_phone": "01632 960100",
      "team_email": "housing.options@welhat.example"},
     {"code": "E07000242", "name": "East Hertfordshire", "team_phone": "01632 960200",
@@ -147,7 +147,8 @@ def load_demo_data() -> DemoSummary:
     ed, ward = "Lister Hospital Emergency Department", "QEII Hospital Inpatient Wards"
     care, jobcentre = "Hertfordshire Adult Care Services", "Jobcentre Plus Hatfield"
     sam, lee = "sam.patel@probation.example", "ward.coordinator@nhs.example"
-    ade, kim, pat = "ed.nurse@nhs.example", "social.worker@hertscc.example", "work.coach@dwp.example"
+    ade, kim = "ed.nurse@nhs.example", "social.worker@hertscc.example"
+    pat = "work.coach@dwp.example"
 
     # 1. Released from prison last week, helped to keep a room: closed with a prevention duty.
     r1 = submit(probation, sam, 150, person={"first_name": "Daniel", "last_name": "Hughes",
@@ -245,7 +246,7 @@ def load_demo_data() -> DemoSummary:
     later(10, casework.close, r10, r10.named_officer, outcome=Outcome.NO_CONTACT,
           notes="Three calls and a letter; referrer told.")
 
-    # 11–14. East Hertfordshire: a care leaver to the specialist, then a full team so the last
+    # 11 to 14. East Hertfordshire: a care leaver to the specialist, then a full team so the last
     # referral waits in the team queue for someone to claim it.
     casework.record_absence(users["chris.adeyemi@eastherts.example"],
                             starts_on=(now - timedelta(days=2)).date(),
@@ -261,8 +262,8 @@ def load_demo_data() -> DemoSummary:
                person={"first_name": first, "last_name": last,
                        "date_of_birth": f"200{index}-06-1{index}",
                        "phone": f"07700 90030{index}",
-                       "address": {"line1": f"{index + 1} Station Road", "town": "Bishop's Stortford",
-                                   "postcode": "CM23 3AA"}},
+                       "address": {"line1": f"{index + 1} Station Road",
+                                   "town": "Bishop's Stortford", "postcode": "CM23 3AA"}},
                support_needs=needs, reason="Asked to leave the family home.")
 
     # 15. Another at Welwyn Hatfield waiting for acceptance.

@@ -13,6 +13,8 @@ from referral_service.domain import admin, casework
 from referral_service.extensions import db
 from referral_service.models import Role, User
 
+ABSENCE_REASON_MAX_LENGTH = 100
+
 
 def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").replace(",", " ").split() if part]
@@ -83,21 +85,34 @@ def user_list(authority_code: str | None, as_json: bool) -> None:
 @json_option
 @with_appcontext
 @refusals
-def user_absent(email: str, starts_on: datetime, ends_on: datetime, reason: str | None, reassign: bool,
-                as_json: bool) -> None:
+def user_absent(email: str, starts_on: datetime, ends_on: datetime, reason: str | None,
+                reassign: bool, as_json: bool) -> None:
     officer = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if officer is None:
         raise CommandRefused(f"No user has the email {email}.")
+    if reason is not None and len(reason) > ABSENCE_REASON_MAX_LENGTH:
+        # officer_absences.reason is VARCHAR(100): refuse clearly rather than let PostgreSQL
+        # raise an unhandled DataError (a traceback) or SQLite store more than the column holds.
+        raise CommandRefused("Check the values given.", errors={"reason": [
+            f"Use at most {ABSENCE_REASON_MAX_LENGTH} characters."]})
     absence, moved = casework.record_absence(
         officer, starts_on=starts_on.date(), ends_on=ends_on.date(), actor=CLI_ACTOR,
         reason=reason, reassign_open=reassign)
     db.session.commit()
+    # record_absence returns every open referral it looked at. Accepted work for which no other
+    # officer was free stays with this officer (audited as referral.reassignment_needed), so it
+    # must not be reported as routed again: it is listed apart, for a team leader to move.
+    rerouted = [r for r in moved if r.named_officer_id != officer.id]
+    still_held = [r for r in moved if r.named_officer_id == officer.id]
     emit(as_json,
          {"officer": officer.email, "starts_on": absence.starts_on.isoformat(),
           "ends_on": absence.ends_on.isoformat(),
-          "rerouted": [r.reference for r in moved]},
+          "rerouted": [r.reference for r in rerouted],
+          "needs_reassignment": [r.reference for r in still_held]},
          f"Recorded {officer.email} absent {absence.starts_on} to {absence.ends_on}"
-         + (f"; {len(moved)} open referrals routed again." if reassign else "."))
+         + (f"; {len(rerouted)} open referrals routed again" if reassign else "")
+         + (f"; {len(still_held)} still with them, for a team leader to reassign"
+            if still_held else "") + ".")
 
 
 def register(group: click.Group) -> None:

@@ -22,6 +22,7 @@ AUTHORITY_CODE = re.compile(r"E0[6-9]\d{6}")
 SPECIALISMS = frozenset(SUPPORT_NEEDS) | frozenset(routing.EXTRA_SPECIALISMS)
 MIN_PASSWORD_LENGTH = 12
 DEFAULT_OFFICER_CAPACITY = 25
+NAME_MAX_LENGTH = 200  # authorities.name, organisations.name and users.name are VARCHAR(200)
 
 _hasher = PasswordHasher()
 
@@ -46,10 +47,15 @@ def _field(errors: dict[str, list[str]], name: str, check: Any, value: Any) -> A
         return None
 
 
-def _require(errors: dict[str, list[str]], name: str, value: str | None, message: str) -> str:
+def _require(errors: dict[str, list[str]], name: str, value: str | None, message: str,
+             max_length: int = NAME_MAX_LENGTH) -> str:
     value = (value or "").strip()
     if not value:
         errors[name] = [message]
+    elif len(value) > max_length:
+        # Refused here with a message, not left to the database: PostgreSQL raises on an
+        # over-long VARCHAR (an unhandled DataError and a traceback at the CLI), SQLite stores it.
+        errors[name] = [f"Use at most {max_length} characters."]
     return value
 
 
@@ -188,7 +194,8 @@ def _home(errors: dict[str, list[str]], role: Role, authority_code: str | None,
         if organisation is None:
             errors["org"] = [f"No organisation is called '{organisation_name}'."]
     if role.belongs_to_authority and authority is None and "authority" not in errors:
-        errors["authority"] = ["Officers and team leaders belong to an authority: give --authority."]
+        errors["authority"] = [
+            "Officers and team leaders belong to an authority: give --authority."]
     if role.belongs_to_organisation and organisation is None and "org" not in errors:
         errors["org"] = ["Referrers and panel leads belong to an organisation: give --org."]
     if role.belongs_to_authority and organisation_name:

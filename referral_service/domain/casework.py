@@ -5,12 +5,18 @@ audits), and flushes. The caller commits once.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy import select
 
 from referral_service.domain import audit, clock, intake, lifecycle, routing
-from referral_service.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from referral_service.domain.errors import (
+    DomainError,
+    PermissionDenied,
+    TransitionRefused,
+    ValidationFailed,
+)
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
@@ -131,12 +137,15 @@ def return_to_queue(referral: Referral, by: User, *, reason: str,
                     ip_address: str | None = None) -> None:
     """Before acceptance, the case goes back to the team queue for someone else to claim."""
     _require_case_worker(by, referral)
+    if not reason or not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the referral is going back to the queue."]})
     previous = referral.named_officer_id
     lifecycle.transition(
         referral, S.UNASSIGNED, audit.Actor.for_user(by, ip_address),
-        reason=reason, from_officer_id=str(previous) if previous else None,
+        reason=reason.strip(), from_officer_id=str(previous) if previous else None,
     )
     referral.named_officer = None
+    db.session.flush()
 
 
 def record_contact_attempt(
@@ -150,15 +159,19 @@ def record_contact_attempt(
 ) -> ContactAttempt:
     """A try that did not reach the person. The deadline is about the first attempt."""
     _require_case_worker(by, referral)
-    attempt = ContactAttempt(referral=referral, officer_id=by.id, channel=channel,
+    # The transition goes first because it is what refuses (not yet accepted, already closed),
+    # and a refused attempt must leave no ContactAttempt behind; the id is chosen up front so
+    # that the audit event can still name the attempt.
+    attempt_id = uuid.uuid4()
+    lifecycle.transition(
+        referral, S.CONTACT_ATTEMPTED, audit.Actor.for_user(by, ip_address),
+        attempt_id=str(attempt_id), channel=channel.value, result=result.value,
+    )
+    attempt = ContactAttempt(id=attempt_id, referral=referral, officer_id=by.id, channel=channel,
                              successful=False, result=result, notes=notes,
                              attempted_at=clock.now())
     db.session.add(attempt)
     db.session.flush()
-    lifecycle.transition(
-        referral, S.CONTACT_ATTEMPTED, audit.Actor.for_user(by, ip_address),
-        attempt_id=str(attempt.id), channel=channel.value, result=result.value,
-    )
     return attempt
 
 
@@ -171,23 +184,27 @@ def record_contact_made(
     ip_address: str | None = None,
 ) -> ContactAttempt:
     _require_case_worker(by, referral)
-    attempt = ContactAttempt(referral=referral, officer_id=by.id, channel=channel,
+    # As for an attempt: a refused contact must store nothing.
+    attempt_id = uuid.uuid4()
+    lifecycle.transition(
+        referral, S.CONTACTED, audit.Actor.for_user(by, ip_address),
+        attempt_id=str(attempt_id), channel=channel.value,
+    )
+    attempt = ContactAttempt(id=attempt_id, referral=referral, officer_id=by.id, channel=channel,
                              successful=True, notes=notes, attempted_at=clock.now())
     db.session.add(attempt)
     db.session.flush()
-    lifecycle.transition(
-        referral, S.CONTACTED, audit.Actor.for_user(by, ip_address),
-        attempt_id=str(attempt.id), channel=channel.value,
-    )
     return attempt
 
 
 def close(referral: Referral, by: User, *, outcome: Outcome, notes: str | None = None,
           ip_address: str | None = None) -> None:
     _require_case_worker(by, referral)
-    referral.closure_reason = notes
     lifecycle.transition(referral, S.CLOSED, audit.Actor.for_user(by, ip_address),
                          outcome=outcome)
+    # Only once the lifecycle has allowed it: a refused close must not touch the notes.
+    referral.closure_reason = notes
+    db.session.flush()
 
 
 def withdraw(referral: Referral, *, organisation: Organisation, actor: audit.Actor,
@@ -195,8 +212,14 @@ def withdraw(referral: Referral, *, organisation: Organisation, actor: audit.Act
     """The referrer withdraws (the person changed their mind, or the referral was a mistake)."""
     if referral.referring_organisation_id != organisation.id:
         raise PermissionDenied("Only the organisation that made a referral can withdraw it.")
-    referral.closure_reason = reason
+    if not referral.is_open:
+        raise TransitionRefused(
+            f"This referral is already {referral.status.value}, so it can no longer be "
+            "withdrawn. Send the council a note if something has changed.")
     lifecycle.transition(referral, S.WITHDRAWN, actor, reason=reason)
+    # After the transition: a refused withdrawal (already closed) must keep the closure notes.
+    referral.closure_reason = reason
+    db.session.flush()
 
 
 def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: str,
@@ -212,60 +235,20 @@ def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: s
     if not reason or not reason.strip():
         raise ValidationFailed({"reason": ["Say why the referral is being transferred."]})
     actor = audit.Actor.for_user(by, ip_address)
-    referral.transferred_to_authority = to_authority
-    referral.closure_reason = reason.strip()
     lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
                          to_authority=to_authority.code, reason=reason.strip())
+    # After the transition: a refused transfer (already closed) must leave the record as it was.
+    referral.transferred_to_authority = to_authority
+    referral.closure_reason = reason.strip()
+    db.session.flush()
     if not to_authority.participating:
         return None
     return intake.receive_referral(
-        _resubmission(referral, to_authority),
+        {**intake.submission_of(referral), "authority_code": to_authority.code},
         organisation=referral.referring_organisation,
         actor=actor,
         transferred_from=referral,
     )
-
-
-def _resubmission(referral: Referral, authority: Authority) -> dict[str, object]:
-    """The original referral's content, addressed to the receiving authority."""
-    return {
-        "authority_code": authority.code,
-        "referrer": {"name": referral.referrer_name, "job_title": referral.referrer_job_title,
-                     "team": referral.referrer_team, "email": referral.referrer_email,
-                     "phone": referral.referrer_phone},
-        "consent": {"given": referral.consent_given,
-                    "recorded_at": referral.consent_recorded_at,
-                    "notes": referral.consent_notes},
-        "person": {
-            "first_name": referral.person_first_name,
-            "last_name": referral.person_last_name,
-            "date_of_birth": referral.person_date_of_birth,
-            "nhs_number": referral.person_nhs_number,
-            "phone": referral.person_phone,
-            "email": referral.person_email,
-            "address": {"line1": referral.address_line1, "line2": referral.address_line2,
-                        "town": referral.address_town, "postcode": referral.address_postcode},
-            "no_fixed_abode": referral.no_fixed_abode,
-            "preferred_contact_method": referral.preferred_contact_method,
-            "safe_contact": {"sms": referral.safe_sms, "voicemail": referral.safe_voicemail,
-                             "email": referral.safe_email, "letter": referral.safe_letter,
-                             "instructions": referral.safe_contact_instructions},
-            "language": referral.language,
-            "interpreter_needed": referral.interpreter_needed,
-        },
-        "household": list(referral.household or []),
-        "housing_situation": referral.housing_situation.value,
-        "at_risk_of_rough_sleeping_tonight": referral.at_risk_of_rough_sleeping_tonight,
-        "homelessness_date": referral.homelessness_date,
-        "release_or_discharge_date": referral.release_or_discharge_date,
-        "current_location": referral.current_location,
-        "reason": referral.reason,
-        "support_needs": list(referral.support_needs or []),
-        "risk": {"marac": referral.risk_marac, "mappa_level": referral.risk_mappa_level,
-                 "mappa_category": referral.risk_mappa_category,
-                 "risk_to_staff": referral.risk_to_staff, "details": referral.risk_details},
-        "agency_reference": referral.agency_reference,
-    }
 
 
 def record_absence(officer: User, *, starts_on: date, ends_on: date, actor: audit.Actor,
@@ -279,15 +262,18 @@ def record_absence(officer: User, *, starts_on: date, ends_on: date, actor: audi
         raise ValidationFailed({"officer": ["Absences are recorded for officers."]})
     if ends_on < starts_on:
         raise ValidationFailed({"ends_on": ["The last day must be on or after the first day."]})
+    absence = db.session.scalar(select(OfficerAbsence).where(
+        OfficerAbsence.user_id == officer.id, OfficerAbsence.starts_on == starts_on,
+        OfficerAbsence.ends_on == ends_on))
+    if absence is not None:
+        # The same absence again (a retried command): nothing new to record.
+        return absence, (_reroute_caseload(officer, actor) if reassign_open else [])
     absence = OfficerAbsence(user=officer, starts_on=starts_on, ends_on=ends_on, reason=reason)
     db.session.add(absence)
     audit.record(actor, "officer.absence_recorded", subject_type="user", subject_id=officer.id,
                  starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
     db.session.flush()
-    moved: list[Referral] = []
-    if reassign_open:
-        moved = _reroute_caseload(officer, actor)
-    return absence, moved
+    return absence, (_reroute_caseload(officer, actor) if reassign_open else [])
 
 
 def _reroute_caseload(officer: User, actor: audit.Actor) -> list[Referral]:

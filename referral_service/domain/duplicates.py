@@ -11,7 +11,7 @@ import unicodedata
 from sqlalchemy import and_, or_, select
 
 from referral_service.domain import audit, clock
-from referral_service.domain.errors import Conflict
+from referral_service.domain.errors import Conflict, PermissionDenied
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
@@ -19,8 +19,11 @@ from referral_service.models import (
     DuplicateMatch,
     PossibleDuplicate,
     Referral,
+    Role,
     User,
 )
+
+MAX_LINKS = 10
 
 
 def name_key(first_name: str, last_name: str) -> str:
@@ -56,7 +59,10 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
         .where(Referral.id != referral.id)
         .where(Referral.status.in_(OPEN_STATUSES_LIST))
         .where(or_(*conditions))
-        .order_by(Referral.received_at)
+        .order_by(Referral.received_at.desc())
+        # A shared number (a hostel's landline) can match dozens of people: the most recent
+        # few are what an officer can act on, and the link table stays small.
+        .limit(MAX_LINKS)
     )
     matches: dict[Referral, list[DuplicateMatch]] = {}
     for other in candidates:
@@ -116,6 +122,11 @@ def pending_links(referral: Referral) -> list[PossibleDuplicate]:
 def decide(link: PossibleDuplicate, *, is_duplicate: bool, by: User,
            ip_address: str | None = None) -> None:
     """An officer says whether the two referrals are the same person's repeat referral."""
+    # Both referrals belong to one authority (links are never made across authorities): only
+    # its own staff may judge them, as for every other casework decision.
+    if (by.role not in {Role.OFFICER, Role.TEAM_LEADER} or not by.active
+            or by.authority_id != link.referral.authority_id):
+        raise PermissionDenied("Only the authority's officers and team leaders can decide this.")
     if link.decision is not DuplicateDecision.PENDING:
         raise Conflict("This possible duplicate has already been decided.")
     link.decision = DuplicateDecision.CONFIRMED if is_duplicate else DuplicateDecision.NOT_DUPLICATE

@@ -172,3 +172,49 @@ def _columns_from(data: dict[str, Any]) -> dict[str, Any]:
         "risk_details": risk.get("details") or None,
         "agency_reference": data.get("agency_reference"),
     }
+
+
+def submission_of(referral: Referral) -> dict[str, Any]:
+    """The referral's content in the submitted (API.md) shape: for transfers and for reading back.
+
+    The inverse of ``_columns_from``.
+    """
+    address = {"line1": referral.address_line1, "line2": referral.address_line2,
+               "town": referral.address_town, "postcode": referral.address_postcode}
+    return {
+        "authority_code": referral.authority.code,
+        "referrer": {"name": referral.referrer_name, "job_title": referral.referrer_job_title,
+                     "team": referral.referrer_team, "email": referral.referrer_email,
+                     "phone": referral.referrer_phone},
+        "consent": {"given": referral.consent_given,
+                    "recorded_at": referral.consent_recorded_at,
+                    "notes": referral.consent_notes},
+        "person": {
+            "first_name": referral.person_first_name,
+            "last_name": referral.person_last_name,
+            "date_of_birth": referral.person_date_of_birth,
+            "nhs_number": referral.person_nhs_number,
+            "phone": referral.person_phone,
+            "email": referral.person_email,
+            "address": address if any(address.values()) else None,
+            "no_fixed_abode": referral.no_fixed_abode,
+            "preferred_contact_method": referral.preferred_contact_method,
+            "safe_contact": {"sms": referral.safe_sms, "voicemail": referral.safe_voicemail,
+                             "email": referral.safe_email, "letter": referral.safe_letter,
+                             "instructions": referral.safe_contact_instructions},
+            "language": referral.language,
+            "interpreter_needed": referral.interpreter_needed,
+        },
+        "household": [dict(member) for member in referral.household or []],
+        "housing_situation": referral.housing_situation.value,
+        "at_risk_of_rough_sleeping_tonight": referral.at_risk_of_rough_sleeping_tonight,
+        "homelessness_date": referral.homelessness_date,
+        "release_or_discharge_date": referral.release_or_discharge_date,
+        "current_location": referral.current_location,
+        "reason": referral.reason,
+        "support_needs": list(referral.support_needs or []),
+        "risk": {"marac": referral.risk_marac, "mappa_level": referral.risk_mappa_level,
+                 "mappa_category": referral.risk_mappa_category,
+                 "risk_to_staff": referral.risk_to_staff, "details": referral.risk_details},
+        "agency_reference": referral.agency_reference,
+    }

@@ -10,18 +10,29 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from referral_service.domain import clock
 from referral_service.extensions import db
-from referral_service.models import CASELOAD_STATUSES_LIST, Referral, Role, User
+from referral_service.models import (
+    CASELOAD_STATUSES_LIST,
+    OfficerAbsence,
+    Referral,
+    Role,
+    User,
+)
+from referral_service.validation import postcode_district
 
 # Specialisms beyond the support-need names of API.md.
 PRISON_RELEASE = "prison_release"
 HOSPITAL_DISCHARGE = "hospital_discharge"
 EXTRA_SPECIALISMS = (PRISON_RELEASE, HOSPITAL_DISCHARGE)
+
+# One fixed stand-in for "never given a case", so that never-assigned officers tie with each
+# other and fall through to the stable order (a fresh clock reading per officer would not).
+_NEVER_ASSIGNED = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,6 @@ def routing_needs(referral: Referral) -> set[str]:
     return needs
 
 
-def postcode_district(postcode: str | None) -> str | None:
-    if not postcode:
-        return None
-    return postcode.strip().upper().split(" ")[0] or None
-
-
 def patch_covers(patch: str, district: str) -> bool:
     """'AL8' covers AL8 only; an area of letters alone ('SG') covers every SG district."""
     patch = patch.strip().upper()
@@ -85,6 +90,17 @@ def open_caseloads(officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return counts
 
 
+def absent_on(day: date, officer_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these officers are absent on ``day``: one query, not one per officer."""
+    if not officer_ids:
+        return set()
+    return set(db.session.scalars(
+        select(OfficerAbsence.user_id)
+        .where(OfficerAbsence.user_id.in_(officer_ids))
+        .where(OfficerAbsence.starts_on <= day, OfficerAbsence.ends_on >= day)
+    ))
+
+
 def is_at_capacity(officer: User, caseload: int) -> bool:
     return officer.capacity is not None and caseload >= officer.capacity
 
@@ -106,14 +122,16 @@ def choose_officer(
         )
     )
     caseloads = open_caseloads([officer.id for officer in officers])
+    absent = absent_on(today, [officer.id for officer in officers])
     needs = routing_needs(referral)
-    district = postcode_district(referral.address_postcode)
+    postcode = referral.address_postcode
+    district = postcode_district(postcode) if postcode else None
     refused = {"absent": 0, "at_capacity": 0, "excluded": 0}
     candidates: list[Candidate] = []
     for officer in officers:
         if officer.id in exclude:
             refused["excluded"] += 1
-        elif officer.is_absent_on(today):
+        elif officer.id in absent:
             refused["absent"] += 1
         elif is_at_capacity(officer, caseloads[officer.id]):
             refused["at_capacity"] += 1
@@ -143,7 +161,7 @@ def _rank(candidate: Candidate) -> tuple[object, ...]:
         candidate.patch_match is None,
         candidate.caseload,
         last is not None,
-        last or clock.now(),
+        last or _NEVER_ASSIGNED,
         str(candidate.officer.id),
     )
 
