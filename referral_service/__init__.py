@@ -29,12 +29,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     _enable_sqlite_pragmas(app)
 
+    from referral_service import api, ratelimits
+    from referral_service.auth import oauth2
+    from referral_service.auth.views import bp as oauth_bp
     from referral_service.web.errors import register_error_handlers
     from referral_service.web.ops import bp as ops_bp
     from referral_service.web.public import bp as public_bp
 
+    oauth2.init_app(app)
     app.register_blueprint(ops_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(oauth_bp)
+    api.init_app(app)
+    ratelimits.init_app(app)
     register_error_handlers(app)
     return app
 

@@ -74,4 +74,8 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": app_env == "production",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Rate limits, in Flask-Limiter's notation; shared across processes through Redis.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
+        "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "60 per minute"),
     }

@@ -6,6 +6,7 @@ sets to PostgreSQL. The schema is made by the real Alembic migrations, never ``c
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "PUBLIC_BASE_URL": "http://localhost",
+            # The whole run shares one app: limits are tested on apps of their own.
+            "API_RATE_LIMIT": "100000 per minute",
+            "TOKEN_RATE_LIMIT": "100000 per minute",
         }
     )
     application.instance_path = str(instance)
@@ -117,6 +121,61 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
 @pytest.fixture
 def client(app: Flask, db_session: sa.orm.scoped_session):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database of the run's kind, for tests that need real commits from several
+    connections at once (concurrency) or an unmigrated schema (migrations)."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not is_postgres(base):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    from referral_service.config import normalise_database_url
+
+    base = normalise_database_url(base)
+    name = f"referrals_migrations_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_app(fresh_database: str) -> Iterator[Flask]:
+    """The app on a migrated database of its own, with real commits (no rollback isolation)."""
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_database,
+                              "SECRET_KEY": "test", "PUBLIC_BASE_URL": "http://localhost"})
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def cli(app: Flask, db_session: sa.orm.scoped_session, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke ``referrals …`` against the test app (and so the test's own connection)."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from referral_service.cli import main
+
+    # FlaskGroup sets FLASK_RUN_FROM_CLI for the process; let monkeypatch put it back.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "")
+    runner = CliRunner()
+    # set_debug_flag=False: loading must not reset app.debug on the session-wide app.
+    info = ScriptInfo(create_app=lambda: app, set_debug_flag=False)
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), obj=info, catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture

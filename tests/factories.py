@@ -105,3 +105,23 @@ def referral(org: Organisation, *, person: dict[str, Any] | None = None,
     made = intake.receive_referral(data, organisation=org, actor=audit.Actor.for_client("tests"))
     db.session.flush()
     return made
+
+
+def api_client(org: Organisation, scopes: tuple[str, ...] = ("referrals:write", "referrals:read"),
+               **kwargs: Any) -> Any:
+    """An OAuth client for ``org``; returns the IssuedSecret (client and its one-time secret)."""
+    from referral_service.domain import clients
+
+    issued = clients.create_client(organisation_name=org.name, scopes=list(scopes), actor=ACTOR,
+                                   **kwargs)
+    db.session.commit()
+    return issued
+
+
+def bearer_headers(http: Any, issued: Any, scope: str | None = None) -> dict[str, str]:
+    """Get a token over the real token endpoint (client_secret_basic) and return the header."""
+    form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+    response = http.post("/oauth/token", data=form,
+                         auth=(issued.client.client_id, issued.client_secret))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.json['access_token']}"}

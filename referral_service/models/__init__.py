@@ -16,6 +16,8 @@ from referral_service.models.enums import (
     ReferralStatus,
     Role,
 )
+from referral_service.models.exchange import IdempotencyKey, ReferralMessage
+from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.org import Authority, Organisation
 from referral_service.models.people import OfficerAbsence, User
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
@@ -34,13 +36,18 @@ __all__ = [
     "DuplicateDecision",
     "DuplicateMatch",
     "HousingSituation",
+    "IdempotencyKey",
+    "OAuthClient",
+    "OAuthToken",
     "OfficerAbsence",
     "Organisation",
     "OrganisationType",
     "Outcome",
     "PossibleDuplicate",
     "Referral",
+    "ReferralMessage",
     "ReferralStatus",
     "Role",
+    "UsedClientAssertion",
     "User",
 ]

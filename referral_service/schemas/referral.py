@@ -174,7 +174,12 @@ class UTCDateTime(_BlankIsNone, fields.AwareDateTime):
         super().__init__(default_timezone=dt.UTC, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
-        return clock.as_utc(super()._deserialize(value, attr, data, **kwargs))
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clock.as_utc(moment)
+        except OverflowError:
+            # e.g. 0001-01-01T00:00+01:00: a valid ISO string with no UTC equivalent.
+            raise self.make_error("invalid") from None
 
 
 class WholeNumber(_BlankIsNone, fields.Integer):

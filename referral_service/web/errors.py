@@ -5,7 +5,18 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from referral_service.domain.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    TransitionRefused,
+    ValidationFailed,
+)
+from referral_service.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +39,40 @@ def problem(status: int, title: str, detail: str | None = None, **extra: object)
     return response
 
 
+FIELD_ERRORS_DETAIL = "Some fields need changing: 'errors' says which, and how."
+DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (ValidationFailed, 400, "Bad Request"),
+    (NotFound, 404, "Not Found"),
+    (PermissionDenied, 403, "Forbidden"),
+    (TransitionRefused, 409, "Conflict"),
+    (Conflict, 409, "Conflict"),
+    (DomainError, 422, "Unprocessable Content"),
+]
+
+
+def _field_errors(error: HTTPException) -> dict[str, object]:
+    """Validation messages that webargs attached to the error, as dotted field names."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if not messages:
+        return {}
+    from referral_service.schemas.referral import flatten_errors
+
+    flat: dict[str, list[str]] = {}
+    for location, located in (messages.items() if isinstance(messages, dict) else []):
+        flat.update(flatten_errors(located) if isinstance(located, dict | list) else
+                    {location: [str(located)]})
+    return {"errors": flat} if flat else {}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         if wants_json():
-            response = problem(status, error.name, error.description)
+            fields = _field_errors(error)
+            detail = (FIELD_ERRORS_DETAIL if fields else error.description)
+            response = problem(status, error.name, detail, **fields)
         else:
             response = app.make_response(
                 (render_template("error.html", status=status, title=error.name,
@@ -44,6 +83,24 @@ def register_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> ResponseReturnValue:
+        """A rule refused the request: the caller's words, never a 500."""
+        db.session.rollback()
+        status, title = next((code, name) for kind, code, name in DOMAIN_STATUS
+                             if isinstance(error, kind))
+        if wants_json():
+            extra = {"errors": error.errors} if isinstance(error, ValidationFailed) else {}
+            return problem(status, title, error.message, **extra)
+        return render_template("error.html", status=status, title=title,
+                               detail=error.message), status
+
+    @app.errorhandler(StaleDataError)
+    def _concurrent_change(error: StaleDataError) -> ResponseReturnValue:
+        db.session.rollback()
+        return _domain_error(Conflict(
+            "Someone else changed this record at the same moment. Reload it and try again."))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:

@@ -12,12 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from flask import Flask
-from flask.cli import ScriptInfo
+from click.testing import Result
 from sqlalchemy import func, select
 
-from referral_service.cli import main
 from referral_service.domain import admin, casework, clock
 from referral_service.models import (
     AuditEvent,
@@ -37,19 +34,6 @@ PASSWORD = "correct-horse-battery"  # 21 characters
 Cli = Callable[..., Result]
 
 
-@pytest.fixture
-def cli(app: Flask, db_session: Any, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Invoke ``referrals …`` against the test app (and so the test's own connection)."""
-    # FlaskGroup sets FLASK_RUN_FROM_CLI for the process; let monkeypatch put it back.
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "")
-    runner = CliRunner()
-    # set_debug_flag=False: loading must not reset app.debug on the session-wide app.
-    info = ScriptInfo(create_app=lambda: app, set_debug_flag=False)
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=info, catch_exceptions=False)
-
-    return invoke
 
 
 def counts(session: Any) -> dict[str, int]:

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,29 +12,6 @@ from flask_migrate import downgrade, upgrade
 
 from referral_service import MIGRATIONS_DIR, create_app
 from referral_service.extensions import db
-from tests.conftest import is_postgres
-
-
-@pytest.fixture
-def empty_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A database of its own (the shared test database is already migrated)."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not is_postgres(base):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    from referral_service.config import normalise_database_url
-
-    base = normalise_database_url(base)
-    name = f"referrals_migrations_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def app_for(url: str) -> Flask:
@@ -51,8 +25,8 @@ def schema_differences(app: Flask) -> list[object]:
         return compare_metadata(context, db.metadata)
 
 
-def test_head_revision_matches_the_models(empty_database: str) -> None:
-    app = app_for(empty_database)
+def test_head_revision_matches_the_models(fresh_database: str) -> None:
+    app = app_for(fresh_database)
     with app.app_context():
         upgrade()
         differences = schema_differences(app)
@@ -60,8 +34,8 @@ def test_head_revision_matches_the_models(empty_database: str) -> None:
     assert differences == [], f"Models and migrations differ; add a revision: {differences}"
 
 
-def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
-    app = app_for(empty_database)
+def test_downgrade_to_base_and_up_again(fresh_database: str) -> None:
+    app = app_for(fresh_database)
     with app.app_context():
         upgrade()
         downgrade(revision="base")

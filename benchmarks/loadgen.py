@@ -1,0 +1,94 @@
+"""Open-loop load at a fixed rate, with latency measured from each request's scheduled start
+(so a slow server cannot hide its queueing: no coordinated omission). Prints one JSON line.
+
+    python loadgen.py --url http://127.0.0.1:8101/api/v1/referrals --rate 150 --seconds 30
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import threading
+import time
+from urllib.parse import urlsplit
+
+
+def body(n: int) -> bytes:
+    return json.dumps({
+        "authority_code": "E07000241",
+        "referrer": {"name": "Sam Patel", "email": "sam.patel@probation.example"},
+        "consent": {"given": True},
+        "person": {"first_name": f"Rate{n}", "last_name": "Person", "date_of_birth": "1990-04-01",
+                   "phone": f"07700 9{n % 100000:05d}", "email": f"rate{n}@example.org",
+                   "preferred_contact_method": "sms", "safe_contact": {"sms": True}},
+        "housing_situation": "threatened_with_homelessness",
+        "reason": "Section 21 notice expires next month.",
+        "support_needs": ["offending_history"],
+    }).encode()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--rate", type=float, required=True, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    target = urlsplit(args.url)
+    token = os.environ["BENCH_TOKEN"]
+    total = int(args.rate * args.seconds)
+    start = time.perf_counter() + 0.5
+    lock = threading.Lock()
+    next_index = [0]
+    latencies: list[float] = []
+    failures = [0]
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= total:
+                break
+            scheduled = start + index / args.rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                connection.request("POST", target.path, body=body(index), headers={
+                    "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 201
+            except OSError:
+                connection.close()
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                ok = False
+            elapsed = time.perf_counter() - scheduled
+            with lock:
+                latencies.append(elapsed * 1000)
+                failures[0] += 0 if ok else 1
+
+    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    duration = time.perf_counter() - start
+    print("JSON " + json.dumps({
+        "target_rps": args.rate, "achieved_rps": round(len(latencies) / duration, 1),
+        "requests": len(latencies), "failures": failures[0],
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p90_ms": round(percentile(latencies, 90), 2),
+        "p99_ms": round(percentile(latencies, 99), 2), "max_ms": round(max(latencies), 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The partner API (``/api/v1``): flask-smorest blueprints over the domain operations.
+
+Errors are RFC 9457 problem documents from the application's one error handler (flask-smorest's
+own JSON error handler is not installed), and validation failures are 400 with dotted field names.
+"""
+from __future__ import annotations
+
+import http
+import json
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from webargs.flaskparser import FlaskParser
+
+from referral_service.auth import scopes
+from referral_service.web.errors import problem
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """JSON that parses but cannot be handled is refused as invalid JSON (400), not a 500:
+        nesting deeper than Python's recursion limit (RecursionError from the parser) and lone
+        surrogate escapes such as "\ud800" (valid JSON, not text: storing them failed)."""
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("Nested too deeply.", req.get_data(as_text=True) or "-",
+                                       0) from None
+        if _has_lone_surrogate(data):
+            raise json.JSONDecodeError("Not valid Unicode text.", req.get_data(as_text=True), 0)
+        return data
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    pending = [data]
+    while pending:  # a loop, not recursion: the document may be nested hundreds deep
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+class Blueprint(_Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+class Api(_Api):
+    PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+    def _register_error_handlers(self) -> None:
+        """The application's handler already answers every error as problem+json."""
+
+    def _register_responses(self) -> None:
+        """Document every error response as what it is: an RFC 9457 problem document."""
+        from flask_smorest.spec import prepare_response
+
+        from referral_service.api.schemas import ProblemSchema
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, self.PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any error, as a problem document.", "schema": ProblemSchema}
+        prepare_response(default, self.spec, self.PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+api = Api()
+
+API_PREFIX = "/api/v1"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _json_only() -> Any:
+    """415 for a body that is not JSON (an empty body is fine where none is needed)."""
+    # Without credentials the answer is 401 (from the view), whatever the body.
+    if (request.method in BODY_METHODS and request.path.startswith(API_PREFIX)
+            and "Authorization" in request.headers
+            and (request.content_length or request.mimetype)
+            and not request.is_json):
+        return problem(415, "Unsupported Media Type",
+                       "Send the request body as JSON with Content-Type: application/json.")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Duty to Refer referrals",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": (
+                "Referrals under section 213B of the Housing Act 1996, from public bodies to "
+                "the housing authority the person chose. Authenticate with OAuth 2.0 client "
+                "credentials at /oauth/token.")},
+            "components": {"securitySchemes": {"partnerOAuth": {
+                "type": "oauth2",
+                "flows": {"clientCredentials": {"tokenUrl": "/oauth/token",
+                                                "scopes": dict(scopes.DESCRIPTIONS)}},
+            }}},
+        },
+    )
+    api.init_app(app)
+    from referral_service.api import authorities, referrals
+
+    api.register_blueprint(authorities.blp)
+    api.register_blueprint(referrals.blp)
+    app.before_request(_json_only)

@@ -1,0 +1,201 @@
+"""``/api/v1/referrals``: make, follow, withdraw and discuss referrals (API.md §2).
+
+A referral is visible only to the organisation that made it: anyone else gets 404, so ids
+cannot be probed.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from sqlalchemy import and_, or_, select
+
+from referral_service.api import Blueprint, idempotency
+from referral_service.api import schemas as s
+from referral_service.auth import scopes
+from referral_service.auth.bearer import current_client, current_organisation, require_scope
+from referral_service.domain import audit, casework, intake, messages, timeline
+from referral_service.domain.errors import NotFound, ValidationFailed
+from referral_service.extensions import db
+from referral_service.models import Referral, ReferralStatus
+from referral_service.schemas.referral import ReferralSubmissionSchema
+
+blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
+                description="Referrals your organisation has made.")
+
+
+def actor() -> audit.Actor:
+    return audit.Actor.for_client(current_client().client_id, request.remote_addr)
+
+
+def own_referral(referral_id: uuid.UUID) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.referring_organisation_id != current_organisation().id:
+        raise NotFound("No referral with that id was made by your organisation.")
+    return referral
+
+
+def document(referral: Referral) -> dict[str, Any]:
+    """The referral in the shape ``ReferralSchema`` dumps."""
+    officer = referral.named_officer
+    authority = referral.authority
+    moved_to = referral.transferred_to_authority
+    return {
+        **intake.submission_of(referral),
+        "id": referral.id,
+        "reference": referral.reference,
+        "status": referral.status.value,
+        "authority": {"code": authority.code, "name": authority.name},
+        "referring_organisation": {"id": referral.referring_organisation.id,
+                                   "name": referral.referring_organisation.name,
+                                   "type": referral.referring_organisation.type.value},
+        "named_officer": None if officer is None else {
+            "name": officer.name, "team_phone": authority.team_phone,
+            "team_email": authority.team_email},
+        "urgent": referral.urgent,
+        "received_at": referral.received_at,
+        "acknowledged_at": referral.acknowledged_at,
+        "contact_due_by": referral.contact_due_by,
+        "contacted_at": referral.contacted_at,
+        "closed_at": referral.closed_at,
+        "updated_at": referral.updated_at,
+        "outcome": referral.outcome.value if referral.outcome else None,
+        "transferred_to": None if moved_to is None else {"code": moved_to.code,
+                                                         "name": moved_to.name},
+    }
+
+
+def request_digest() -> str:
+    """The body as sent, canonicalised, so the same JSON with other spacing is the same."""
+    body = request.get_json(silent=True)
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+                          ).hexdigest()
+
+
+@blp.route("")
+class Referrals(MethodView):
+    @require_scope(scopes.REFERRALS_READ)
+    @blp.arguments(s.ReferralListQuerySchema, location="query")
+    @blp.response(200, s.ReferralPageSchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Your organisation's referrals, oldest change first; filter by status or change time."""
+        statement = select(Referral).where(
+            Referral.referring_organisation_id == current_organisation().id)
+        if "status" in query:
+            statement = statement.where(Referral.status == ReferralStatus(query["status"]))
+        if "updated_since" in query:
+            statement = statement.where(Referral.updated_at >= query["updated_since"])
+        if query.get("cursor"):
+            after_time, after_id = decode_cursor(query["cursor"])
+            statement = statement.where(or_(
+                Referral.updated_at > after_time,
+                and_(Referral.updated_at == after_time, Referral.id > after_id)))
+        limit = query["limit"]
+        rows = db.session.scalars(
+            statement.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        return {"items": [document(r) for r in page], "next_cursor": next_cursor}
+
+    @require_scope(scopes.REFERRALS_WRITE)
+    @blp.arguments(ReferralSubmissionSchema)
+    @blp.response(201, s.ReferralSchema, headers={
+        "Location": {"description": "The referral's URL", "schema": {"type": "string"}}})
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                          "schema": {"type": "string", "maxLength": 255},
+                          "description": "Retry safely: the same key and body return the "
+                                         "original referral; another body is 409."}])
+    def post(self, data: dict[str, Any]) -> Any:
+        """Make a referral (the person has consented and chose this authority)."""
+        client = current_client()
+        key = idempotency.key_from(request.headers)
+        referral, replayed = idempotency.once(
+            client.client_id, key, request_digest(),
+            lambda: intake.receive_referral(
+                data, organisation=client.organisation, actor=actor(),
+                submitted_by_client_id=client.client_id))
+        headers = {"Location": f"/api/v1/referrals/{referral.id}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return document(referral), 201, headers
+
+
+@blp.route("/<uuid:referral_id>")
+@require_scope(scopes.REFERRALS_READ)
+@blp.response(200, s.ReferralSchema)
+def get_referral(referral_id: uuid.UUID) -> Any:
+    """One of your organisation's referrals."""
+    return document(own_referral(referral_id))
+
+
+@blp.route("/<uuid:referral_id>/timeline")
+@require_scope(scopes.REFERRALS_READ)
+@blp.response(200, s.TimelineSchema)
+def get_timeline(referral_id: uuid.UUID) -> Any:
+    """What has happened: received, officer named, contact made, outcome; notes exchanged."""
+    referral = own_referral(referral_id)
+    return {"reference": referral.reference, "status": referral.status.value,
+            "entries": timeline.for_referrer(referral)}
+
+
+@blp.route("/<uuid:referral_id>/withdraw", methods=["POST"])
+@require_scope(scopes.REFERRALS_WRITE)
+@blp.arguments(s.WithdrawSchema, required=False)
+@blp.response(200, s.ReferralSchema)
+def withdraw(body: dict[str, Any] | None, referral_id: uuid.UUID) -> Any:
+    """Withdraw a referral (409 once it is closed, withdrawn or transferred)."""
+    referral = own_referral(referral_id)
+    casework.withdraw(referral, organisation=current_organisation(), actor=actor(),
+                      reason=(body or {}).get("reason"))
+    db.session.commit()
+    return document(referral)
+
+
+@blp.route("/<uuid:referral_id>/messages")
+class Messages(MethodView):
+    @require_scope(scopes.REFERRALS_READ)
+    @blp.response(200, s.MessageListSchema)
+    def get(self, referral_id: uuid.UUID) -> Any:
+        """Notes between your organisation and the council about this referral."""
+        return {"items": messages.for_referral(own_referral(referral_id))}
+
+    @require_scope(scopes.REFERRALS_WRITE)
+    @blp.arguments(s.MessageInSchema)
+    @blp.response(201, s.MessageSchema)
+    def post(self, body: dict[str, Any], referral_id: uuid.UUID) -> Any:
+        """Send a note to the council about this referral; the named officer sees it."""
+        referral = own_referral(referral_id)
+        message = messages.post(referral, side="referrer",
+                                author_name=current_organisation().name,
+                                body=body["body"], actor=actor())
+        db.session.commit()
+        return message
+
+
+def encode_cursor(referral: Referral) -> str:
+    raw = json.dumps([referral.updated_at.isoformat(), str(referral.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        when, ident = json.loads(base64.urlsafe_b64decode(padded))
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        # In UTC here, where an out-of-range time (0001-01-01T00:00+01:00) is an OverflowError
+        # caught below; it used to escape from the query as a 500.
+        return moment.astimezone(UTC), uuid.UUID(ident)
+    # AttributeError too: uuid.UUID(5), from a cursor of [time, 5], raises it (was a 500).
+    except (ValueError, TypeError, AttributeError, OverflowError, binascii.Error,
+            json.JSONDecodeError) as error:
+        raise ValidationFailed({"cursor": ["Use the next_cursor value from the previous page."]}
+                               ) from error

@@ -1,0 +1,140 @@
+"""Schemas of what the partner API returns and the small bodies it takes.
+
+The referral is returned in the shape it was submitted in (the same nested schemas), with the
+service's own fields added, so the OpenAPI document and validation come from one source.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from referral_service.models import Outcome, ReferralStatus
+from referral_service.schemas.referral import ReferralSubmissionSchema
+
+STATUSES = [status.value for status in ReferralStatus]
+OUTCOMES = [outcome.value for outcome in Outcome]
+
+
+class AuthoritySchema(Schema):
+    code = fields.String(metadata={"example": "E07000241"})
+    name = fields.String(metadata={"example": "Welwyn Hatfield"})
+
+
+class OrganisationRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    type = fields.String()
+
+
+class NamedOfficerSchema(Schema):
+    name = fields.String()
+    team_phone = fields.String(allow_none=True)
+    team_email = fields.String(allow_none=True)
+
+
+class ReferralSchema(ReferralSubmissionSchema):
+    """A referral as returned: what was submitted, plus where it has got to."""
+
+    id = fields.UUID(dump_only=True)
+    reference = fields.String(dump_only=True, metadata={"example": "DTR-7K3M9Q"})
+    status = fields.String(dump_only=True, metadata={"enum": STATUSES})
+    authority = fields.Nested(AuthoritySchema, dump_only=True)
+    referring_organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    named_officer = fields.Nested(NamedOfficerSchema, dump_only=True, allow_none=True)
+    urgent = fields.Boolean(dump_only=True)
+    received_at = fields.AwareDateTime(dump_only=True)
+    acknowledged_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    contact_due_by = fields.AwareDateTime(dump_only=True)
+    contacted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    closed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+    outcome = fields.String(dump_only=True, allow_none=True, metadata={"enum": OUTCOMES})
+    transferred_to = fields.Nested(AuthoritySchema, dump_only=True, allow_none=True)
+
+
+class ReferralPageSchema(Schema):
+    items = fields.List(fields.Nested(ReferralSchema))
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "Pass as ?cursor= for the next page; null on the last page."})
+
+
+def _in_utc_range(value: datetime) -> None:
+    try:
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValidationError("Give a date and time between the years 1 and 9999.") from error
+
+
+class ReferralListQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(STATUSES, error="Choose one of: {choices}."))
+    updated_since = fields.AwareDateTime(
+        default_timezone=None,
+        # A time that cannot be put in UTC (0001-01-01T00:00:00+01:00) was a 500 in the query.
+        validate=_in_utc_range,
+        error_messages={"invalid": "Give a date and time with a time zone, like "
+                                   "2026-11-20T10:15:00Z.",
+                        "invalid_awareness": "Give the time zone, like 2026-11-20T10:15:00Z."})
+    cursor = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class WithdrawSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=1000))
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.AwareDateTime()
+    type = fields.String(metadata={"enum": [
+        "received", "officer_named", "in_team_queue", "accepted", "contact_attempted",
+        "contact_made", "closed", "withdrawn", "transferred", "message"]})
+    description = fields.String()
+
+
+class TimelineSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    entries = fields.List(fields.Nested(TimelineEntrySchema))
+
+
+class MessageInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    body = fields.String(required=True, validate=validate.Length(min=1, max=5000),
+                         error_messages={"required": "Write the note in 'body'."})
+
+
+class MessageSchema(Schema):
+    id = fields.UUID()
+    author = fields.String(attribute="author_side", metadata={"enum": ["referrer", "council"]})
+    author_name = fields.String()
+    body = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class MessageListSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+
+
+class AuthorityListSchema(Schema):
+    items = fields.List(fields.Nested(AuthoritySchema))
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details: every 4xx and 5xx the API sends."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String(metadata={"example": "Bad Request"})
+    status = fields.Integer(metadata={"example": 400})
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "Field-level messages by dotted field name, e.g. person.phone.",
+        "example": {"person.phone": ["Enter a UK phone number, like 07700 900123."]}})

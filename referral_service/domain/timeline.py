@@ -1,0 +1,85 @@
+"""What a referrer may see happen to their referral: never officers' private notes.
+
+Built from the audit trail (the record of what happened) and the notes exchanged with the
+council, so the two can never disagree.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from referral_service.extensions import db
+from referral_service.models import AuditEvent, Outcome, Referral, ReferralMessage, User
+
+_STATUS_WORDS = {
+    "accepted": ("accepted", "The named officer accepted the referral."),
+    "contact_attempted": ("contact_attempted", "The council tried to contact the person."),
+    "contacted": ("contact_made", "The council made contact with the person."),
+    "withdrawn": ("withdrawn", "The referral was withdrawn by the referring organisation."),
+    "unassigned": ("in_team_queue", "The referral is in the team queue for an officer to claim."),
+}
+
+
+# Where events share an instant (a frozen clock, as in the demo loader's ``clock.travel``, or a
+# coarse one), the audit ids (random UUIDs) gave a random order: "officer named" could come
+# before "received". Ties are broken in the order things happen to a referral.
+_ORDER = {"received": 0, "officer_named": 1, "in_team_queue": 1, "accepted": 2,
+          "contact_attempted": 3, "contact_made": 4, "closed": 5, "withdrawn": 5,
+          "transferred": 5, "message": 6}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    type: str
+    description: str
+
+
+def _officer_name(officer_id: str | None) -> str | None:
+    if not officer_id:
+        return None
+    officer = db.session.get(User, uuid.UUID(officer_id))
+    return officer.name if officer else None
+
+
+def for_referrer(referral: Referral) -> list[Entry]:
+    entries: list[Entry] = []
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.referral_id == referral.id)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    last_attempt_reported = False
+    for event in events:
+        details = event.details or {}
+        if event.action == "referral.received":
+            entries.append(Entry(event.occurred_at, "received",
+                                 f"Received by {referral.authority.name}."))
+        elif event.action in {"referral.transition", "referral.reassigned"} and (
+                event.to_status == "assigned" or event.action == "referral.reassigned"):
+            name = _officer_name(details.get("officer_id"))
+            entries.append(Entry(event.occurred_at, "officer_named",
+                                 f"Named officer: {name}." if name else "An officer was named."))
+        elif event.action == "referral.transition" and event.to_status == "closed":
+            outcome = Outcome(details["outcome"]).value.replace("_", " ")
+            entries.append(Entry(event.occurred_at, "closed", f"Closed. Outcome: {outcome}."))
+        elif event.action == "referral.transition" and event.to_status == "transferred":
+            entries.append(Entry(event.occurred_at, "transferred",
+                                 f"Transferred to another housing authority "
+                                 f"({details.get('to_authority')})."))
+        elif event.action == "referral.transition" and event.to_status in _STATUS_WORDS:
+            if event.to_status == "contact_attempted":
+                # Repeated attempts are one line for the referrer: the detail is the officer's.
+                if last_attempt_reported:
+                    continue
+                last_attempt_reported = True
+            kind, words = _STATUS_WORDS[event.to_status]
+            entries.append(Entry(event.occurred_at, kind, words))
+    for message in db.session.scalars(
+        select(ReferralMessage).where(ReferralMessage.referral_id == referral.id)
+    ):
+        who = "You" if message.author_side == "referrer" else referral.authority.name
+        entries.append(Entry(message.created_at, "message", f"{who} sent a note."))
+    return sorted(entries, key=lambda entry: (entry.at, _ORDER.get(entry.type, 6)))
