@@ -2,25 +2,36 @@
 local token = os.getenv("BENCH_TOKEN")
 local path = os.getenv("BENCH_PATH") or "/api/v1/referrals"
 local counter = 0
-local thread_id = 0
+local base = 0
 
-setup = function(thread)
-  thread:set("thread_id", thread_id)
-  thread_id = thread_id + 1
+-- Each thread starts from its own random point, so runs and threads never repeat a person.
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+  base = math.random(0, 90000000)
+end
+
+-- Names are matched on letters only (duplicate detection folds case, accents and digits).
+local function letters(n)
+  local out = ""
+  repeat
+    out = string.char(97 + n % 26) .. out
+    n = math.floor(n / 26)
+  until n == 0
+  return out
 end
 
 request = function()
   counter = counter + 1
-  local n = thread_id * 1000000 + counter
+  local n = base + counter
   local body = string.format([[{"authority_code":"E07000241",
 "referrer":{"name":"Sam Patel","email":"sam.patel@probation.example"},
 "consent":{"given":true},
-"person":{"first_name":"Bench%d","last_name":"Person","date_of_birth":"1990-04-01",
-"phone":"07700 9%05d","email":"bench%d@example.org","preferred_contact_method":"sms",
+"person":{"first_name":"Bench%s","last_name":"Person","date_of_birth":"1990-04-01",
+"phone":"077%08d","email":"bench%d@example.org","preferred_contact_method":"sms",
 "safe_contact":{"sms":true}},
 "housing_situation":"threatened_with_homelessness",
 "reason":"Section 21 notice expires next month.","support_needs":["offending_history"]}]],
-    n, n % 100000, n)
+    letters(n), n, n)
   return wrk.format("POST", path, {["Content-Type"] = "application/json",
                                    ["Authorization"] = "Bearer " .. token}, body)
 end

@@ -22,7 +22,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: a request commits once and then only renders what it
+# wrote, so reloading every attribute from the database would be wasted round trips.
+SESSION_OPTIONS = {"expire_on_commit": False}
+db = SQLAlchemy(model_class=Base, session_options=dict(SESSION_OPTIONS))
 
 # Models subclass ``Model``: Flask-SQLAlchemy's ``db.Model`` at run time (table names, binds),
 # and the declarative base it derives from for type checkers, which cannot see ``db.Model``.

@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
 
 from referral_service import create_app
-from referral_service.extensions import db
+from referral_service.extensions import SESSION_OPTIONS, db
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -107,7 +107,7 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
         original = db.session
         db.session = db._make_scoped_session(
             {"class_": _ConnectionBoundSession, "bind": connection,
-             "join_transaction_mode": "create_savepoint"}
+             "join_transaction_mode": "create_savepoint", **SESSION_OPTIONS}
         )
         try:
             yield db.session

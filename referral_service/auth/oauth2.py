@@ -23,6 +23,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, Response, current_app
 from joserfc.jwk import KeySet
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from referral_service.auth import scopes
@@ -44,8 +45,11 @@ def query_client(client_id: str) -> OAuthClient | None:
 
 
 def query_token(token_string: str) -> OAuthToken | None:
+    """The token with its client and organisation, in one query (every API call asks)."""
     return db.session.scalar(
-        select(OAuthToken).where(OAuthToken.access_token_hash == digest(token_string))
+        select(OAuthToken)
+        .where(OAuthToken.access_token_hash == digest(token_string))
+        .options(joinedload(OAuthToken.client).joinedload(OAuthClient.organisation))
     )
 
 

@@ -54,7 +54,7 @@ def record(
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
-        referral_id=referral.id if referral is not None else None,
+        referral=referral,
         from_status=from_status,
         to_status=to_status,
         details=_json_safe(details),

@@ -100,7 +100,8 @@ def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[Pos
             existing_referral=existing.reference,
             matched_on=[match.value for match in matched_on],
         )
-    db.session.flush()
+    if links:
+        db.session.flush()
     return links
 
 

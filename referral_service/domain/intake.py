@@ -63,8 +63,11 @@ def receive_referral(
         id=uuid.uuid4(),
         reference=new_reference(),
         status=ReferralStatus.RECEIVED,
+        # Ids as well as objects: routing and duplicate look-ups run before the first flush.
         authority=authority,
+        authority_id=authority.id,
         referring_organisation=organisation,
+        referring_organisation_id=organisation.id,
         submitted_by_user_id=submitted_by_user_id,
         submitted_by_client_id=submitted_by_client_id,
         transferred_from_id=transferred_from.id if transferred_from is not None else None,
@@ -80,7 +83,6 @@ def receive_referral(
         received_at, urgent=referral.urgent, policy=policy_for(authority)
     )
     db.session.add(referral)
-    db.session.flush()
     audit.record(
         actor,
         "referral.received",
@@ -94,8 +96,11 @@ def receive_referral(
         contact_due_by=referral.contact_due_by.isoformat(),
         transferred_from=transferred_from.reference if transferred_from is not None else None,
     )
-    duplicates.link_possible_duplicates(referral, actor)
-    route(referral)
+    # Routed before the first flush where possible, so the referral is written once, with its
+    # status, and its audit events go in one batch (the flush in ``transition``).
+    with db.session.no_autoflush:
+        duplicates.link_possible_duplicates(referral, actor)
+        route(referral)
     return referral
 
 

@@ -90,15 +90,30 @@ def open_caseloads(officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return counts
 
 
-def absent_on(day: date, officer_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these officers are absent on ``day``: one query, not one per officer."""
-    if not officer_ids:
-        return set()
-    return set(db.session.scalars(
-        select(OfficerAbsence.user_id)
-        .where(OfficerAbsence.user_id.in_(officer_ids))
+def officers_with_load(authority_id: uuid.UUID, day: date) -> list[tuple[User, int, bool]]:
+    """Active officers of an authority with their open caseload and whether they are absent on
+    ``day``: one query, since it runs for every referral received."""
+    caseload = (
+        select(func.count(Referral.id))
+        .where(Referral.named_officer_id == User.id)
+        .where(Referral.status.in_(CASELOAD_STATUSES_LIST))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    absent = (
+        select(OfficerAbsence.id)
+        .where(OfficerAbsence.user_id == User.id)
         .where(OfficerAbsence.starts_on <= day, OfficerAbsence.ends_on >= day)
-    ))
+        .correlate(User)
+        .exists()
+    )
+    rows = db.session.execute(
+        select(User, caseload, absent)
+        .where(User.authority_id == authority_id)
+        .where(User.role == Role.OFFICER)
+        .where(User.active.is_(True))
+    ).all()
+    return [(officer, count, bool(is_absent)) for officer, count, is_absent in rows]
 
 
 def is_at_capacity(officer: User, caseload: int) -> bool:
@@ -113,16 +128,10 @@ def choose_officer(
 ) -> RoutingDecision:
     """Pick the best eligible officer, or none (the team queue). Changes nothing."""
     today = today or clock.today_in_london()
-    officers = list(
-        db.session.scalars(
-            select(User)
-            .where(User.authority_id == referral.authority_id)
-            .where(User.role == Role.OFFICER)
-            .where(User.active.is_(True))
-        )
-    )
-    caseloads = open_caseloads([officer.id for officer in officers])
-    absent = absent_on(today, [officer.id for officer in officers])
+    loads = officers_with_load(referral.authority_id, today)
+    officers = [officer for officer, _, _ in loads]
+    caseloads = {officer.id: caseload for officer, caseload, _ in loads}
+    absent = {officer.id for officer, _, is_absent in loads if is_absent}
     needs = routing_needs(referral)
     postcode = referral.address_postcode
     district = postcode_district(postcode) if postcode else None

@@ -7,11 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral_service.domain import clock
 from referral_service.extensions import Model
 from referral_service.models.enums import ActorType
+from referral_service.models.referral import Referral
 from referral_service.models.types import UTCDateTime, enum_column_type, json_type, new_uuid
 
 
@@ -35,6 +36,9 @@ class AuditEvent(Model):
     to_status: Mapped[str | None] = mapped_column(sa.String(40))
     # Structured, never free text about the person: ids, codes, reasons.
     details: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+
+    # Lets the unit of work write a new referral before the events about it in one flush.
+    referral: Mapped[Referral | None] = relationship()
 
     __table_args__ = (
         sa.Index("ix_audit_events_referral_occurred", "referral_id", "occurred_at"),
