@@ -14,7 +14,6 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-
 # A different person on every request of every run: duplicate links stay as rare as in life.
 RUN = random.SystemRandom().randrange(10**8)
 
@@ -34,7 +33,8 @@ def body(n: int) -> bytes:
         "authority_code": "E07000241",
         "referrer": {"name": "Sam Patel", "email": "sam.patel@probation.example"},
         "consent": {"given": True},
-        "person": {"first_name": "Rate" + letters(RUN + n), "last_name": "Person", "date_of_birth": "1990-04-01",
+        "person": {"first_name": "Rate" + letters(RUN + n), "last_name": "Person",
+                   "date_of_birth": "1990-04-01",
                    "phone": f"077{(RUN + n) % 10**8:08d}", "email": f"rate{n}@example.org",
                    "preferred_contact_method": "sms", "safe_contact": {"sms": True}},
         "housing_situation": "threatened_with_homelessness",

@@ -23,8 +23,8 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, Response, current_app
 from joserfc.jwk import KeySet
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from referral_service.auth import scopes
 from referral_service.domain import clock
