@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from referral_service.domain import admin, audit, casework, clock, intake
+from referral_service.domain import admin, audit, casework, clients, clock, intake
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -77,6 +77,9 @@ PEOPLE: list[tuple[str, str, str, str, str, str, int | None]] = [
 class DemoSummary:
     logins: list[tuple[str, str]] = field(default_factory=list)
     referrals: dict[str, int] = field(default_factory=dict)
+    # A partner API client for the probation service, so the API can be tried at once.
+    api_client_id: str = ""
+    api_client_secret: str = ""
 
 
 def _payload(authority_code: str, referrer: tuple[str, str], **overrides: Any) -> dict[str, Any]:
@@ -272,6 +275,12 @@ def load_demo_data() -> DemoSummary:
            support_needs=["offending_history"],
            release_or_discharge_date=(now + timedelta(days=9)).date().isoformat(),
            reason="Release in nine days; previous tenancy lost while in custody.")
+
+    issued = clients.create_client(organisation_name=probation,
+                                   scopes=["referrals:write", "referrals:read"],
+                                   name="Demo case-management system", actor=ACTOR)
+    summary.api_client_id = issued.client.client_id
+    summary.api_client_secret = issued.client_secret or ""
 
     db.session.commit()
     for referral in db.session.scalars(db.select(Referral)):

@@ -89,7 +89,7 @@ def table_counts(database: Path) -> dict[str, int]:
 def test_demo_lists_sign_ins_and_statuses(demo: DemoRun) -> None:
     output = demo.result.stdout
     assert f"Demo database ready: {demo.database.resolve()}" in output
-    assert "Demo sign-ins (password for all: demo-password-2026):" in output
+    assert "Demo accounts (password for all: demo-password-2026;" in output
     for role, email in [("officer", "jo.smith@welhat.example"),
                         ("team_leader", "morgan.hughes@welhat.example"),
                         ("partner", "sam.patel@probation.example"),
@@ -102,6 +102,12 @@ def test_demo_lists_sign_ins_and_statuses(demo: DemoRun) -> None:
                   statuses.removeprefix("Referrals by status: ").split(", "))
     assert set(listed) == {status.value for status in ReferralStatus} - {"received"}
     assert all(int(count) >= 1 for count in listed.values())
+    # A working partner API client is printed, so the API can be tried straight away.
+    [client_id] = [line.split()[1] for line in output.splitlines()
+                   if line.strip().startswith("client_id:")]
+    [secret] = [line.split()[1] for line in output.splitlines()
+                if line.strip().startswith("client_secret:")]
+    assert client_id.startswith("dtr_") and len(secret) >= 40
     # --no-serve stops after loading: nothing is served.
     assert "Open http://" not in output
     assert "Serving on" not in output
@@ -220,3 +226,25 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     commands_section = result.stdout.split("Commands:", 1)[1]
     listed = {line.split()[0] for line in commands_section.splitlines() if line.strip()}
     assert {"serve", "demo", "db", "authority", "org", "user"} <= listed
+
+
+def test_demo_api_client_gets_a_token_and_sees_its_referrals(demo: DemoRun) -> None:
+    from referral_service import create_app
+
+    output = demo.result.stdout.splitlines()
+    [client_id] = [line.split()[1] for line in output if line.strip().startswith("client_id:")]
+    [secret] = [line.split()[1] for line in output if line.strip().startswith("client_secret:")]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{demo.database.resolve()}",
+                      "SECRET_KEY": "test", "TESTING": True})
+    http = app.test_client()
+    token = http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                      auth=(client_id, secret))
+    assert token.status_code == 200, token.get_data(as_text=True)
+    listing = http.get("/api/v1/referrals",
+                       headers={"Authorization": f"Bearer {token.json['access_token']}"})
+    assert listing.status_code == 200
+    organisations = {item["referring_organisation"]["name"] for item in listing.json["items"]}
+    assert organisations == {"Probation Service – Hertfordshire"}
+    with app.app_context():
+        from referral_service.extensions import db
+        db.engine.dispose()
