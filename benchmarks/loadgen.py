@@ -9,38 +9,15 @@ import argparse
 import http.client
 import json
 import os
-import random
 import threading
 import time
 from urllib.parse import urlsplit
 
-# A different person on every request of every run: duplicate links stay as rare as in life.
-RUN = random.SystemRandom().randrange(10**8)
-
-
-def letters(n: int) -> str:
-    """Names are matched on letters only (digits are folded away), so people differ by letters."""
-    out = ""
-    while True:
-        n, digit = divmod(n, 26)
-        out = chr(97 + digit) + out
-        if n == 0:
-            return out
+from people import referral_body
 
 
 def body(n: int) -> bytes:
-    return json.dumps({
-        "authority_code": "E07000241",
-        "referrer": {"name": "Sam Patel", "email": "sam.patel@probation.example"},
-        "consent": {"given": True},
-        "person": {"first_name": "Rate" + letters(RUN + n), "last_name": "Person",
-                   "date_of_birth": "1990-04-01",
-                   "phone": f"077{(RUN + n) % 10**8:08d}", "email": f"rate{n}@example.org",
-                   "preferred_contact_method": "sms", "safe_contact": {"sms": True}},
-        "housing_situation": "threatened_with_homelessness",
-        "reason": "Section 21 notice expires next month.",
-        "support_needs": ["offending_history"],
-    }).encode()
+    return json.dumps(referral_body(n, "Rate")).encode()
 
 
 def percentile(values: list[float], q: float) -> float:

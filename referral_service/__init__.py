@@ -29,20 +29,27 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     _enable_sqlite_pragmas(app)
 
+    from notifications import broker
     from referral_service import api, ratelimits
     from referral_service.auth import oauth2
     from referral_service.auth.views import bp as oauth_bp
+    from referral_service.web.dev_outbox import bp as dev_outbox_bp
     from referral_service.web.errors import register_error_handlers
     from referral_service.web.ops import bp as ops_bp
     from referral_service.web.public import bp as public_bp
+    from referral_service.web.webhooks import bp as webhooks_bp
 
     oauth2.init_app(app)
     app.register_blueprint(ops_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(oauth_bp)
+    app.register_blueprint(webhooks_bp)
+    if app.config["DEV_OUTBOX_ENABLED"]:
+        app.register_blueprint(dev_outbox_bp)
     api.init_app(app)
     ratelimits.init_app(app)
     register_error_handlers(app)
+    broker.configure(app)
     return app
 
 

@@ -45,12 +45,18 @@ def reset_postgres_schema(url: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests are left out of a SQLite run (deselected, and said so): the
-    PostgreSQL run in CI executes them. They are never skipped."""
-    if is_postgres(os.environ.get("TEST_DATABASE_URL", "")):
+    """PostgreSQL-only tests are left out of a SQLite run, and Redis tests out of a run without
+    ``TEST_REDIS_URL`` (deselected, and said so): CI's PostgreSQL and Redis run executes them.
+    They are never skipped."""
+    needs: list[str] = []
+    if not is_postgres(os.environ.get("TEST_DATABASE_URL", "")):
+        needs.append("postgres_only")
+    if not os.environ.get("TEST_REDIS_URL"):
+        needs.append("redis")
+    if not needs:
         return
-    kept = [item for item in items if "postgres_only" not in item.keywords]
-    left_out = [item for item in items if "postgres_only" in item.keywords]
+    kept = [item for item in items if not any(item.get_closest_marker(m) for m in needs)]
+    left_out = [item for item in items if any(item.get_closest_marker(m) for m in needs)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
@@ -154,6 +160,35 @@ def fresh_app(fresh_database: str) -> Iterator[Flask]:
     with application.app_context():
         upgrade()
     yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """``TEST_REDIS_URL`` (tests using it are marked ``redis``), its database emptied before and
+    after the test."""
+    import redis
+
+    url = os.environ["TEST_REDIS_URL"]
+    with redis.Redis.from_url(url) as connection:
+        connection.flushdb()
+    yield url
+    with redis.Redis.from_url(url) as connection:
+        connection.flushdb()
+
+
+@pytest.fixture
+def redis_app(fresh_app: Flask, redis_url: str) -> Iterator[Flask]:
+    """An app on ``fresh_app``'s database whose dramatiq broker is Redis."""
+    from notifications.broker import get_broker
+
+    application = create_app({"TESTING": True, "SECRET_KEY": "test", "BROKER_URL": redis_url,
+                              "PUBLIC_BASE_URL": "http://localhost",
+                              "SQLALCHEMY_DATABASE_URI": fresh_app.config[
+                                  "SQLALCHEMY_DATABASE_URI"]})
+    yield application
+    get_broker(application).client.connection_pool.disconnect()  # type: ignore[attr-defined]
     with application.app_context():
         db.engine.dispose()
 

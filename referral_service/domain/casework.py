@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
+from notifications.outbox import notify
 from referral_service.domain import audit, clock, intake, lifecycle, routing
 from referral_service.domain.errors import (
     DomainError,
@@ -20,6 +21,7 @@ from referral_service.domain.errors import (
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
+    AuditEvent,
     Authority,
     ContactAttempt,
     ContactAttemptResult,
@@ -114,7 +116,7 @@ def _name_officer(referral: Referral, officer: User, actor: audit.Actor, *, reas
     previous = referral.named_officer_id
     if referral.status in {S.UNASSIGNED, S.RECEIVED}:
         decision = routing.RoutingDecision(officer, reason, considered=1)
-        intake.assign(referral, decision, actor)
+        intake.assign(referral, decision, actor, previous_officer_id=_last_named_officer(referral))
         return
     # Already with an officer: the status (accepted, contact attempted…) carries over to the new
     # officer, so this is a change of owner, not of status.
@@ -130,7 +132,22 @@ def _name_officer(referral: Referral, officer: User, actor: audit.Actor, *, reas
         officer_id=str(officer.id),
         reason=reason,
     )
+    notify("officer_named", referral, previous_officer_id=previous)
     db.session.flush()
+
+
+def _last_named_officer(referral: Referral) -> uuid.UUID | None:
+    """The officer most recently named on this referral (from its audit trail), if any."""
+    named = db.session.scalars(
+        select(AuditEvent.details)
+        .where(AuditEvent.referral_id == referral.id)
+        .where(or_(AuditEvent.action == "referral.reassigned",
+                   and_(AuditEvent.action == "referral.transition",
+                        AuditEvent.to_status == S.ASSIGNED.value)))
+        .order_by(AuditEvent.occurred_at.desc()).limit(1)
+    ).first()
+    officer_id = (named or {}).get("officer_id")
+    return uuid.UUID(officer_id) if officer_id else None
 
 
 def return_to_queue(referral: Referral, by: User, *, reason: str,

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from notifications import reminders
+from notifications.outbox import notify
 from referral_service.domain import audit, clock, deadlines, duplicates, lifecycle, routing
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.domain.references import new_reference
@@ -101,6 +103,8 @@ def receive_referral(
     with db.session.no_autoflush:
         duplicates.link_possible_duplicates(referral, actor)
         route(referral)
+        notify("referral_received", referral)
+        reminders.schedule(referral)
     return referral
 
 
@@ -115,7 +119,8 @@ def route(referral: Referral) -> routing.RoutingDecision:
     return decision
 
 
-def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.Actor) -> None:
+def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.Actor,
+           previous_officer_id: uuid.UUID | None = None) -> None:
     officer = decision.officer
     assert officer is not None
     referral.named_officer = officer
@@ -123,6 +128,9 @@ def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.A
     lifecycle.transition(
         referral, ReferralStatus.ASSIGNED, actor, officer_id=str(officer.id), reason=decision.reason
     )
+    # The applicant hears of a new officer only if they had been told of another one.
+    changed = previous_officer_id is not None and previous_officer_id != officer.id
+    notify("officer_named", referral, previous_officer_id=previous_officer_id if changed else None)
 
 
 def _columns_from(data: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,16 @@ CLOSING_OUTCOMES: dict[ReferralStatus, frozenset[Outcome]] = {
 }
 
 
+# Who is told what when a referral reaches these statuses (notifications.outbox decides how).
+TRANSITION_EVENTS: dict[ReferralStatus, str] = {
+    S.CONTACT_ATTEMPTED: "contact_attempt_failed",
+    S.CONTACTED: "contact_made",
+    S.CLOSED: "closed",
+    S.WITHDRAWN: "withdrawn",
+    S.TRANSFERRED: "transferred",
+}
+
+
 def _words(status: ReferralStatus | Outcome) -> str:
     return status.value.replace("_", " ")
 
@@ -99,6 +109,11 @@ def transition(
         to_status=to.value,
         **details,
     )
+    event = TRANSITION_EVENTS.get(to)
+    if event is not None:
+        from notifications.outbox import notify
+
+        notify(event, referral, **details)
     db.session.flush()
 
 

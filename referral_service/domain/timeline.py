@@ -83,3 +83,51 @@ def for_referrer(referral: Referral) -> list[Entry]:
         who = "You" if message.author_side == "referrer" else referral.authority.name
         entries.append(Entry(message.created_at, "message", f"{who} sent a note."))
     return sorted(entries, key=lambda entry: (entry.at, _ORDER.get(entry.type, 6)))
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    at: datetime
+    type: str
+    description: str
+    detail: str | None = None
+
+
+def for_staff(referral: Referral) -> list[StaffEntry]:
+    """Everything officers see on a referral: status changes, every message with its delivery
+    status (and why one was suppressed), the person's replies, and notes with the referrer."""
+    from referral_service.models import ContactAttempt, InboundSms, OutboxMessage
+
+    entries = [
+        StaffEntry(e.at, e.type, e.description) for e in for_referrer(referral)
+        if e.type != "message"
+    ]
+    for message in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.referral_id == referral.id)
+    ):
+        who = message.audience.value.replace("_", " ")
+        status = message.status.value
+        entries.append(StaffEntry(
+            message.created_at, f"message_{status}",
+            f"{message.channel.value.upper()} to the {who}: {status}"
+            + (f" ({message.status_reason})" if message.status_reason else ""),
+            message.subject or message.body))
+    for reply in db.session.scalars(
+        select(InboundSms).where(InboundSms.referral_id == referral.id)
+    ):
+        entries.append(StaffEntry(reply.received_at, f"sms_{reply.kind}",
+                                  "Text from the person", reply.body))
+    for attempt in db.session.scalars(
+        select(ContactAttempt).where(ContactAttempt.referral_id == referral.id)
+    ):
+        outcome = "contact made" if attempt.successful else (
+            attempt.result.value.replace("_", " ") if attempt.result else "no answer")
+        entries.append(StaffEntry(attempt.attempted_at, "contact_attempt",
+                                  f"{attempt.channel.value.replace('_', ' ')}: {outcome}",
+                                  attempt.notes))
+    for note in db.session.scalars(
+        select(ReferralMessage).where(ReferralMessage.referral_id == referral.id)
+    ):
+        entries.append(StaffEntry(note.created_at, "note",
+                                  f"Note from the {note.author_side}", note.body))
+    return sorted(entries, key=lambda entry: entry.at)

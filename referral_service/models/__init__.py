@@ -17,6 +17,15 @@ from referral_service.models.enums import (
     Role,
 )
 from referral_service.models.exchange import IdempotencyKey, ReferralMessage
+from referral_service.models.messaging import (
+    Audience,
+    Channel,
+    InboundSms,
+    MessageStatus,
+    OutboxMessage,
+    Reminder,
+    SmsOptOut,
+)
 from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.org import Authority, Organisation
 from referral_service.models.people import OfficerAbsence, User
@@ -28,8 +37,10 @@ __all__ = [
     "OPEN_STATUSES",
     "OPEN_STATUSES_LIST",
     "ActorType",
+    "Audience",
     "AuditEvent",
     "Authority",
+    "Channel",
     "ContactAttempt",
     "ContactAttemptResult",
     "ContactChannel",
@@ -37,17 +48,22 @@ __all__ = [
     "DuplicateMatch",
     "HousingSituation",
     "IdempotencyKey",
+    "InboundSms",
+    "MessageStatus",
     "OAuthClient",
     "OAuthToken",
     "OfficerAbsence",
     "Organisation",
     "OrganisationType",
+    "OutboxMessage",
     "Outcome",
     "PossibleDuplicate",
     "Referral",
     "ReferralMessage",
     "ReferralStatus",
+    "Reminder",
     "Role",
+    "SmsOptOut",
     "UsedClientAssertion",
     "User",
 ]

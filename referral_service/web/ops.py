@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from notifications.broker import broker_ready
 from referral_service.extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -22,7 +23,8 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready to serve: the database answers. 503 otherwise, so traffic goes elsewhere."""
+    """Ready to serve: the database and the broker answer (API.md §4). 503 otherwise, so
+    traffic goes elsewhere."""
     checks: dict[str, str] = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -32,5 +34,6 @@ def readyz() -> ResponseReturnValue:
         checks["database"] = "unavailable"
     finally:
         db.session.rollback()
+    checks["broker"] = "ok" if broker_ready() else "unavailable"
     ready = all(value == "ok" for value in checks.values())
     return jsonify(status="ok" if ready else "unavailable", checks=checks), (200 if ready else 503)

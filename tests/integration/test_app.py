@@ -23,7 +23,8 @@ def test_readyz_is_503_when_the_database_is_down(tmp_path) -> None:  # type: ign
                       "SECRET_KEY": "test", "TESTING": True})
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "checks": {"database": "unavailable"}}
+    assert response.json == {"status": "unavailable",
+                             "checks": {"database": "unavailable", "broker": "ok"}}
     with app.app_context():
         from referral_service.extensions import db
         db.engine.dispose()

@@ -19,6 +19,9 @@ PUBLIC = {
     "oauth.introspect": "client authentication inside (RFC 7662)",
     "api-docs.openapi_json": "the published contract",
     "api-docs.openapi_swagger_ui": "the published contract, browsable",
+    "webhooks.twilio_status": "Twilio calls it; its X-Twilio-Signature is checked inside",
+    "webhooks.twilio_inbound": "Twilio calls it; its X-Twilio-Signature is checked inside",
+    "dev.outbox": "development only: never registered when APP_ENV=production",
 }
 
 

@@ -1,0 +1,56 @@
+"""The interfaces the notifications package sends through, and the two errors they raise."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """A provider refused or failed. ``code`` is the provider's own (e.g. Twilio 21610)."""
+
+    def __init__(self, message: str, *, code: str | int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RetryableError(ProviderError):
+    """Worth trying again later: 5xx, 429, timeouts, connection errors, SMTP 4xx."""
+
+
+class PermanentError(ProviderError):
+    """Will never work as asked: an invalid or unreachable number, an opted-out recipient,
+    a rejected address. Do not retry; fall back or tell a person."""
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str                      # E.164
+    body: str
+    reference: str               # our outbox message id, for the provider's records
+    status_callback: str | None = None
+    validity_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None
+    reference: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The provider took the message: its id, and its status word ("queued", "sent", …)."""
+
+    provider_id: str
+    status: str
+
+
+class SmsSender(Protocol):
+    def send_sms(self, message: Sms) -> Accepted: ...
+
+
+class EmailSender(Protocol):
+    def send_email(self, message: Email) -> Accepted: ...

@@ -1,0 +1,133 @@
+"""SMS through Twilio's REST API with the real ``twilio`` client, its errors translated into ours.
+
+``api_base_url`` points the client at a Twilio-compatible server instead of api.twilio.com (tests
+use a local fake; see API.md §5 ``TWILIO_API_BASE_URL``). Nothing here logs a phone number or a
+message body, and Twilio's own error text (which can quote the number) never reaches our errors.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from integrations.ports import Accepted, PermanentError, RetryableError, Sms
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that mean "this recipient cannot be reached as asked": never retry them.
+# Any other 4xx is permanent too; these get a message a caseworker can act on.
+PERMANENT_CODES: dict[int, str] = {
+    21211: "the 'To' number is not a valid phone number",
+    21408: "sending to this region is not enabled",
+    21610: "the recipient has replied STOP (unsubscribed)",
+    21612: "the 'To' number cannot be reached by SMS",
+    21614: "the 'To' number is not a mobile number",
+}
+
+# 408 and 429 are 4xx but say "not now", not "never". A 401 (bad credentials, code 20003) stays
+# permanent: waiting does not fix configuration, and a person hears of it at once via the fallback.
+_RETRYABLE_4XX = frozenset({408, 429})
+
+
+class TwilioSmsSender:
+    """``SmsSender`` for Twilio. Give ``from_number`` or ``messaging_service_sid`` (the service
+    is used when both are given: it picks the sender from its own pool)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        api_base_url: str | None = None,
+        timeout: float = 10,
+    ) -> None:
+        if not (from_number or messaging_service_sid):
+            raise ValueError("TwilioSmsSender needs from_number or messaging_service_sid.")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive.")
+        self.from_number = from_number
+        self.messaging_service_sid = messaging_service_sid
+        # No max_retries: the library must not resend on its own; retrying is the outbox's job,
+        # which knows whether the message was already accepted.
+        self._http = TwilioHttpClient(timeout=timeout)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
+        # The client reads TWILIO_EDGE/TWILIO_REGION from os.environ and would rewrite the host
+        # (api.<edge>.<region>.twilio.com, or mangle 127.0.0.1); our settings come from config.py.
+        self._client.edge = None
+        self._client.region = None
+        if api_base_url:
+            parts = urlsplit(api_base_url)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError("api_base_url must be an absolute http(s) URL.")
+            # Every v2010 resource (client.messages included) builds its URL from the Api
+            # domain's base_url (twilio.base.domain.Domain.absolute_url), so this one attribute
+            # moves all of them; the request still goes through the library's own HTTP client.
+            self._client.api.base_url = api_base_url.rstrip("/")
+
+    @property
+    def api_base_url(self) -> str:
+        return str(self._client.api.base_url)
+
+    def close(self) -> None:
+        """Close pooled connections (the sender is otherwise safe to keep for the process)."""
+        if self._http.session is not None:
+            self._http.session.close()
+
+    def send_sms(self, message: Sms) -> Accepted:
+        params: dict[str, object] = {"to": message.to, "body": message.body}
+        if self.messaging_service_sid:
+            params["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            params["from_"] = self.from_number
+        if message.status_callback:
+            params["status_callback"] = message.status_callback
+        if message.validity_seconds is not None:
+            params["validity_period"] = message.validity_seconds
+        try:
+            created = self._client.messages.create(**params)
+        except TwilioRestException as error:
+            raise self._rejected(message.reference, error.status, error.code) from None
+        except requests.RequestException as error:
+            # Connection refused, DNS, TLS, timeouts. A read timeout leaves the outcome unknown
+            # (Twilio may have accepted it): the caller's reconciler decides, not this adapter.
+            log.warning("sms %s: Twilio unreachable (%s)", message.reference,
+                        type(error).__name__)
+            raise RetryableError(f"Twilio unreachable: {type(error).__name__}") from None
+        except TwilioException as error:
+            status = getattr(error, "status", None)  # TwilioServiceException (RFC 9457 errors)
+            if isinstance(status, int):
+                raise self._rejected(message.reference, status,
+                                     getattr(error, "code", None)) from None
+            log.warning("sms %s: Twilio client error (%s)", message.reference,
+                        type(error).__name__)
+            raise RetryableError(f"Twilio client error: {type(error).__name__}") from None
+        sid = created.sid
+        if not sid:
+            raise RetryableError("Twilio answered without a message sid.")
+        status = created.status
+        status_word = str(getattr(status, "value", status) or "queued")
+        log.info("sms %s: accepted by Twilio as %s (%s)", message.reference, sid, status_word)
+        return Accepted(provider_id=str(sid), status=status_word)
+
+    @staticmethod
+    def _rejected(reference: str, status: int, code: object) -> RetryableError | PermanentError:
+        """Our error for an HTTP error answer. Twilio's text is left out on purpose: it can
+        quote the recipient's number."""
+        twilio_code = code if isinstance(code, int | str) else None
+        if status in _RETRYABLE_4XX or status >= 500 or status < 400:
+            log.warning("sms %s: Twilio HTTP %s (code %s), will retry", reference, status,
+                        twilio_code)
+            return RetryableError(f"Twilio HTTP {status} (code {twilio_code})", code=twilio_code)
+        reason = PERMANENT_CODES.get(int(code)) if isinstance(code, int) else None
+        log.info("sms %s: refused by Twilio, HTTP %s (code %s)", reference, status, twilio_code)
+        return PermanentError(
+            f"Twilio refused the message (HTTP {status}, code {twilio_code})"
+            + (f": {reason}" if reason else ""),
+            code=twilio_code,
+        )

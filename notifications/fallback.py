@@ -1,0 +1,35 @@
+"""After a permanent SMS failure: email instead if that route is safe; otherwise tell the
+officer the person could not be reached by text."""
+from __future__ import annotations
+
+from integrations.ports import PermanentError
+from notifications import outbox, policy, templates
+from referral_service.domain import clock
+from referral_service.extensions import db
+from referral_service.models import Audience, Channel, OutboxMessage, SmsOptOut
+
+UNSUBSCRIBED = "21610"  # Twilio: the recipient has opted out of messages from this sender
+
+
+def after_permanent_failure(message: OutboxMessage, error: PermanentError) -> None:
+    referral = message.referral
+    if referral is None or message.channel is not Channel.SMS:
+        return
+    if message.audience is not Audience.APPLICANT:
+        return
+    if str(error.code) == UNSUBSCRIBED and db.session.get(SmsOptOut, message.to_address) is None:
+        # Twilio knows the number texted STOP (perhaps before we existed): remember it.
+        db.session.add(SmsOptOut(phone=message.to_address, keyword="21610",
+                                 opted_out_at=clock.now()))
+    address, _ = policy.applicant_address(referral, Channel.EMAIL)
+    if address is not None:
+        outbox.to_applicant(referral, event=message.event, template=message.template,
+                            text=templates.Text("A message from your council", message.body),
+                            channels=[Channel.EMAIL])
+        return
+    officer = referral.named_officer
+    if officer is not None:
+        outbox.to_person(referral, officer, event="sms_unreachable", template="sms_unreachable",
+                         audience=Audience.OFFICER, text=templates.officer_reminder(
+                             "sms_unreachable", officer.name, referral.reference,
+                             referral.contact_due_by))

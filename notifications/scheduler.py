@@ -1,0 +1,227 @@
+"""The scheduler tick: the database says what is due, the tick hands it to the broker.
+
+Every minute (``referrals scheduler``, or a thread of ``referrals serve`` in embedded mode) one
+tick:
+
+1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
+2. fires due reminders and escalations (``notifications.reminders``), which write outbox rows;
+3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``).
+
+Because every tick enqueues whatever is due, a lost broker message, a flushed Redis or a restart
+of the embedded broker loses nothing; and because the actor claims each row with a
+compare-and-set, enqueuing a row twice never sends it twice.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+from sqlalchemy import Row, Select, or_, select, update
+
+from integrations.ports import Accepted
+from notifications import actors
+from notifications.dispatch import MAX_ATTEMPTS
+from referral_service.domain import clock
+from referral_service.extensions import db
+from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+STUCK_AFTER = timedelta(minutes=10)
+# A row handed to the broker this long ago and still queued was lost (a flushed Redis, a
+# restarted embedded broker): hand it over again.
+REENQUEUE_AFTER = timedelta(minutes=2)
+UNKNOWN_DELIVERY = ("Delivery unknown after a worker stopped: check the provider before "
+                    "sending again.")
+EMAIL_REQUEUED = "Requeued: a worker stopped while sending it."
+GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
+
+
+_Query = TypeVar("_Query", bound=Select)
+
+
+def _locking(query: _Query) -> _Query:
+    """On PostgreSQL let concurrent schedulers share the work (``FOR UPDATE SKIP LOCKED``);
+    SQLite has one writer at a time and no such clause."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def tick(now: datetime | None = None) -> dict[str, int]:
+    """One pass of the scheduler; returns what it did, as counts. Needs an app context."""
+    now = now or clock.now()
+    counts = reconcile_stuck(now)
+    counts["reminders"] = _process_reminders(now)
+    due = list(db.session.scalars(_locking(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
+        .where(or_(OutboxMessage.enqueued_at.is_(None),
+                   OutboxMessage.enqueued_at < now - REENQUEUE_AFTER))
+        .order_by(OutboxMessage.not_before)
+        .limit(BATCH))))
+    counts["due"] = len(due)
+    # Enqueue while holding the row locks, then commit: a second scheduler skips these rows.
+    counts["enqueued"] = actors.enqueue(due) if due else 0
+    if counts["enqueued"]:
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(due[:counts["enqueued"]]))
+            .values(enqueued_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    return counts
+
+
+def reconcile_stuck(now: datetime) -> dict[str, int]:
+    """Settle rows claimed more than ``STUCK_AFTER`` ago and never finished.
+
+    The worker may or may not have handed such a message to the provider before it stopped, so
+    an SMS is never resent blindly: a second text to someone in a crisis (or to a phone someone
+    else may read) is worse than a failure an officer can see and check. If the SMS sender can
+    look up what it sent (``find_sent(to, body, since)``), that answer settles the row; if not,
+    the row is marked failed with a reason that says to check the provider.
+    """
+    counts = {"stuck_requeued": 0, "stuck_sent": 0, "stuck_unknown": 0, "stuck_gave_up": 0}
+    # Columns, not entities: the rows are changed by compare-and-set updates below, and no stale
+    # copy is left in the session's identity map.
+    stuck = db.session.execute(_locking(
+        select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.attempts,
+               OutboxMessage.to_address, OutboxMessage.body, OutboxMessage.claimed_at)
+        .where(OutboxMessage.status == MessageStatus.SENDING,
+               OutboxMessage.claimed_at < now - STUCK_AFTER)
+        .order_by(OutboxMessage.claimed_at)
+        .limit(BATCH))).all()
+    if not stuck:
+        return counts
+    sms = None
+    if any(message.channel is Channel.SMS for message in stuck):
+        from integrations.providers import sms_sender
+
+        sms = sms_sender(current_app.config)
+    unknown: list[uuid.UUID] = []
+    try:
+        _settle_all(stuck, getattr(sms, "find_sent", None), counts, unknown)
+    finally:
+        actors.close_sender(sms)
+    _tell_officers_of_unknown(unknown)
+    db.session.commit()
+    if counts["stuck_unknown"]:
+        log.warning("%d SMS message(s) marked failed: delivery unknown after a worker stopped",
+                    counts["stuck_unknown"])
+    return counts
+
+
+def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None,
+                counts: dict[str, int], unknown: list[uuid.UUID]) -> None:
+    for message in stuck:
+        if message.channel is Channel.SMS:
+            if find_sent is None:
+                if _settle(message.id, counts, "stuck_unknown", status=MessageStatus.FAILED,
+                           status_reason=UNKNOWN_DELIVERY):
+                    unknown.append(message.id)
+                continue
+            try:
+                found = find_sent(message.to_address, message.body, message.claimed_at)
+            except Exception as error:  # the lookup failed: leave the row for the next tick
+                log.warning("message %s: could not look up the provider (%s)", message.id,
+                            type(error).__name__)
+                continue
+            if isinstance(found, Accepted):
+                _settle(message.id, counts, "stuck_sent",
+                        status=(MessageStatus.DELIVERED if found.status == "delivered"
+                                else MessageStatus.SENT),
+                        provider_id=found.provider_id, provider_status=found.status,
+                        sent_at=message.claimed_at, status_reason=None)
+                continue
+            # The provider has no such message: it was never sent, so it may be sent now.
+        # A duplicate email is less harmful than a lost one, so an email whose fate is unknown
+        # is sent again (as is an SMS the provider says it never received).
+        if message.attempts >= MAX_ATTEMPTS:
+            _settle(message.id, counts, "stuck_gave_up", status=MessageStatus.FAILED,
+                    status_reason=GAVE_UP_STUCK.format(attempts=message.attempts))
+        else:
+            _settle(message.id, counts, "stuck_requeued", status=MessageStatus.QUEUED,
+                    enqueued_at=None,
+                    status_reason=EMAIL_REQUEUED if message.channel is Channel.EMAIL else None)
+
+
+def _settle(message_id: uuid.UUID, counts: dict[str, int], outcome: str,
+            **values: Any) -> bool:
+    """Change a stuck row only if it is still in ``sending``: a worker that finishes late wins."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING)
+        .values(updated_at=clock.now(), **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        counts[outcome] += 1
+        return True
+    return False
+
+
+def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:
+    """A text to an applicant that may or may not have gone: the named officer decides."""
+    from notifications import outbox, templates
+
+    for message_id in message_ids:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.audience is not Audience.APPLICANT:
+            continue
+        referral = message.referral
+        if referral is None or referral.named_officer is None:
+            continue
+        officer = referral.named_officer
+        outbox.to_person(referral, officer, event="sms_delivery_unknown",
+                         template="sms_delivery_unknown", audience=Audience.OFFICER,
+                         text=templates.officer_reminder("sms_delivery_unknown", officer.name,
+                                                         referral.reference,
+                                                         referral.contact_due_by))
+
+
+def _process_reminders(now: datetime) -> int:
+    """Fire due reminders, if the reminders module is installed (it writes outbox rows)."""
+    if importlib.util.find_spec("notifications.reminders") is None:
+        return 0
+    reminders = importlib.import_module("notifications.reminders")
+    process_due = getattr(reminders, "process_due", None)
+    if process_due is None:
+        return 0
+    fired = process_due(now)
+    return int(fired or 0)
+
+
+def run_forever(app: Flask, interval: float = 60.0, stop: threading.Event | None = None) -> None:
+    """Tick every ``interval`` seconds until ``stop`` is set, or SIGTERM/SIGINT arrives (when
+    run in the main thread). A failed tick is logged and the loop goes on; a signal ends it
+    between ticks, never half-way through one."""
+    stop = stop or threading.Event()
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        def _request_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("scheduler: signal %d, stopping after this tick", signum)
+            stop.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, _request_stop)
+    try:
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    counts = tick()
+                if any(counts.values()):
+                    log.info("scheduler tick: %s", counts)
+            except Exception:
+                log.exception("scheduler tick failed; trying again in %.0f s", interval)
+            stop.wait(interval)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,64 @@
+"""Twilio's callbacks (API.md §3): delivery status, and texts people send.
+
+Each request must carry a valid ``X-Twilio-Signature`` for the exact public URL Twilio called
+(built from PUBLIC_BASE_URL, so it works behind a proxy); otherwise 403 and nothing changes.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
+from twilio.request_validator import RequestValidator
+
+from notifications import inbound
+from referral_service.web.errors import problem
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def public_url() -> str:
+    query = request.query_string.decode()
+    return current_app.config["PUBLIC_BASE_URL"] + request.path + (f"?{query}" if query else "")
+
+
+def signed() -> bool:
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    return bool(RequestValidator(token).validate(public_url(), request.form.to_dict(), signature))
+
+
+def _refused() -> Response:
+    return problem(403, "Forbidden", "The request signature is missing or does not match.")
+
+
+def _missing(*fields: str) -> Response | None:
+    absent = [name for name in fields if not request.form.get(name)]
+    if absent:
+        return problem(400, "Bad Request", "Missing fields.",
+                       errors={name: ["Required."] for name in absent})
+    return None
+
+
+@bp.post("/status")
+def twilio_status() -> ResponseReturnValue:
+    if not signed():
+        return _refused()
+    if (refusal := _missing("MessageSid", "MessageStatus")) is not None:
+        return refusal
+    inbound.record_status(request.form["MessageSid"], request.form["MessageStatus"],
+                          request.form.get("ErrorCode"))
+    return "", 204
+
+
+@bp.post("/inbound")
+def twilio_inbound() -> ResponseReturnValue:
+    if not signed():
+        return _refused()
+    if (refusal := _missing("MessageSid", "From")) is not None:
+        return refusal
+    inbound.receive(request.form["MessageSid"], request.form["From"],
+                    request.form.get("Body", ""))
+    # No automatic reply: a text back could be seen by the wrong person.
+    return Response(EMPTY_TWIML, mimetype="text/xml")

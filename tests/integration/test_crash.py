@@ -1,0 +1,171 @@
+"""A worker killed mid-batch, and its broker's memory wiped: no SMS is sent twice, none is lost
+without trace.
+
+500 queued SMS in a fresh PostgreSQL database; a real ``referrals worker`` subprocess on Redis
+sends them through the real twilio client to a fake Twilio HTTP server. When about 100 have
+arrived, the worker gets SIGKILL (no clean shutdown: rows it had claimed stay in ``sending``) and
+Redis is flushed (every enqueued message is gone). A new worker and scheduler ticks must then
+finish the job from the database alone: the stuck rows are settled by the reconciler (time moved
+past ``STUCK_AFTER``), everything else is enqueued again and sent.
+
+Without a provider lookup (``find_sent``), a row that was claimed but not confirmed cannot be
+proven sent, so it ends failed with "delivery unknown" (and is never sent again); every other
+message is sent exactly once.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import func, select
+
+from notifications import scheduler
+from referral_service.domain import clock
+from referral_service.extensions import db
+from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
+from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres_only]
+
+REFERRALS = Path(sys.executable).parent / "referrals"
+MESSAGES = 500
+KILL_AFTER = 100
+FROM_NUMBER = "+447700900999"
+
+
+def poll(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
+    """Whether ``condition`` became true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+@pytest.fixture
+def start_worker(redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
+                 tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    """``referrals worker`` in a process of its own, configured only through its environment."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("TWILIO_", "SMTP_", "TEST_", "FLASK_"))
+                   and key not in {"DATABASE_URL", "BROKER_URL", "APP_ENV", "MAIL_FROM"}}
+    environment.update({
+        "DATABASE_URL": redis_app.config["SQLALCHEMY_DATABASE_URI"],
+        "BROKER_URL": redis_app.config["BROKER_URL"],
+        "SECRET_KEY": "crash-test", "LOG_LEVEL": "WARNING",
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
+    })
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
+            [str(REFERRALS), "worker", "--threads", "4"], cwd=tmp_path, env=environment,
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_a_killed_worker_never_sends_an_sms_twice(
+        redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
+        start_worker: Callable[[str], subprocess.Popen[bytes]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    started_at = time.monotonic()
+    with redis_app.app_context():
+        db.session.add_all(OutboxMessage(
+            channel=Channel.SMS, audience=Audience.APPLICANT, event="crash_test",
+            template="crash_test", to_address=f"+447700900{n:03d}", body=f"Crash test {n:03d}",
+            not_before=clock.now() - timedelta(seconds=1)) for n in range(MESSAGES))
+        db.session.commit()
+
+    def count(*statuses: MessageStatus) -> int:
+        with redis_app.app_context():
+            return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status.in_(statuses))) or 0
+
+    # 1. One worker, one tick: all 500 enqueued; kill the worker when ~100 have gone out.
+    first = start_worker("worker-1")
+    with redis_app.app_context():
+        assert scheduler.tick()["enqueued"] == MESSAGES
+    assert poll(lambda: len(fake_twilio.messages) >= KILL_AFTER, seconds=30, interval=0.002), \
+        (tmp_path / "worker-1.log").read_text()[-2000:]
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    arrived_before_kill = len(fake_twilio.messages)
+    stuck_after_kill = count(MessageStatus.SENDING)
+
+    # 2. The broker forgets everything.
+    with redis.Redis.from_url(redis_app.config["BROKER_URL"]) as connection:
+        connection.flushdb()
+
+    # 3. A tick as if STUCK_AFTER had passed settles the stuck rows (no worker is running, so
+    # nothing in `sending` is in anyone's hands) and enqueues the rest again.
+    with redis_app.app_context():
+        reconciled = scheduler.tick(clock.now() + scheduler.STUCK_AFTER + timedelta(minutes=1))
+    assert reconciled["stuck_unknown"] == stuck_after_kill
+    assert count(MessageStatus.SENDING) == 0
+
+    # 4. A new worker; a tick every two seconds until nothing is queued or in hand.
+    second = start_worker("worker-2")
+    ticks = 0
+    while True:
+        assert ticks < 20, (tmp_path / "worker-2.log").read_text()[-2000:]
+        with redis_app.app_context():
+            scheduler.tick()
+        ticks += 1
+        if poll(lambda: count(MessageStatus.QUEUED, MessageStatus.SENDING) == 0, seconds=2):
+            break
+
+    # 5. Each message reached Twilio at most once; each row is sent exactly once or unknown.
+    received = Counter(message["Body"] for message in fake_twilio.messages)
+    sids = {message["Body"]: message["sid"] for message in fake_twilio.messages}
+    assert max(received.values()) == 1, [body for body, n in received.items() if n > 1]
+    with redis_app.app_context():
+        rows = db.session.scalars(select(OutboxMessage)).all()
+    unknown = [row for row in rows if row.status is MessageStatus.FAILED]
+    sent = [row for row in rows if row.status is MessageStatus.SENT]
+    assert len(sent) + len(unknown) == MESSAGES
+    for row in sent:
+        assert received[row.body] == 1 and row.provider_id == sids[row.body]
+    for row in unknown:
+        assert row.status_reason == scheduler.UNKNOWN_DELIVERY
+    assert len(unknown) == stuck_after_kill
+    unknown_but_sent = sum(received[row.body] for row in unknown)
+    assert len(fake_twilio.messages) == len(sent) + unknown_but_sent
+
+    # 6. The second worker stops cleanly on SIGTERM.
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=30) == 0
+    assert "Worker stopped." in (tmp_path / "worker-2.log").read_text()
+
+    with capsys.disabled():
+        print(f"\ncrash test: {MESSAGES} SMS; {arrived_before_kill} at Twilio when the worker "
+              f"was killed; {stuck_after_kill} left in `sending` -> failed, delivery unknown "
+              f"({unknown_but_sent} of them had in fact reached Twilio, "
+              f"{stuck_after_kill - unknown_but_sent} had not); {len(sent)} sent exactly once; "
+              f"0 sent twice; {ticks} tick(s) after the restart; "
+              f"{time.monotonic() - started_at:.1f} s")
