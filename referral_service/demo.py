@@ -7,8 +7,10 @@ invented; phone numbers are Ofcom drama numbers and emails use example domains.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from referral_service.domain import admin, audit, casework, clients, clock, intake
 from referral_service.extensions import db
@@ -16,7 +18,9 @@ from referral_service.models import (
     Authority,
     ContactAttemptResult,
     ContactChannel,
+    MessageStatus,
     Organisation,
+    OutboxMessage,
     Outcome,
     Referral,
     User,
@@ -283,7 +287,23 @@ def load_demo_data() -> DemoSummary:
     summary.api_client_secret = issued.client_secret or ""
 
     db.session.commit()
+    _settle_backdated_messages(now)
     for referral in db.session.scalars(db.select(Referral)):
         summary.referrals[referral.status.value] = summary.referrals.get(
             referral.status.value, 0) + 1
     return summary
+
+
+def _settle_backdated_messages(now: datetime) -> None:
+    """The story's earlier messages went out at the time, in its fiction: show them delivered
+    (through the development outbox) rather than queued days late and then expired."""
+    backdated = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.QUEUED)
+        .where(OutboxMessage.created_at < now - timedelta(minutes=5)))
+    for message in backdated:
+        message.status = MessageStatus.DELIVERED
+        message.provider_status = "delivered"
+        message.provider_id = f"dev-{message.id}"
+        message.sent_at = message.enqueued_at = message.not_before
+    db.session.commit()

@@ -248,3 +248,17 @@ def test_demo_api_client_gets_a_token_and_sees_its_referrals(demo: DemoRun) -> N
     with app.app_context():
         from referral_service.extensions import db
         db.engine.dispose()
+
+
+def test_demo_history_messages_read_as_delivered_not_expired(demo: DemoRun) -> None:
+    from referral_service.models import MessageStatus, OutboxMessage
+
+    engine = sa.create_engine(f"sqlite:///{demo.database.resolve()}")
+    try:
+        with Session(engine) as opened:
+            statuses = dict(opened.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    finally:
+        engine.dispose()
+    assert statuses.get(MessageStatus.DELIVERED, 0) > 20
+    assert MessageStatus.FAILED not in statuses
