@@ -200,6 +200,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_embedded_after_fork)
 
 
+def delivers_now(app: Flask | None = None) -> bool:
+    """Whether a message handed to the broker now will be processed: always with a real broker;
+    with the embedded one only in the process running the embedded worker (``referrals serve``).
+    Elsewhere (a CLI command, gunicorn with BROKER_URL=embedded) the rows wait for a scheduler."""
+    return not isinstance(get_broker(app), StubBroker) or _embedded is not None
+
+
 def start_embedded(app: Flask, *, worker_threads: int = 2,
                    scheduler_interval: float = 60.0) -> bool:
     """Start the in-process worker (two threads) and the scheduler loop (a daemon thread).

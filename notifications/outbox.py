@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from notifications import policy, templates
+from notifications import broker, policy, templates
 from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import (
@@ -42,7 +42,8 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
         status_reason=reason, not_before=not_before or clock.now(), expires_at=expires_at,
         created_at=clock.now())
     db.session.add(message)
-    if status is MessageStatus.QUEUED and message.not_before <= clock.now():
+    if (status is MessageStatus.QUEUED and message.not_before <= clock.now()
+            and broker.delivers_now()):
         message.enqueued_at = clock.now()
         # Sent as soon as the transaction commits (see _enqueue_after_commit); the scheduler
         # tick is the safety net for anything the broker loses.

@@ -305,12 +305,13 @@ def test_a_stuck_sms_is_marked_unknown_and_never_resent(
 
 def test_a_stuck_email_is_requeued_and_sent(fresh_app: Flask,
                                             worker: Callable[[], dramatiq.Worker]) -> None:
-    now = clock.now()
     [stuck] = create_messages(fresh_app, channel=Channel.EMAIL, status=MessageStatus.SENDING,
-                              attempts=1, claimed_at=now - timedelta(minutes=11))
+                              attempts=1, claimed_at=clock.now() - timedelta(minutes=11))
     worker()
     with fresh_app.app_context():
-        counts = scheduler.tick(now)
+        # "now" after the row exists: its not_before (a second before creation) must be due
+        # even when a loaded machine takes a while to get here.
+        counts = scheduler.tick(clock.now())
     assert counts["stuck_requeued"] == 1 and counts["enqueued"] == 1
     drain(fresh_app)
     message = reload(fresh_app, stuck)
