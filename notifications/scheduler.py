@@ -71,14 +71,24 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         .order_by(OutboxMessage.not_before)
         .limit(BATCH))))
     counts["due"] = len(due)
-    # Enqueue while holding the row locks, then commit: a second scheduler skips these rows.
-    counts["enqueued"] = actors.enqueue(due) if due else 0
-    if counts["enqueued"]:
-        db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(due[:counts["enqueued"]]))
-            .values(enqueued_at=now).execution_options(synchronize_session=False))
+    counts["enqueued"] = 0
+    if due:
+        # Mark first, then enqueue, then commit: the rows are written (locked) before a worker
+        # can be handed them, so its claim waits for this commit instead of this transaction's
+        # write failing on SQLite after the worker's ("database is locked"). On PostgreSQL a
+        # second scheduler skips the locked rows.
+        _mark_enqueued(due, now)
+        counts["enqueued"] = actors.enqueue(due)
+        if counts["enqueued"] < len(due):
+            _mark_enqueued(due[counts["enqueued"]:], None)  # the broker is down: next tick
     db.session.commit()
     return counts
+
+
+def _mark_enqueued(ids: list[uuid.UUID], when: datetime | None) -> None:
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+        .values(enqueued_at=when).execution_options(synchronize_session=False))
 
 
 def reconcile_stuck(now: datetime) -> dict[str, int]:

@@ -57,8 +57,9 @@ def _enable_sqlite_pragmas(app: Flask) -> None:
     """Make SQLite behave like the production database where it matters.
 
     WAL lets readers and one writer work at once; foreign keys are off in SQLite by default; and
-    pysqlite's own transaction handling is replaced by explicit BEGIN so that SAVEPOINTs and
-    transactional DDL (a failed migration leaves nothing half-done) work as on PostgreSQL.
+    pysqlite's own transaction handling is replaced by an explicit BEGIN IMMEDIATE so that
+    SAVEPOINTs and transactional DDL (a failed migration leaves nothing half-done) work as on
+    PostgreSQL, and concurrent writers wait for each other instead of failing.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -81,4 +82,8 @@ def _enable_sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock at the start. A deferred transaction that reads and
+            # then writes fails at once ("database is locked", no waiting) if another thread
+            # wrote in between, which the embedded worker and web threads do all the time;
+            # waiting for the lock (busy_timeout) is what we want instead.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
