@@ -59,15 +59,6 @@ AREAS = [
 ]
 
 
-def letters(n: int) -> str:
-    out = ""
-    while True:
-        n, digit = divmod(n, 26)
-        out = chr(97 + digit) + out
-        if n == 0:
-            return out
-
-
 def body(n: int) -> dict[str, Any]:
     return referral_body(n, "Prof")
 

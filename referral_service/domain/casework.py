@@ -175,21 +175,8 @@ def record_contact_attempt(
     ip_address: str | None = None,
 ) -> ContactAttempt:
     """A try that did not reach the person. The deadline is about the first attempt."""
-    _require_case_worker(by, referral)
-    # The transition goes first because it is what refuses (not yet accepted, already closed),
-    # and a refused attempt must leave no ContactAttempt behind; the id is chosen up front so
-    # that the audit event can still name the attempt.
-    attempt_id = uuid.uuid4()
-    lifecycle.transition(
-        referral, S.CONTACT_ATTEMPTED, audit.Actor.for_user(by, ip_address),
-        attempt_id=str(attempt_id), channel=channel.value, result=result.value,
-    )
-    attempt = ContactAttempt(id=attempt_id, referral=referral, officer_id=by.id, channel=channel,
-                             successful=False, result=result, notes=notes,
-                             attempted_at=clock.now())
-    db.session.add(attempt)
-    db.session.flush()
-    return attempt
+    return _record_contact(referral, by, S.CONTACT_ATTEMPTED, channel=channel, result=result,
+                           notes=notes, ip_address=ip_address)
 
 
 def record_contact_made(
@@ -200,15 +187,28 @@ def record_contact_made(
     notes: str | None = None,
     ip_address: str | None = None,
 ) -> ContactAttempt:
+    return _record_contact(referral, by, S.CONTACTED, channel=channel, result=None, notes=notes,
+                           ip_address=ip_address)
+
+
+def _record_contact(referral: Referral, by: User, to: ReferralStatus, *,
+                    channel: ContactChannel, result: ContactAttemptResult | None,
+                    notes: str | None, ip_address: str | None) -> ContactAttempt:
     _require_case_worker(by, referral)
-    # As for an attempt: a refused contact must store nothing.
+    # The transition goes first because it is what refuses (not yet accepted, already closed),
+    # and a refused attempt must leave no ContactAttempt behind; the id is chosen up front so
+    # that the audit event can still name the attempt.
     attempt_id = uuid.uuid4()
-    lifecycle.transition(
-        referral, S.CONTACTED, audit.Actor.for_user(by, ip_address),
-        attempt_id=str(attempt_id), channel=channel.value,
-    )
+    actor = audit.Actor.for_user(by, ip_address)
+    if result is None:
+        lifecycle.transition(referral, to, actor, attempt_id=str(attempt_id),
+                             channel=channel.value)
+    else:
+        lifecycle.transition(referral, to, actor, attempt_id=str(attempt_id),
+                             channel=channel.value, result=result.value)
     attempt = ContactAttempt(id=attempt_id, referral=referral, officer_id=by.id, channel=channel,
-                             successful=True, notes=notes, attempted_at=clock.now())
+                             successful=to is S.CONTACTED, result=result, notes=notes,
+                             attempted_at=clock.now())
     db.session.add(attempt)
     db.session.flush()
     return attempt
