@@ -114,9 +114,13 @@ def make_broker(url: str) -> dramatiq.Broker:
         f"(got a URL with scheme {scheme or 'none'!r}).")
 
 
+def _broker_url(app: Flask) -> str:
+    return str(app.config.get("BROKER_URL") or EMBEDDED)
+
+
 def configure(app: Flask) -> dramatiq.Broker:
     """Choose the broker for ``app``, make it dramatiq's global broker, declare the actors."""
-    broker = make_broker(str(app.config.get("BROKER_URL") or EMBEDDED))
+    broker = make_broker(_broker_url(app))
     broker.add_middleware(AppContext(app))
     broker.add_middleware(CloseSenders())
     # Order matters: actors bind to the global broker when their module is imported.
@@ -137,7 +141,7 @@ def get_broker(app: Flask | None = None) -> dramatiq.Broker:
 
 def is_embedded(app: Flask | None = None) -> bool:
     application = app if app is not None else current_app
-    return str(application.config.get("BROKER_URL") or EMBEDDED) == EMBEDDED
+    return _broker_url(application) == EMBEDDED
 
 
 def broker_ready(app: Flask | None = None) -> bool:
@@ -147,7 +151,7 @@ def broker_ready(app: Flask | None = None) -> bool:
     does not answer makes readiness fail quickly instead of hanging the probe.
     """
     application = app if app is not None else current_app
-    url = str(application.config.get("BROKER_URL") or EMBEDDED)
+    url = _broker_url(application)
     if url == EMBEDDED:
         return True
     scheme = _scheme(url)

@@ -19,7 +19,7 @@ def after_permanent_failure(message: OutboxMessage, error: PermanentError) -> No
         return
     if str(error.code) == UNSUBSCRIBED and db.session.get(SmsOptOut, message.to_address) is None:
         # Twilio knows the number texted STOP (perhaps before we existed): remember it.
-        db.session.add(SmsOptOut(phone=message.to_address, keyword="21610",
+        db.session.add(SmsOptOut(phone=message.to_address, keyword=UNSUBSCRIBED,
                                  opted_out_at=clock.now()))
     address, _ = policy.applicant_address(referral, Channel.EMAIL)
     if address is not None:

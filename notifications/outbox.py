@@ -179,7 +179,6 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "transferred": _referrer_told("the referral has been transferred to another housing "
                                   "authority ({to_authority})."),
 }
-EVENTS = frozenset(_MESSAGES)
 
 
 def notify(event: str, referral: Referral, **details: object) -> None:

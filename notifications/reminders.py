@@ -16,7 +16,7 @@ from sqlalchemy import select
 from notifications import outbox, templates
 from referral_service.domain import audit, clock
 from referral_service.extensions import db
-from referral_service.models import Audience, Referral, ReferralStatus, Reminder
+from referral_service.models import Audience, Referral, ReferralStatus, Reminder, User
 
 ACCEPT_WITHIN = timedelta(hours=4)
 WARN_BEFORE_DEADLINE = timedelta(hours=2)
@@ -60,6 +60,7 @@ def process_due(now: datetime | None = None) -> int:
         .order_by(Reminder.due_at).limit(BATCH)))
     fired = 0
     system = audit.Actor.system("scheduler")
+    leaders_of: dict[object, list[User]] = {}  # one query per authority per batch
     for reminder in due:
         reminder.done_at = now
         if not _still_relevant(reminder):
@@ -73,7 +74,9 @@ def process_due(now: datetime | None = None) -> int:
                                  reminder.kind, officer.name, referral.reference,
                                  referral.contact_due_by))
         if reminder.kind in {"accept_overdue", "deadline_missed"}:
-            for leader in outbox.team_leaders(referral):
+            if referral.authority_id not in leaders_of:
+                leaders_of[referral.authority_id] = outbox.team_leaders(referral)
+            for leader in leaders_of[referral.authority_id]:
                 outbox.to_person(referral, leader, event=f"escalation_{reminder.kind}",
                                  template="team_leader_escalation",
                                  audience=Audience.TEAM_LEADER,

@@ -13,8 +13,6 @@ compare-and-set, enqueuing a row twice never sends it twice.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import signal
 import threading
@@ -28,7 +26,7 @@ from flask import Flask, current_app
 from sqlalchemy import Row, Select, or_, select, update
 
 from integrations.ports import Accepted
-from notifications import actors
+from notifications import actors, reminders
 from notifications.dispatch import MAX_ATTEMPTS
 from referral_service.domain import clock
 from referral_service.extensions import db
@@ -62,7 +60,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     """One pass of the scheduler; returns what it did, as counts. Needs an app context."""
     now = now or clock.now()
     counts = reconcile_stuck(now)
-    counts["reminders"] = _process_reminders(now)
+    counts["reminders"] = reminders.process_due(now)
     due = list(db.session.scalars(_locking(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
@@ -195,18 +193,6 @@ def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:
                          text=templates.officer_reminder("sms_delivery_unknown", officer.name,
                                                          referral.reference,
                                                          referral.contact_due_by))
-
-
-def _process_reminders(now: datetime) -> int:
-    """Fire due reminders, if the reminders module is installed (it writes outbox rows)."""
-    if importlib.util.find_spec("notifications.reminders") is None:
-        return 0
-    reminders = importlib.import_module("notifications.reminders")
-    process_due = getattr(reminders, "process_due", None)
-    if process_due is None:
-        return 0
-    fired = process_due(now)
-    return int(fired or 0)
 
 
 def run_forever(app: Flask, interval: float = 60.0, stop: threading.Event | None = None) -> None:

@@ -23,9 +23,7 @@ def _exempt() -> bool:
 
 
 def init_app(app: Flask) -> Limiter:
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_DEFAULT", app.config["API_RATE_LIMIT"])
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
     # One Limiter per application. Flask-Limiter keeps the default limits, the storage and the
     # blueprint limits on the Limiter instance and only takes RATELIMIT_DEFAULT from the first
     # app it is given, so a module-level one made every later app (a second create_app) run on

@@ -124,10 +124,6 @@ class MessageListSchema(Schema):
     items = fields.List(fields.Nested(MessageSchema))
 
 
-class AuthorityListSchema(Schema):
-    items = fields.List(fields.Nested(AuthoritySchema))
-
-
 class ProblemSchema(Schema):
     """RFC 9457 problem details: every 4xx and 5xx the API sends."""
 

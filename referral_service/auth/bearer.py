@@ -98,12 +98,6 @@ def require_scope(scope: str | None) -> Callable[[F], F]:
     return decorator
 
 
-def public(view: F) -> F:
-    """Mark a route as open on purpose (docs, health checks, OAuth endpoints themselves)."""
-    view.public = True  # type: ignore[attr-defined]
-    return view
-
-
 def current_client() -> OAuthClient:
     return g.oauth_token.client
 

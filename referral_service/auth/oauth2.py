@@ -199,7 +199,7 @@ def metadata() -> dict[str, Any]:
     algorithms = ["RS256", "PS256", "ES256"]
     return {
         "issuer": base,
-        "token_endpoint": base + "/oauth/token",
+        "token_endpoint": token_url(),
         "revocation_endpoint": base + "/oauth/revoke",
         "introspection_endpoint": base + "/oauth/introspect",
         "scopes_supported": list(scopes.ALL),

@@ -98,7 +98,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _concurrent_change(error: StaleDataError) -> ResponseReturnValue:
-        db.session.rollback()
         return _domain_error(Conflict(
             "Someone else changed this record at the same moment. Reload it and try again."))
 
