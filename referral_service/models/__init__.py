@@ -16,6 +16,7 @@ from referral_service.models.enums import (
     ReferralStatus,
     Role,
 )
+from referral_service.models.drafts import ReferralDraft
 from referral_service.models.exchange import IdempotencyKey, ReferralMessage
 from referral_service.models.messaging import (
     Audience,
@@ -59,6 +60,7 @@ __all__ = [
     "Outcome",
     "PossibleDuplicate",
     "Referral",
+    "ReferralDraft",
     "ReferralMessage",
     "ReferralStatus",
     "Reminder",

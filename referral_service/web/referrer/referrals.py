@@ -1,0 +1,102 @@
+"""The referrer's organisation's referrals: the list, one referral (its timeline, outcome and
+notes with the council), the confirmation after sending, and withdrawal.
+
+Another organisation's referral is 404, as in the API: its existence is not confirmed.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from referral_service.domain import audit, casework, messages, timeline
+from referral_service.domain.errors import TransitionRefused, ValidationFailed
+from referral_service.extensions import db
+from referral_service.models import Referral, ReferralStatus, Role, User
+from referral_service.web.referrer import bp, display, service
+from referral_service.web.referrer.foundation import roles, signed_in_user
+
+referrer_only = roles(Role.PARTNER)
+
+
+def _actor(user: User) -> audit.Actor:
+    return audit.Actor.for_user(user, request.remote_addr)
+
+
+@bp.get("/")
+@referrer_only
+def home() -> ResponseReturnValue:
+    return redirect(url_for("referrer.referrals"))
+
+
+@bp.get("/referrals")
+@referrer_only
+def referrals() -> ResponseReturnValue:
+    wanted = request.args.get("status", "")
+    status = ReferralStatus(wanted) if wanted in set(ReferralStatus) else None
+    page = request.args.get("page", 1, type=int) or 1
+    listing = service.organisation_referrals(signed_in_user(), status=status, page=page)
+    return render_template("referrer/referrals.html", listing=listing, status=status,
+                           statuses=list(ReferralStatus), labels=display.STATUS_LABELS,
+                           tags=display.STATUS_TAG_CLASSES, when=display.when)
+
+
+def _referral_page(referral: Referral, *, note_error: str | None = None, note: str = "",
+                   status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
+        notes=messages.for_referral(referral), labels=display.STATUS_LABELS,
+        tags=display.STATUS_TAG_CLASSES, outcomes=display.OUTCOME_LABELS, when=display.when,
+        note_error=note_error, note=note), status
+
+
+@bp.get("/referrals/<uuid:referral_id>")
+@referrer_only
+def referral(referral_id: uuid.UUID) -> ResponseReturnValue:
+    return _referral_page(service.own_referral(signed_in_user(), referral_id))
+
+
+@bp.get("/referrals/<uuid:referral_id>/sent")
+@referrer_only
+def sent(referral_id: uuid.UUID) -> ResponseReturnValue:
+    found = service.own_referral(signed_in_user(), referral_id)
+    return render_template("referrer/sent.html", referral=found, when=display.when)
+
+
+@bp.post("/referrals/<uuid:referral_id>/notes")
+@referrer_only
+def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
+    user = signed_in_user()
+    found = service.own_referral(user, referral_id)
+    body = request.form.get("body", "")
+    try:
+        messages.post(found, side="referrer", author_name=user.name, body=body,
+                      actor=_actor(user))
+    except ValidationFailed as refused:
+        db.session.rollback()
+        return _referral_page(found, note_error=refused.errors["body"][0], note=body,
+                              status=400)
+    db.session.commit()
+    return redirect(url_for("referrer.referral", referral_id=found.id, _anchor="notes"))
+
+
+@bp.route("/referrals/<uuid:referral_id>/withdraw", methods=["GET", "POST"])
+@referrer_only
+def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
+    user = signed_in_user()
+    found = service.own_referral(user, referral_id)
+    refused: str | None = None
+    if request.method == "POST":
+        try:
+            casework.withdraw(found, organisation=service.referrer_organisation(user),
+                              actor=_actor(user),
+                              reason=request.form.get("reason", "").strip() or None)
+        except TransitionRefused as error:  # closed, withdrawn or transferred already
+            db.session.rollback()
+            refused = error.message
+        else:
+            db.session.commit()
+            return redirect(url_for("referrer.referral", referral_id=found.id))
+    return render_template("referrer/withdraw.html", referral=found, refused=refused,
+                           labels=display.STATUS_LABELS), 409 if refused else 200

@@ -1,0 +1,159 @@
+"""What the referrer's pages do, free of Flask requests: drafts, the one check, submitting, and
+finding their organisation's referrals.
+
+Submitting goes through exactly what ``POST /api/v1/referrals`` uses: the same
+``ReferralSubmissionSchema`` and ``intake.receive_referral``. The referring organisation is the
+signed-in referrer's, never an answer. Functions flush; the view commits once.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import delete, func, select
+
+from referral_service.domain import audit, clock, intake
+from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from referral_service.extensions import db
+from referral_service.models import (
+    Authority,
+    Referral,
+    ReferralDraft,
+    ReferralStatus,
+    Role,
+    User,
+)
+from referral_service.schemas.referral import ReferralSubmissionSchema, flatten_errors
+from referral_service.web.referrer import answers as answer_layout
+
+# One instance, shared: loading keeps no state on it (as the API's SUBMISSION).
+SUBMISSION = ReferralSubmissionSchema()
+PER_PAGE = 20
+
+
+def referrer_organisation(user: User) -> Any:
+    if user.role is not Role.PARTNER or user.organisation is None:
+        raise PermissionDenied("Only referrers of a referring organisation can do this.")
+    return user.organisation
+
+
+# --- The one check ------------------------------------------------------------------------------
+
+
+def check(answers: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The answers judged as the API judges a body: (loaded data, {}) or (None, errors)."""
+    body = answer_layout.payload(answers)
+    data: dict[str, Any] | None = None
+    errors: dict[str, list[str]] = {}
+    try:
+        data = SUBMISSION.load(body)
+    except ValidationError as error:
+        errors = flatten_errors(error.messages)
+    code = body.get("authority_code")
+    # Checked even while other pages are unanswered, so the authority page can say so.
+    if isinstance(code, str) and code.strip() and "authority_code" not in errors:
+        try:
+            intake.participating_authority(code)
+        except ValidationFailed as refused:
+            errors.update(refused.errors)
+    return (None, errors) if errors else (data, {})
+
+
+def participating_authorities() -> list[Authority]:
+    return list(db.session.scalars(
+        select(Authority).where(Authority.participating.is_(True)).order_by(Authority.name)))
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+def draft_for(user: User) -> ReferralDraft | None:
+    return db.session.scalar(select(ReferralDraft).where(ReferralDraft.user_id == user.id))
+
+
+def start_draft(user: User) -> ReferralDraft:
+    """The referrer's draft, made on first use with their own name and email filled in."""
+    draft = draft_for(user)
+    if draft is None:
+        draft = ReferralDraft(user_id=user.id, answered=[],
+                              answers={"referrer-name": user.name, "referrer-email": user.email})
+        db.session.add(draft)
+        db.session.flush()
+    return draft
+
+
+def save_answers(draft: ReferralDraft, slug: str, page_answers: dict[str, Any]) -> None:
+    # New objects rather than in-place changes: JSON columns notice reassignment only.
+    draft.answers = {**draft.answers, **page_answers}
+    if slug not in draft.answered:
+        draft.answered = [*draft.answered, slug]
+    draft.updated_at = clock.now()
+    db.session.flush()
+
+
+def discard_draft(user: User) -> None:
+    db.session.execute(delete(ReferralDraft).where(ReferralDraft.user_id == user.id))
+
+
+def submit(user: User, *, ip_address: str | None) -> Referral | None:
+    """Make the referral from the referrer's draft; None if the draft is already gone (a second
+    click on "Send referral" while the first was being saved).
+
+    Raises ``ValidationFailed`` (dotted errors) if the answers do not pass; nothing is changed.
+    """
+    organisation = referrer_organisation(user)
+    draft = draft_for(user)
+    if draft is None:
+        return None
+    data, errors = check(draft.answers)
+    if data is None:
+        raise ValidationFailed(errors)
+    # Deleting first, and counting what was deleted, is what stops a double submission making
+    # two referrals: the second transaction waits for the first's delete and then finds none.
+    deleted = db.session.execute(delete(ReferralDraft).where(ReferralDraft.id == draft.id))
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    db.session.expunge(draft)
+    return intake.receive_referral(
+        data, organisation=organisation, actor=audit.Actor.for_user(user, ip_address),
+        submitted_by_user_id=user.id)
+
+
+# --- The organisation's referrals ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralPage:
+    items: list[Referral]
+    page: int
+    pages: int
+    total: int
+
+
+def organisation_referrals(user: User, *, status: ReferralStatus | None = None,
+                           page: int = 1, per_page: int = PER_PAGE) -> ReferralPage:
+    """The referrer's organisation's referrals, newest first."""
+    organisation = referrer_organisation(user)
+    where = [Referral.referring_organisation_id == organisation.id]
+    if status is not None:
+        where.append(Referral.status == status)
+    total = db.session.scalar(select(func.count(Referral.id)).where(*where)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    items = list(db.session.scalars(
+        select(Referral).where(*where)
+        .order_by(Referral.received_at.desc(), Referral.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)))
+    return ReferralPage(items, page, pages, total)
+
+
+def own_referral(user: User, referral_id: uuid.UUID) -> Referral:
+    """One of the referrer's organisation's referrals; any other is "not found"."""
+    organisation = referrer_organisation(user)
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.referring_organisation_id != organisation.id:
+        raise NotFound("No referral with that id was made by your organisation.")
+    return referral
