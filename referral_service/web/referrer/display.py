@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import phonenumbers
+
 from referral_service.domain import clock
 from referral_service.models import Outcome, ReferralStatus
 from referral_service.web.referrer.answers import date_text, household_rows
@@ -52,6 +54,17 @@ def when(moment: datetime | None) -> str:
     local = clock.as_utc(moment).astimezone(clock.LONDON)
     hour = local.hour % 12 or 12
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def phone(e164: str | None) -> str:
+    """A stored E.164 number as people dial it in the UK: +441632960100 is 01632 960100."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164),
+                                          phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
 
 
 def day(value: date | None) -> str:

@@ -48,6 +48,7 @@ def _referral_page(referral: Referral, *, note_error: str | None = None, note: s
         "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
         notes=messages.for_referral(referral), labels=display.STATUS_LABELS,
         tags=display.STATUS_TAG_CLASSES, outcomes=display.OUTCOME_LABELS, when=display.when,
+        phone=display.phone,
         note_error=note_error, note=note), status
 
 
