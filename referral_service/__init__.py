@@ -39,7 +39,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from referral_service.web.pages import init_app as init_pages
     from referral_service.web.public import bp as public_bp
     from referral_service.web.referrer import bp as referrer_bp
-    from referral_service.web.referrer import foundation as referrer_foundation
     from referral_service.web.webhooks import bp as webhooks_bp
 
     oauth2.init_app(app)
@@ -48,7 +47,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(oauth_bp)
     app.register_blueprint(webhooks_bp)
-    referrer_foundation.init_app(app)
     app.register_blueprint(referrer_bp)
     if app.config["DEV_OUTBOX_ENABLED"]:
         app.register_blueprint(dev_outbox_bp)

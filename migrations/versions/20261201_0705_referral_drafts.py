@@ -1,7 +1,7 @@
 """referral drafts: a referrer's answers kept server-side between the web form's pages
 
 Revision ID: 1042ba07f22c
-Revises: 2e6bba5c41d8
+Revises: f0d562fcf770
 Create Date: 2026-12-01 07:05:00
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '1042ba07f22c'
-down_revision = '2e6bba5c41d8'
+down_revision = 'f0d562fcf770'
 branch_labels = None
 depends_on = None
 

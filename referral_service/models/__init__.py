@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from referral_service.models.audit import AuditEvent
+from referral_service.models.drafts import ReferralDraft
 from referral_service.models.enums import (
     CASELOAD_STATUSES,
     CASELOAD_STATUSES_LIST,
@@ -16,7 +17,6 @@ from referral_service.models.enums import (
     ReferralStatus,
     Role,
 )
-from referral_service.models.drafts import ReferralDraft
 from referral_service.models.exchange import IdempotencyKey, ReferralMessage
 from referral_service.models.messaging import (
     Audience,

@@ -14,6 +14,7 @@ from tests.integration.web_referrer_support import (  # noqa: F401  (fixtures)
     answer,
     answer_all,
     error_messages,
+    post,
     sign_in,
     summary_links,
     world_fixture,
@@ -35,7 +36,7 @@ def test_a_referrer_makes_a_referral_page_by_page(client, world: World) -> None:
                   "Child, aged 4", "Mental health", "18 December 2026"):
         assert shown in page
 
-    sent = client.post("/referrer/new/check")
+    sent = post(client, "/referrer/new/check")
     assert sent.status_code == 302
     referral = db.session.scalars(select(Referral)).one()
     assert sent.headers["Location"].endswith(f"/referrer/referrals/{referral.id}/sent")
@@ -184,14 +185,14 @@ def test_check_your_answers_links_each_problem_to_its_page(client, world: World)
     check = client.get("/referrer/new/check")
     assert error_messages(check) == ["Enter the referrer's name."]
     assert summary_links(check) == ["/referrer/new/referrer?change=1#referrer-name"]
-    assert client.post("/referrer/new/check").status_code == 400
+    assert post(client, "/referrer/new/check").status_code == 400
     assert referrals_stored() == 0
     # The change link shows the problem on its page; fixing it returns to check your answers.
     change = client.get("/referrer/new/referrer?change=1")
     assert error_messages(change) == ["Enter the referrer's name."]
     fixed = answer(client, "referrer", GOOD_ANSWERS["referrer"], change="1")
     assert fixed.headers["Location"].endswith("/referrer/new/check")
-    assert client.post("/referrer/new/check").status_code == 302
+    assert post(client, "/referrer/new/check").status_code == 302
     assert referrals_stored() == 1
 
 
@@ -214,8 +215,8 @@ def test_the_referrers_own_details_are_filled_in_from_their_account(client, worl
 def test_a_second_click_on_send_makes_no_second_referral(client, world: World) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, world.referrer)
     answer_all(client)
-    assert client.post("/referrer/new/check").status_code == 302
-    again = client.post("/referrer/new/check")
+    assert post(client, "/referrer/new/check").status_code == 302
+    again = post(client, "/referrer/new/check")
     assert again.headers["Location"].endswith("/referrer/new")
     assert referrals_stored() == 1
 
@@ -242,7 +243,7 @@ def test_a_draft_is_the_referrers_own(client, world: World) -> None:  # type: ig
 def test_starting_again_deletes_the_draft(client, world: World) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, world.referrer)
     answer(client, "consent")
-    assert client.post("/referrer/new/discard").status_code == 302
+    assert post(client, "/referrer/new/discard").status_code == 302
     assert db.session.scalar(select(func.count(ReferralDraft.id))) == 0
 
 
@@ -251,7 +252,7 @@ def test_no_personal_data_in_urls_or_logs(client, world: World, caplog: Any) -> 
     locations = []
     for slug, answers in GOOD_ANSWERS.items():
         locations.append(answer(client, slug, answers).headers["Location"])
-    locations.append(client.post("/referrer/new/check").headers["Location"])
+    locations.append(post(client, "/referrer/new/check").headers["Location"])
     for text in locations + [record.getMessage() for record in caplog.records]:
         assert "Aoife" not in text and "07700" not in text and "AL8" not in text
 

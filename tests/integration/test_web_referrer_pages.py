@@ -25,6 +25,7 @@ from tests import factories as f
 from tests.integration.web_referrer_support import (  # noqa: F401  (fixtures)
     World,
     error_messages,
+    post,
     sign_in,
     world_fixture,
 )
@@ -126,7 +127,7 @@ def test_notes_are_read_and_added(client, world: World) -> None:  # type: ignore
     sign_in(client, world.referrer)
     assert "Is the person still at the hostel?" in client.get(
         f"/referrer/referrals/{referral.id}").get_data(as_text=True)
-    sent = client.post(f"/referrer/referrals/{referral.id}/notes",
+    sent = post(client, f"/referrer/referrals/{referral.id}/notes",
                        data={"body": "Yes, until Friday."})
     assert sent.status_code == 302
     note = db.session.scalars(select(ReferralMessage).where(
@@ -140,7 +141,7 @@ def test_an_empty_note_is_refused_with_the_domains_message(client, world: World)
     referral = f.referral(world.organisation)
     db.session.commit()
     sign_in(client, world.referrer)
-    response = client.post(f"/referrer/referrals/{referral.id}/notes", data={"body": "   "})
+    response = post(client, f"/referrer/referrals/{referral.id}/notes", data={"body": "   "})
     assert response.status_code == 400
     assert error_messages(response) == ["Write the note."]
     assert db.session.scalars(select(ReferralMessage)).all() == []
@@ -154,7 +155,7 @@ def test_withdrawing_asks_first_then_withdraws(client, world: World) -> None:  #
     assert confirm.status_code == 200 and "You cannot undo this" in confirm.get_data(
         as_text=True)
     assert referral.status is ReferralStatus.ASSIGNED
-    done = client.post(f"/referrer/referrals/{referral.id}/withdraw",
+    done = post(client, f"/referrer/referrals/{referral.id}/withdraw",
                        data={"reason": "Moved to another area"})
     assert done.status_code == 302
     db.session.refresh(referral)
@@ -170,7 +171,7 @@ def test_a_closed_referral_cannot_be_withdrawn(client, world: World) -> None:  #
     page = client.get(f"/referrer/referrals/{referral.id}/withdraw")
     assert "can no longer be withdrawn" in page.get_data(as_text=True)
     assert "You cannot undo this" not in page.get_data(as_text=True)
-    refused = client.post(f"/referrer/referrals/{referral.id}/withdraw", data={})
+    refused = post(client, f"/referrer/referrals/{referral.id}/withdraw", data={})
     assert refused.status_code == 409
     assert error_messages(refused) == [
         "This referral is already closed, so it can no longer be withdrawn. Send the council "
@@ -196,7 +197,7 @@ REFERRAL_PAGES = [page for page in PAGES if "{id}" in page[1]]
 
 def _open(client, method: str, path: str, referral_id: object):  # type: ignore[no-untyped-def]
     url = path.format(id=referral_id)
-    return client.get(url) if method == "GET" else client.post(url, data={"body": "x"})
+    return client.get(url) if method == "GET" else post(client, url, data={"body": "x"})
 
 
 @pytest.mark.parametrize(("method", "path"), PAGES)
@@ -243,3 +244,21 @@ def test_another_organisations_referral_is_not_found(client, world: World, metho
     db.session.refresh(theirs)
     assert theirs.status is ReferralStatus.ASSIGNED
     assert db.session.scalars(select(ReferralMessage)).all() == []
+
+
+@pytest.mark.parametrize(("method", "path"), [page for page in PAGES if page[0] == "POST"])
+def test_every_form_refuses_a_missing_csrf_token(client, world: World, method: str, path: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from referral_service.models import ReferralDraft
+
+    referral = f.referral(world.organisation)
+    db.session.commit()
+    sign_in(client, world.referrer)
+    post(client, "/referrer/new/consent", {"consent-given": "yes"})
+    before = db.session.scalars(select(ReferralDraft)).one().answers
+    data = {"body": "A note", "reason": "Mistake", "consent-given": "no"}
+    response = client.post(path.format(id=referral.id), data=data)
+    assert response.status_code == 400
+    db.session.refresh(referral)
+    assert referral.status is ReferralStatus.ASSIGNED
+    assert db.session.scalars(select(ReferralMessage)).all() == []
+    assert db.session.scalars(select(ReferralDraft)).one().answers == before

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 
 from referral_service.models import Authority, Organisation, User
 from tests import factories as f
+from tests.web_helpers import csrf_token
 
 # A page's answers as a browser posts them (one valid referral, the API.md example's person).
 GOOD_ANSWERS: dict[str, dict[str, Any]] = {
@@ -66,19 +66,28 @@ def world_fixture(db_session) -> World:  # type: ignore[no-untyped-def]
 
 
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    # The test's app context outlives each request, and with it ``g``: forget who was signed in.
-    g.pop("current_user", None)
+    """The session a real sign-in leaves (tests/web_helpers.py signs in through the page; here
+    the argon2 check per test would be most of the run), and the CSRF token its forms carry."""
     with client.session_transaction() as session:
+        session.clear()
         session["user_id"] = str(user.id)
-        if hasattr(user, "session_version"):
-            session["session_version"] = user.session_version
+        session["session_version"] = user.session_version
+    # Any page has the token once signed in (the layout's Sign out form carries it).
+    client.csrf = csrf_token(client, "/account")  # type: ignore[attr-defined]
     return client
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None,
+         **query: str) -> Any:
+    """POST a form as the browser would: with the session's CSRF token."""
+    token = getattr(client, "csrf", None) or csrf_token(client, "/sign-in")
+    return client.post(path, data={**(data or {}), "csrf_token": token}, query_string=query)
 
 
 def answer(client: FlaskClient, slug: str, answers: dict[str, Any] | None = None,
            **query: str) -> Any:
     data = GOOD_ANSWERS[slug] if answers is None else answers
-    return client.post(f"/referrer/new/{slug}", data=data, query_string=query)
+    return post(client, f"/referrer/new/{slug}", data, **query)
 
 
 def answer_all(client: FlaskClient, **replace: dict[str, Any]) -> None:

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from referral_service.models import Role
+from referral_service.web import navigation
+
 bp = Blueprint("referrer", __name__, url_prefix="/referrer")
+
+navigation.add("Your referrals", "referrer.referrals", Role.PARTNER, order=10)
+navigation.add("Make a referral", "referrer.start", Role.PARTNER, order=20)
+navigation.set_home(Role.PARTNER, "referrer.referrals")
 
 from referral_service.web.referrer import journey, referrals  # noqa: E402,F401  (routes)

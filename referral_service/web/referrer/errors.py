@@ -80,6 +80,10 @@ class PageErrors:
     def __bool__(self) -> bool:
         return bool(self.summary)
 
+    def summary_items(self) -> list[dict[str, str]]:
+        """For the layout's ``govukErrorSummary`` (``error_summary``)."""
+        return [{"text": message, "href": href} for href, message in self.summary]
+
 
 def arrange(errors: dict[str, list[str]], page_url: Callable[[str], str], *,
             only: str | None = None) -> PageErrors:

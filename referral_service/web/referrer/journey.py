@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service.auth.guards import roles, signed_in_user
 from referral_service.domain import clock
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
@@ -18,7 +19,6 @@ from referral_service.models import Role
 from referral_service.web.referrer import answers as answer_layout
 from referral_service.web.referrer import bp, display, service
 from referral_service.web.referrer.errors import PageErrors, arrange
-from referral_service.web.referrer.foundation import roles, signed_in_user
 from referral_service.web.referrer.questions import PAGES, PAGES_BY_SLUG, Page, previous_page
 
 referrer_only = roles(Role.PARTNER)
@@ -86,6 +86,7 @@ def question(slug: str) -> ResponseReturnValue:
         # Sent here from check your answers to fix something: show what needs fixing.
         errors = arrange(service.check(answers)[1], page_url, only=page.slug)
     return render_template("referrer/question.html", page=page, answers=answers, errors=errors,
+                           error_summary=errors.summary_items(),
                            back=_back(page, changing), changing=changing,
                            authorities=_authority_options(),
                            household_rows=answer_layout.household_rows), 400 if errors else 200
@@ -117,7 +118,8 @@ def check_answers() -> ResponseReturnValue:
         found = service.check(draft.answers)[1]
     errors = arrange(found, page_url)
     return render_template("referrer/check.html", rows=_summary_rows(draft.answers),
-                           errors=errors), 400 if errors else 200
+                           errors=errors, error_summary=errors.summary_items(),
+                           ), 400 if errors else 200
 
 
 def _summary_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:

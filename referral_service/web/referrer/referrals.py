@@ -10,12 +10,17 @@ import uuid
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service.auth.guards import (
+    organisation_referral,
+    organisation_referrals,
+    roles,
+    signed_in_user,
+)
 from referral_service.domain import audit, casework, messages, timeline
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
 from referral_service.web.referrer import bp, display, service
-from referral_service.web.referrer.foundation import roles, signed_in_user
 
 referrer_only = roles(Role.PARTNER)
 
@@ -36,7 +41,7 @@ def referrals() -> ResponseReturnValue:
     wanted = request.args.get("status", "")
     status = ReferralStatus(wanted) if wanted in set(ReferralStatus) else None
     page = request.args.get("page", 1, type=int) or 1
-    listing = service.organisation_referrals(signed_in_user(), status=status, page=page)
+    listing = service.page_of(organisation_referrals(signed_in_user()), status=status, page=page)
     return render_template("referrer/referrals.html", listing=listing, status=status,
                            statuses=list(ReferralStatus), labels=display.STATUS_LABELS,
                            tags=display.STATUS_TAG_CLASSES, when=display.when)
@@ -49,19 +54,20 @@ def _referral_page(referral: Referral, *, note_error: str | None = None, note: s
         notes=messages.for_referral(referral), labels=display.STATUS_LABELS,
         tags=display.STATUS_TAG_CLASSES, outcomes=display.OUTCOME_LABELS, when=display.when,
         phone=display.phone,
-        note_error=note_error, note=note), status
+        note_error=note_error, note=note,
+        error_summary=[{"text": note_error, "href": "#body"}] if note_error else None), status
 
 
 @bp.get("/referrals/<uuid:referral_id>")
 @referrer_only
 def referral(referral_id: uuid.UUID) -> ResponseReturnValue:
-    return _referral_page(service.own_referral(signed_in_user(), referral_id))
+    return _referral_page(organisation_referral(referral_id))
 
 
 @bp.get("/referrals/<uuid:referral_id>/sent")
 @referrer_only
 def sent(referral_id: uuid.UUID) -> ResponseReturnValue:
-    found = service.own_referral(signed_in_user(), referral_id)
+    found = organisation_referral(referral_id)
     return render_template("referrer/sent.html", referral=found, when=display.when)
 
 
@@ -69,7 +75,7 @@ def sent(referral_id: uuid.UUID) -> ResponseReturnValue:
 @referrer_only
 def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
     user = signed_in_user()
-    found = service.own_referral(user, referral_id)
+    found = organisation_referral(referral_id, user)
     body = request.form.get("body", "")
     try:
         messages.post(found, side="referrer", author_name=user.name, body=body,
@@ -86,7 +92,7 @@ def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
 @referrer_only
 def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
     user = signed_in_user()
-    found = service.own_referral(user, referral_id)
+    found = organisation_referral(referral_id, user)
     refused: str | None = None
     if request.method == "POST":
         try:
@@ -99,5 +105,7 @@ def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
         else:
             db.session.commit()
             return redirect(url_for("referrer.referral", referral_id=found.id))
-    return render_template("referrer/withdraw.html", referral=found, refused=refused,
-                           labels=display.STATUS_LABELS), 409 if refused else 200
+    return render_template(
+        "referrer/withdraw.html", referral=found, labels=display.STATUS_LABELS,
+        error_summary=[{"text": refused, "href": "#status"}] if refused else None,
+    ), 409 if refused else 200

@@ -1,5 +1,5 @@
 """What the referrer's pages do, free of Flask requests: drafts, the one check, submitting, and
-finding their organisation's referrals.
+a page of their organisation's referrals.
 
 Submitting goes through exactly what ``POST /api/v1/referrals`` uses: the same
 ``ReferralSubmissionSchema`` and ``intake.receive_referral``. The referring organisation is the
@@ -8,15 +8,14 @@ signed-in referrer's, never an answer. Functions flush; the view commits once.
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 
 from referral_service.domain import audit, clock, intake
-from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -133,27 +132,17 @@ class ReferralPage:
     total: int
 
 
-def organisation_referrals(user: User, *, status: ReferralStatus | None = None,
-                           page: int = 1, per_page: int = PER_PAGE) -> ReferralPage:
-    """The referrer's organisation's referrals, newest first."""
-    organisation = referrer_organisation(user)
-    where = [Referral.referring_organisation_id == organisation.id]
+def page_of(scope: Select[Any], *, status: ReferralStatus | None = None,
+            page: int = 1, per_page: int = PER_PAGE) -> ReferralPage:
+    """One page of ``scope`` (the referrer's organisation's referrals, from
+    ``auth.guards.organisation_referrals``), newest first, optionally of one status."""
     if status is not None:
-        where.append(Referral.status == status)
-    total = db.session.scalar(select(func.count(Referral.id)).where(*where)) or 0
+        scope = scope.where(Referral.status == status)
+    total = db.session.scalar(
+        select(func.count()).select_from(scope.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     items = list(db.session.scalars(
-        select(Referral).where(*where)
-        .order_by(Referral.received_at.desc(), Referral.id.desc())
+        scope.order_by(Referral.received_at.desc(), Referral.id.desc())
         .offset((page - 1) * per_page).limit(per_page)))
     return ReferralPage(items, page, pages, total)
-
-
-def own_referral(user: User, referral_id: uuid.UUID) -> Referral:
-    """One of the referrer's organisation's referrals; any other is "not found"."""
-    organisation = referrer_organisation(user)
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or referral.referring_organisation_id != organisation.id:
-        raise NotFound("No referral with that id was made by your organisation.")
-    return referral
