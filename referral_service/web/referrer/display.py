@@ -78,7 +78,7 @@ def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
     if one.kind == "yesno":
         lines = [labels.get(raw, "")] if raw else ["No" if one.path != "consent.given" else ""]
     elif one.kind == "checkbox":
-        lines = [one.label] if raw else []
+        lines = ["Yes" if raw else "No"]
     elif one.kind in {"checkboxes", "flags"}:
         lines = [labels.get(value, value) for value in raw or []]
         if one.kind == "flags" and not lines:

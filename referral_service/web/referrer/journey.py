@@ -19,7 +19,13 @@ from referral_service.models import Role
 from referral_service.web.referrer import answers as answer_layout
 from referral_service.web.referrer import bp, display, service
 from referral_service.web.referrer.errors import PageErrors, arrange
-from referral_service.web.referrer.questions import PAGES, PAGES_BY_SLUG, Page, previous_page
+from referral_service.web.referrer.questions import (
+    PAGES,
+    PAGES_BY_SLUG,
+    SECTIONS,
+    Page,
+    previous_page,
+)
 
 referrer_only = roles(Role.PARTNER)
 
@@ -117,23 +123,27 @@ def check_answers() -> ResponseReturnValue:
     else:
         found = service.check(draft.answers)[1]
     errors = arrange(found, page_url)
-    return render_template("referrer/check.html", rows=_summary_rows(draft.answers),
+    return render_template("referrer/check.html", sections=_summary_sections(draft.answers),
                            errors=errors, error_summary=errors.summary_items(),
                            ), 400 if errors else 200
 
 
-def _summary_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
+def _summary_sections(answers: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Check your answers: each section's rows, one per question, each with its change link."""
     names = {a.code: a.name for a in service.participating_authorities()}
-    rows = []
-    for page in PAGES:
-        for one in page.fields:
-            rows.append({
-                "key": one.label.removesuffix(" (optional)") if len(page.fields) > 1
-                else page.summary,
-                "lines": display.answer_text(one, answers.get(one.name), names),
-                "href": f"{page_url(page.slug)}#{one.anchor}",
-            })
-    return rows
+    sections = []
+    for title, slugs in SECTIONS:
+        rows = []
+        for page in (PAGES_BY_SLUG[slug] for slug in slugs):
+            for one in page.fields:
+                rows.append({
+                    "key": one.label.removesuffix(" (optional)") if len(page.fields) > 1
+                    else page.summary,
+                    "lines": display.answer_text(one, answers.get(one.name), names),
+                    "href": f"{page_url(page.slug)}#{one.anchor}",
+                })
+        sections.append((title, rows))
+    return sections
 
 
 def _authority_options() -> list[tuple[str, str]]:

@@ -292,6 +292,15 @@ PAGES: tuple[Page, ...] = (
 )
 
 PAGES_BY_SLUG: dict[str, Page] = {page.slug: page for page in PAGES}
+# The check-your-answers page, in sections (each page in exactly one; a test checks).
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("The referral", ("consent", "authority")),
+    ("The person", ("name", "identity", "contact", "address", "contact-method", "safe-contact",
+                    "language")),
+    ("Their situation", ("housing", "rough-sleeping", "dates", "reason", "support-needs")),
+    ("Risks and household", ("risk", "household")),
+    ("Your details", ("referrer",)),
+)
 FIELDS: tuple[tuple[Page, Field], ...] = tuple(
     (page, one) for page in PAGES for one in page.fields)
 
