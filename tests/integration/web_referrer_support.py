@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from referral_service.models import Authority, Organisation, User
@@ -72,7 +73,11 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
         session.clear()
         session["user_id"] = str(user.id)
         session["session_version"] = user.session_version
-    # Any page has the token once signed in (the layout's Sign out form carries it).
+    # Any page has the token once signed in (the layout's Sign out form carries it). Flask-WTF
+    # keeps the token it made in ``g``, which the test's app context keeps across requests: drop
+    # it, or this client would be handed another client's token and none in its own session.
+    if has_app_context():
+        g.pop("csrf_token", None)
     client.csrf = csrf_token(client, "/account")  # type: ignore[attr-defined]
     return client
 

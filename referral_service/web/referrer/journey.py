@@ -95,7 +95,7 @@ def question(slug: str) -> ResponseReturnValue:
                            error_summary=errors.summary_items(),
                            back=_back(page, changing), changing=changing,
                            authorities=_authority_options(),
-                           household_rows=answer_layout.household_rows), 400 if errors else 200
+                           household_rows=answer_layout.household_rows), _status(errors)
 
 
 @bp.route("/new/check", methods=["GET", "POST"])
@@ -125,7 +125,7 @@ def check_answers() -> ResponseReturnValue:
     errors = arrange(found, page_url)
     return render_template("referrer/check.html", sections=_summary_sections(draft.answers),
                            errors=errors, error_summary=errors.summary_items(),
-                           ), 400 if errors else 200
+                           ), _status(errors)
 
 
 def _summary_sections(answers: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -144,6 +144,11 @@ def _summary_sections(answers: dict[str, Any]) -> list[tuple[str, list[dict[str,
                 })
         sections.append((title, rows))
     return sections
+
+
+def _status(errors: PageErrors) -> int:
+    """400 for a form sent with mistakes; a page merely showing what to fix is a 200."""
+    return 400 if errors and request.method == "POST" else 200
 
 
 def _authority_options() -> list[tuple[str, str]]:
