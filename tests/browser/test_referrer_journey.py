@@ -1,21 +1,14 @@
-"""A referrer in a real browser: signs in, makes a referral (fixing a mistake the API's own
-rules catch), gets the reference, finds it in their list, and later sees the council's outcome
-and timeline, sends a note, and withdraws another referral. Every page passes axe-core and is
-kept as a screenshot."""
+"""A referrer in a real browser: signs in, makes a referral (fixing two mistakes the API's own
+rules catch), gets the reference and finds it in their list; the named officer accepts it,
+records a failed attempt and contact made, closes it and replies, on the officer pages; the
+referrer then sees the outcome, the timeline and the reply, sends a note, and withdraws another
+referral. Every page passes axe-core and is kept as a screenshot."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from referral_service.domain import casework
 from referral_service.extensions import db
-from referral_service.models import (
-    ContactAttemptResult,
-    ContactChannel,
-    Outcome,
-    Referral,
-    ReferralStatus,
-    User,
-)
+from referral_service.models import Referral, ReferralStatus
 from tests import factories
 from tests.browser.axe import assert_accessible
 
@@ -25,7 +18,8 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
         council = factories.authority(team_phone="01632 960100",
                                       team_email="housing@welhat.example")
         factories.authority(code="E07000242", name="East Herts")
-        factories.officer(council, name="Jo Smith", password=factories.PASSWORD)
+        officer_email = factories.officer(council, name="Jo Smith",
+                                          password=factories.PASSWORD).email
         probation = factories.organisation()
         referrer = factories.partner_user(probation, name="Sam Patel",
                                           password=factories.PASSWORD)
@@ -41,12 +35,17 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     def go_on() -> None:
         page.get_by_role("button", name="Continue").click()
 
+    def sign_in_as(who: str) -> None:
+        if "/sign-in" not in page.url:
+            page.goto(live_server.url + "/sign-in")
+        page.get_by_label("Email address").fill(who)
+        page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
     # Signing in brings the referrer back to the page they asked for.
     page.goto(live_server.url + "/referrer/new")
     assert "/sign-in" in page.url
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(email)
     assert page.url.endswith("/referrer/new")
     seen("start")
     page.get_by_role("button", name="Start now").click()
@@ -152,7 +151,7 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
 
     assert heading() == "Check your answers before sending the referral"
     seen("check-answers")
-    assert "07700 900123" in page.locator(".govuk-summary-list").inner_text()
+    assert "07700 900123" in page.locator("main").inner_text()
     page.get_by_role("button", name="Send referral").click()
 
     panel = page.locator(".govuk-panel")
@@ -165,28 +164,42 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     assert reference in page.locator(".govuk-table").inner_text()
     seen("referrals")
 
-    # Later the named officer works the case and closes it (the officer's side of the journey).
-    with live_server.data():
-        referral = db.session.scalars(select(Referral).where(
-            Referral.reference == reference)).one()
-        officer = db.session.scalars(select(User).where(User.name == "Jo Smith")).one()
-        assert referral.referring_organisation.name == "Probation Service – Kent"
-        casework.accept(referral, officer)
-        casework.record_contact_attempt(referral, officer, channel=ContactChannel.PHONE,
-                                        result=ContactAttemptResult.NO_ANSWER,
-                                        notes="Officer's own note: no answer at 10am")
-        casework.record_contact_made(referral, officer, channel=ContactChannel.PHONE)
-        casework.close(referral, officer, outcome=Outcome.PREVENTION_DUTY)
+    # Later the named officer works the case through the officer pages, and closes it.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_as(officer_email)
+    assert page.url.endswith("/casework/my-referrals")
+    page.get_by_role("link", name=reference).click()
+    seen("officer-referral")
+    page.get_by_role("button", name="Accept referral").click()
+    page.get_by_role("button", name="Record contact attempt").click()
+    page.get_by_label("Phone call").check()
+    page.get_by_label("No answer").check()
+    page.get_by_label("Notes (optional)").fill("Officer's own note: no answer at 10am")
+    page.get_by_role("button", name="Record attempt").click()
+    page.get_by_role("button", name="Record contact made").click()
+    page.get_by_label("Phone call").check()
+    page.get_by_role("button", name="Record contact").click()
+    page.get_by_role("button", name="Close with outcome").click()
+    page.get_by_label("Prevention duty owed").check()
+    page.get_by_role("button", name="Close referral").click()
+    page.get_by_label("Reply to the referrer").fill("She has a prevention plan now.")
+    page.get_by_role("button", name="Send note").click()
+    seen("officer-closed")
+    page.get_by_role("button", name="Sign out").click()
 
-    page.reload()
+    # The referrer comes back and sees what happened.
+    sign_in_as(email)
+    page.get_by_role("link", name="Your referrals").click()
+    assert "Closed" in page.locator(".govuk-table").inner_text()
     page.get_by_role("link", name=reference).click()
     body = page.locator("main").inner_text()
-    for shown in ("Prevention duty accepted", "Received by Welwyn Hatfield.",
+    for shown in ("Prevention duty owed", "Received by Welwyn Hatfield.",
                   "Named officer: Jo Smith.", "The council tried to contact the person.",
                   "The council made contact with the person.",
                   "Closed. Outcome: prevention duty."):
         assert shown in body
     assert "Officer's own note" not in body
+    assert "She has a prevention plan now." in body
     assert page.get_by_role("button", name="Withdraw referral").count() == 0
     seen("referral-closed")
 
@@ -196,12 +209,15 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     seen("note-error")
     page.get_by_label("Send the council a note").fill("Thank you, she has moved in.")
     page.get_by_role("button", name="Send note").click()
-    notes = page.locator("#notes ~ .govuk-inset-text").first.inner_text()
+    notes = page.locator("#notes ~ .govuk-inset-text").last.inner_text()
     assert "Thank you, she has moved in." in notes
     seen("note-sent")
 
     # Withdrawing another referral of theirs, behind a confirmation page.
     with live_server.data():
+        assert db.session.scalars(select(Referral).where(
+            Referral.reference == reference)).one().referring_organisation.name == (
+            "Probation Service – Kent")
         other = factories.referral(db.session.get(type(probation), probation.id))
         other_id, other_reference = other.id, other.reference
     page.goto(live_server.url + f"/referrer/referrals/{other_id}")

@@ -112,7 +112,7 @@ def test_a_referral_shows_its_timeline_and_outcome_without_private_notes(client,
                   "The named officer accepted the referral.",
                   "The council tried to contact the person.",
                   "The council made contact with the person.",
-                  "Closed. Outcome: prevention duty.", "Prevention duty accepted", "Jo Smith",
+                  "Closed. Outcome: prevention duty.", "Prevention duty owed", "Jo Smith",
                   "01632 960100"):
         assert shown in page
     assert "PRIVATE" not in page

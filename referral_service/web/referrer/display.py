@@ -1,59 +1,29 @@
-"""Words for what the referrer's pages show: statuses, outcomes, times and typed answers."""
+"""Words for what the referrer's pages show: statuses, phone numbers and typed answers."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import phonenumbers
 
-from referral_service.domain import clock
-from referral_service.models import Outcome, ReferralStatus
+from referral_service.web.labels import london_date
 from referral_service.web.referrer.answers import date_text, household_rows
 from referral_service.web.referrer.questions import Field
 
-STATUS_LABELS: dict[ReferralStatus, str] = {
-    ReferralStatus.RECEIVED: "Received",
-    ReferralStatus.ASSIGNED: "Officer named",
-    ReferralStatus.UNASSIGNED: "Waiting for an officer",
-    ReferralStatus.ACCEPTED: "Accepted",
-    ReferralStatus.CONTACT_ATTEMPTED: "Contact attempted",
-    ReferralStatus.CONTACTED: "Contact made",
-    ReferralStatus.CLOSED: "Closed",
-    ReferralStatus.WITHDRAWN: "Withdrawn",
-    ReferralStatus.TRANSFERRED: "Transferred",
+# A status in the referrer's words: they care who has the case and whether the person has been
+# reached (the staff pages' "New" for ``assigned`` says nothing to them). Tag colours, outcome
+# words and dates are the service's own (``web/labels.py``).
+STATUS_WORDS: dict[str, str] = {
+    "received": "Received",
+    "assigned": "Officer named",
+    "unassigned": "Waiting for an officer",
+    "accepted": "Accepted",
+    "contact_attempted": "Contact attempted",
+    "contacted": "Contact made",
+    "closed": "Closed",
+    "withdrawn": "Withdrawn",
+    "transferred": "Transferred",
 }
-# GOV.UK tag colours: blue while the council works on it, green once contact is made, grey
-# when it has ended.
-STATUS_TAG_CLASSES: dict[ReferralStatus, str] = {
-    ReferralStatus.RECEIVED: "govuk-tag--blue",
-    ReferralStatus.ASSIGNED: "govuk-tag--blue",
-    ReferralStatus.UNASSIGNED: "govuk-tag--yellow",
-    ReferralStatus.ACCEPTED: "govuk-tag--light-blue",
-    ReferralStatus.CONTACT_ATTEMPTED: "govuk-tag--orange",
-    ReferralStatus.CONTACTED: "govuk-tag--green",
-    ReferralStatus.CLOSED: "govuk-tag--grey",
-    ReferralStatus.WITHDRAWN: "govuk-tag--grey",
-    ReferralStatus.TRANSFERRED: "govuk-tag--purple",
-}
-OUTCOME_LABELS: dict[Outcome, str] = {
-    Outcome.PREVENTION_DUTY: "Prevention duty accepted",
-    Outcome.RELIEF_DUTY: "Relief duty accepted",
-    Outcome.ADVICE_ONLY: "Advice given",
-    Outcome.NOT_ELIGIBLE: "Not eligible for help",
-    Outcome.NO_CONTACT: "The council could not make contact",
-    Outcome.DECLINED: "The person declined help",
-    Outcome.DUPLICATE: "Duplicate of another referral",
-    Outcome.TRANSFERRED: "Transferred to another housing authority",
-}
-
-
-def when(moment: datetime | None) -> str:
-    """A time as people in England read it: 1 December 2026 at 9:05am."""
-    if moment is None:
-        return ""
-    local = clock.as_utc(moment).astimezone(clock.LONDON)
-    hour = local.hour % 12 or 12
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def phone(e164: str | None) -> str:
@@ -65,10 +35,6 @@ def phone(e164: str | None) -> str:
                                           phonenumbers.PhoneNumberFormat.NATIONAL)
     except phonenumbers.NumberParseException:
         return e164
-
-
-def day(value: date | None) -> str:
-    return "" if value is None else f"{value.day} {value:%B %Y}"
 
 
 def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
@@ -89,7 +55,7 @@ def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
         lines = [authorities.get(raw, raw)] if raw else []
     elif one.kind == "date":
         text = date_text(raw or {}) or ""
-        lines = [day(date.fromisoformat(text)) if _is_iso(text) else text]
+        lines = [london_date(date.fromisoformat(text)) if _is_iso(text) else text]
     elif one.kind == "household":
         relationships = dict(one.options)
         lines = [f"{relationships.get(row['relationship'], row['relationship'])}, "

@@ -29,6 +29,11 @@ def _actor(user: User) -> audit.Actor:
     return audit.Actor.for_user(user, request.remote_addr)
 
 
+@bp.context_processor
+def _words() -> dict[str, object]:
+    return {"status_words": display.STATUS_WORDS, "phone": display.phone}
+
+
 @bp.get("/")
 @referrer_only
 def home() -> ResponseReturnValue:
@@ -43,18 +48,14 @@ def referrals() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     listing = service.page_of(organisation_referrals(signed_in_user()), status=status, page=page)
     return render_template("referrer/referrals.html", listing=listing, status=status,
-                           statuses=list(ReferralStatus), labels=display.STATUS_LABELS,
-                           tags=display.STATUS_TAG_CLASSES, when=display.when)
+                           statuses=list(ReferralStatus))
 
 
 def _referral_page(referral: Referral, *, note_error: str | None = None, note: str = "",
                    status: int = 200) -> ResponseReturnValue:
     return render_template(
         "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
-        notes=messages.for_referral(referral), labels=display.STATUS_LABELS,
-        tags=display.STATUS_TAG_CLASSES, outcomes=display.OUTCOME_LABELS, when=display.when,
-        phone=display.phone,
-        note_error=note_error, note=note,
+        notes=messages.for_referral(referral), note_error=note_error, note=note,
         error_summary=[{"text": note_error, "href": "#body"}] if note_error else None), status
 
 
@@ -68,7 +69,7 @@ def referral(referral_id: uuid.UUID) -> ResponseReturnValue:
 @referrer_only
 def sent(referral_id: uuid.UUID) -> ResponseReturnValue:
     found = organisation_referral(referral_id)
-    return render_template("referrer/sent.html", referral=found, when=display.when)
+    return render_template("referrer/sent.html", referral=found)
 
 
 @bp.post("/referrals/<uuid:referral_id>/notes")
@@ -106,6 +107,6 @@ def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
             db.session.commit()
             return redirect(url_for("referrer.referral", referral_id=found.id))
     return render_template(
-        "referrer/withdraw.html", referral=found, labels=display.STATUS_LABELS,
+        "referrer/withdraw.html", referral=found,
         error_summary=[{"text": refused, "href": "#status"}] if refused else None,
     ), 409 if refused else 200
