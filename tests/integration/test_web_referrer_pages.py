@@ -54,12 +54,18 @@ def closed_with_outcome(world: World) -> Referral:
 # --- The list -----------------------------------------------------------------------------------
 
 
-def test_the_list_shows_the_organisations_referrals_newest_first(client, world: World) -> None:  # type: ignore[no-untyped-def]
+def made_in_turn(world: World, count: int, apart: timedelta) -> list[Referral]:
+    """``count`` referrals of the organisation, received ``apart`` from each other, oldest first."""
     start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     made = []
-    for day in range(3):
-        with time_machine.travel(start + timedelta(days=day), tick=False):
+    for n in range(count):
+        with time_machine.travel(start + n * apart, tick=False):
             made.append(f.referral(world.organisation))
+    return made
+
+
+def test_the_list_shows_the_organisations_referrals_newest_first(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    made = made_in_turn(world, 3, timedelta(days=1))
     theirs = f.referral(world.other_organisation)
     # Someone else at the same organisation made one too: the list is the organisation's.
     colleague = f.partner_user(world.organisation)
@@ -84,11 +90,7 @@ def test_the_list_filters_by_status(client, world: World) -> None:  # type: igno
 
 
 def test_the_list_is_paginated(client, world: World) -> None:  # type: ignore[no-untyped-def]
-    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    made = []
-    for minute in range(23):
-        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
-            made.append(f.referral(world.organisation))
+    made = made_in_turn(world, 23, timedelta(minutes=1))
     db.session.commit()
     sign_in(client, world.referrer)
     first = client.get("/referrer/referrals")
