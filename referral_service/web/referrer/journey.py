@@ -12,7 +12,6 @@ from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from referral_service.auth.guards import roles, signed_in_user
-from referral_service.domain import clock
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Role
@@ -71,21 +70,12 @@ def question(slug: str) -> ResponseReturnValue:
     changing = request.args.get("change") == "1"
     errors = PageErrors()
     if request.method == "POST":
-        typed = answer_layout.from_form(page, request.form)
-        if page.slug == "consent" and typed["consent-given"] == "no":
-            service.discard_draft(user)
-            db.session.commit()
+        answered = service.answer(user, page.slug, answer_layout.from_form(page, request.form))
+        db.session.commit()
+        if answered.no_consent:
             return redirect(url_for("referrer.no_consent"))
-        if page.slug == "consent" and typed["consent-given"] == "yes":
-            draft = service.start_draft(user)
-            typed[answer_layout.CONSENT_RECORDED_AT] = draft.answers.get(
-                answer_layout.CONSENT_RECORDED_AT) or clock.now().isoformat()
-        answers = {**answers, **typed}
-        _data, found = service.check(answers)
-        errors = arrange(found, page_url, only=page.slug)
-        if draft is not None:
-            service.save_answers(draft, page.slug, typed)
-            db.session.commit()
+        answers = answered.answers
+        errors = arrange(answered.errors, page_url, only=page.slug)
         if not errors:
             return redirect(_after(page, changing))
     elif changing and draft is not None and page.slug in draft.answered:

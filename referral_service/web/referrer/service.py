@@ -8,7 +8,7 @@ signed-in referrer's, never an answer. Functions flush; the view commits once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import ValidationError
@@ -91,6 +91,36 @@ def save_answers(draft: ReferralDraft, slug: str, page_answers: dict[str, Any]) 
         draft.answered = [*draft.answered, slug]
     draft.updated_at = clock.now()
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class Answered:
+    no_consent: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)  # the whole draft, this page's included
+    errors: dict[str, list[str]] = field(default_factory=dict)  # the whole draft's, judged
+
+
+def answer(user: User, slug: str, typed: dict[str, Any]) -> Answered:
+    """Keep one page's answers and judge the whole draft with them.
+
+    Consent first: "no" deletes everything kept about the person; "yes" starts the draft and
+    notes when (``consent.recorded_at``). Before a "yes", nothing is stored.
+    """
+    consent = typed.get("consent-given") if slug == "consent" else None
+    if consent == "no":
+        discard_draft(user)
+        return Answered(no_consent=True)
+    if consent == "yes":
+        started = start_draft(user)
+        draft: ReferralDraft | None = started
+        recorded = started.answers.get(answer_layout.CONSENT_RECORDED_AT)
+        typed = {**typed, answer_layout.CONSENT_RECORDED_AT: recorded or clock.now().isoformat()}
+    else:
+        draft = draft_for(user)
+    answers = {**(draft.answers if draft else {}), **typed}
+    if draft is not None:
+        save_answers(draft, slug, typed)
+    return Answered(answers=answers, errors=check(answers)[1])
 
 
 def discard_draft(user: User) -> None:
