@@ -12,6 +12,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from referral_service.auth.guards import roles, signed_in_user
+from referral_service.domain import drafts
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Role
@@ -36,14 +37,14 @@ def page_url(slug: str) -> str:
 @bp.get("/new")
 @referrer_only
 def start() -> ResponseReturnValue:
-    draft = service.draft_for(signed_in_user())
+    draft = drafts.current(signed_in_user())
     return render_template("referrer/start.html", draft=draft)
 
 
 @bp.post("/new/discard")
 @referrer_only
 def discard() -> ResponseReturnValue:
-    service.discard_draft(signed_in_user())
+    drafts.discard(signed_in_user())
     db.session.commit()
     return redirect(url_for("referrer.start"))
 
@@ -61,7 +62,7 @@ def question(slug: str) -> ResponseReturnValue:
     if page is None:
         abort(404)
     user = signed_in_user()
-    draft = service.draft_for(user)
+    draft = drafts.current(user)
     if page.slug != "consent" and (draft is None
                                    or draft.answers.get("consent-given") != "yes"):
         # Consent comes first: nothing is kept about a person who has not agreed.
@@ -92,7 +93,7 @@ def question(slug: str) -> ResponseReturnValue:
 @referrer_only
 def check_answers() -> ResponseReturnValue:
     user = signed_in_user()
-    draft = service.draft_for(user)
+    draft = drafts.current(user)
     if draft is None:
         return redirect(url_for("referrer.start"))
     unanswered = next((page for page in PAGES if page.slug not in draft.answered), None)

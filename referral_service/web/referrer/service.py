@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 
-from referral_service.domain import audit, clock, intake
+from referral_service.domain import audit, clock, drafts, intake
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (
@@ -66,31 +66,7 @@ def participating_authorities() -> list[Authority]:
         select(Authority).where(Authority.participating.is_(True)).order_by(Authority.name)))
 
 
-# --- Drafts -------------------------------------------------------------------------------------
-
-
-def draft_for(user: User) -> ReferralDraft | None:
-    return db.session.scalar(select(ReferralDraft).where(ReferralDraft.user_id == user.id))
-
-
-def start_draft(user: User) -> ReferralDraft:
-    """The referrer's draft, made on first use with their own name and email filled in."""
-    draft = draft_for(user)
-    if draft is None:
-        draft = ReferralDraft(user_id=user.id, answered=[],
-                              answers={"referrer-name": user.name, "referrer-email": user.email})
-        db.session.add(draft)
-        db.session.flush()
-    return draft
-
-
-def save_answers(draft: ReferralDraft, slug: str, page_answers: dict[str, Any]) -> None:
-    # New objects rather than in-place changes: JSON columns notice reassignment only.
-    draft.answers = {**draft.answers, **page_answers}
-    if slug not in draft.answered:
-        draft.answered = [*draft.answered, slug]
-    draft.updated_at = clock.now()
-    db.session.flush()
+# --- Answering and sending (drafts: ``domain/drafts.py``) --------------------------------------
 
 
 @dataclass(frozen=True)
@@ -108,23 +84,20 @@ def answer(user: User, slug: str, typed: dict[str, Any]) -> Answered:
     """
     consent = typed.get("consent-given") if slug == "consent" else None
     if consent == "no":
-        discard_draft(user)
+        drafts.discard(user)
         return Answered(no_consent=True)
     if consent == "yes":
-        started = start_draft(user)
+        # The referrer's own name and email, from their account, until they change them.
+        started = drafts.start(user, {"referrer-name": user.name, "referrer-email": user.email})
         draft: ReferralDraft | None = started
         recorded = started.answers.get(answer_layout.CONSENT_RECORDED_AT)
         typed = {**typed, answer_layout.CONSENT_RECORDED_AT: recorded or clock.now().isoformat()}
     else:
-        draft = draft_for(user)
+        draft = drafts.current(user)
     answers = {**(draft.answers if draft else {}), **typed}
     if draft is not None:
-        save_answers(draft, slug, typed)
+        drafts.save(draft, slug, typed)
     return Answered(answers=answers, errors=check(answers)[1])
-
-
-def discard_draft(user: User) -> None:
-    db.session.execute(delete(ReferralDraft).where(ReferralDraft.user_id == user.id))
 
 
 def submit(user: User, *, ip_address: str | None) -> Referral | None:
@@ -134,18 +107,14 @@ def submit(user: User, *, ip_address: str | None) -> Referral | None:
     Raises ``ValidationFailed`` (dotted errors) if the answers do not pass; nothing is changed.
     """
     organisation = referrer_organisation(user)
-    draft = draft_for(user)
+    draft = drafts.current(user)
     if draft is None:
         return None
     data, errors = check(draft.answers)
     if data is None:
         raise ValidationFailed(errors)
-    # Deleting first, and counting what was deleted, is what stops a double submission making
-    # two referrals: the second transaction waits for the first's delete and then finds none.
-    deleted = db.session.execute(delete(ReferralDraft).where(ReferralDraft.id == draft.id))
-    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+    if not drafts.take(draft):
         return None
-    db.session.expunge(draft)
     return intake.receive_referral(
         data, organisation=organisation, actor=audit.Actor.for_user(user, ip_address),
         submitted_by_user_id=user.id)
