@@ -14,12 +14,14 @@ from referral_service.web import forms, frontend, labels, navigation, security
 def init_app(app: Flask) -> None:
     from referral_service.web.casework import bp as casework_bp
     from referral_service.web.officer import bp as officer_bp
+    from referral_service.web.password import bp as password_bp
     from referral_service.web.signin import bp as signin_bp
     from referral_service.web.team import bp as team_bp
 
     frontend.init_app(app)
     security.init_app(app)
     app.register_blueprint(signin_bp)
+    app.register_blueprint(password_bp)
     app.register_blueprint(officer_bp)
     app.register_blueprint(casework_bp)
     app.register_blueprint(team_bp)
