@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from referral_service.web.password import bp as password_bp
     from referral_service.web.signin import bp as signin_bp
     from referral_service.web.team import bp as team_bp
+    from referral_service.web.two_factor import bp as two_factor_bp
 
     frontend.init_app(app)
     security.init_app(app)
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(officer_bp)
     app.register_blueprint(casework_bp)
     app.register_blueprint(team_bp)
+    app.register_blueprint(two_factor_bp)
     app.jinja_env.globals["errors_to_summary"] = forms.errors_to_summary
     labels.register(app.jinja_env.globals, app.jinja_env.filters)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
