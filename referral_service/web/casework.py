@@ -10,12 +10,21 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
-from referral_service.domain import audit, casework, clock, lifecycle, messages, queues, timeline
+from referral_service.domain import (
+    audit,
+    casework,
+    clock,
+    duplicates,
+    lifecycle,
+    messages,
+    queues,
+    timeline,
+)
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -214,6 +223,23 @@ def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
         lambda case: {"authority_items": [{"value": "", "text": "Choose an authority"}] + [
             {"value": a.code, "text": a.name, "selected": a.code == chosen}
             for a in _other_authorities(case)]})
+
+
+@bp.post("/<uuid:referral_id>/duplicates/<uuid:link_id>")
+@roles(*STAFF)
+def decide_duplicate(referral_id: uuid.UUID, link_id: uuid.UUID) -> ResponseReturnValue:
+    """Confirm or reject a possible-duplicate link (``duplicates.decide``)."""
+    user, case = signed_in_user(), staff_referral(referral_id)
+    link = next((link for link, _ in queues.possible_duplicates(case) if link.id == link_id),
+                None)
+    if link is None:
+        abort(404)
+    same = request.form.get("decision") == "same"
+    errors = forms.attempt(lambda: duplicates.decide(link, is_duplicate=same, by=user,
+                                                     ip_address=request.remote_addr))
+    if errors:
+        return referral(referral_id, errors=errors)
+    return _done(case, "Recorded: the same person." if same else "Recorded: not the same person.")
 
 
 def officer_name(officer_id: uuid.UUID | None) -> str:
