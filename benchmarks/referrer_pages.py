@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,8 @@ def main() -> None:
         started = time.perf_counter()
         for slug, answers in GOOD_ANSWERS.items():
             step = "consent (starts the draft)" if slug == "consent" else "question page Continue"
-            timings.time(step, lambda s=slug, a=answers: http.post(
-                f"/referrer/new/{s}", data={**a, "csrf_token": token}), 302)
+            timings.time(step, partial(http.post, f"/referrer/new/{slug}",
+                                       data={**answers, "csrf_token": token}), 302)
         timings.time("check your answers", lambda: http.get("/referrer/new/check"), 200)
         timings.time("Send referral", lambda: http.post(
             "/referrer/new/check", data={"csrf_token": token}), 302)
