@@ -1,5 +1,5 @@
-"""What the referrer's pages do, free of Flask requests: drafts, the one check, submitting, and
-a page of their organisation's referrals.
+"""What the referrer's pages do, free of Flask requests: the one check, answering a page (the
+draft itself is ``domain/drafts.py``), sending, and a page of their organisation's referrals.
 
 Submitting goes through exactly what ``POST /api/v1/referrals`` uses: the same
 ``ReferralSubmissionSchema`` and ``intake.receive_referral``. The referring organisation is the
@@ -19,6 +19,7 @@ from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
+    Organisation,
     Referral,
     ReferralDraft,
     ReferralStatus,
@@ -33,7 +34,7 @@ SUBMISSION = ReferralSubmissionSchema()
 PER_PAGE = 20
 
 
-def referrer_organisation(user: User) -> Any:
+def referrer_organisation(user: User) -> Organisation:
     if user.role is not Role.PARTNER or user.organisation is None:
         raise PermissionDenied("Only referrers of a referring organisation can do this.")
     return user.organisation
