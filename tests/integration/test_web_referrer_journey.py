@@ -261,3 +261,19 @@ def test_an_unknown_question_page_is_404(client, world: World) -> None:  # type:
     sign_in(client, world.referrer)
     answer(client, "consent")
     assert client.get("/referrer/new/favourite-colour").status_code == 404
+
+
+def test_the_form_makes_the_referral_the_api_would_make_from_the_same_answers(client, world: World) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """The API.md example, typed into the pages, is stored exactly as the API stores it."""
+    from referral_service.domain import intake
+    from referral_service.schemas.referral import ReferralSubmissionSchema
+    from tests import factories as f
+
+    sign_in(client, world.referrer)
+    answer_all(client)
+    assert post(client, "/referrer/new/check").status_code == 302
+    made = db.session.scalars(select(Referral)).one()
+    stored = intake.submission_of(made)
+    api = ReferralSubmissionSchema().load(f.payload(consent={
+        "notes": "Agreed in supervision", "recorded_at": made.consent_recorded_at.isoformat()}))
+    assert stored == api
