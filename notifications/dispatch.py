@@ -8,7 +8,9 @@ recording up to ``BATCH_SIZE`` rows at once shares that cost (benchmarks/README.
 """
 from __future__ import annotations
 
+import html
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -39,6 +41,8 @@ BATCH_SIZE = 50
 # A batch stops sending after this long and hands its unsent rows back (well inside the actor's
 # time limit, so a slow provider never leaves claimed-but-unsent rows for the reconciler).
 BATCH_SECONDS = 45.0
+# Results are committed at least this often within a batch (see deliver_batch).
+RECORD_EVERY_SECONDS = 0.25
 
 
 # What one send left behind: the provider's error, if any (the row's new state is already set).
@@ -101,32 +105,57 @@ def claim(message_id: uuid.UUID) -> OutboxMessage | None:
 def deliver_batch(message_ids: Iterable[uuid.UUID], senders: Senders
                   ) -> dict[uuid.UUID, MessageStatus]:
     """Send each message this caller claims; return the new status of each claimed one (ids
-    not claimed — already taken, not due, unknown — are absent). One transaction records every
-    result."""
+    not claimed — already taken, not due, unknown — are absent).
+
+    Results are recorded in one transaction for the batch, or every ``RECORD_EVERY_SECONDS``
+    when the provider is slow: Twilio's first status callback finds a message only by the id
+    recorded here, so that id must not wait long. A retryable failure or a batch that runs too
+    long hands the untried rest back. Anything unexpected (a bug, the actor's time limit) keeps
+    the results so far and hands back what was never tried; the message in hand stays in
+    ``sending`` for the reconciler.
+    """
     claimed = claim_batch(message_ids)
     if not claimed:
         return {}
-    started = time.monotonic()
-    failed_permanently: list[tuple[OutboxMessage, PermanentError]] = []
-    for position, message in enumerate(claimed):
-        if time.monotonic() - started > BATCH_SECONDS:
-            _hand_back(claimed[position:], "took too long")
-            break
-        outcome = _send(message, senders)
-        if isinstance(outcome, PermanentError):
-            failed_permanently.append((message, outcome))
-        elif isinstance(outcome, RetryableError):
-            # The provider is unavailable: the rest would fail the same way, each after a
-            # timeout. They were claimed but never sent, so they may safely be sent later.
-            _hand_back(claimed[position + 1:], "provider unavailable")
-            break
-    if failed_permanently:
+    started = last_recorded = time.monotonic()
+    unrecorded: list[tuple[OutboxMessage, ProviderOutcome]] = []
+    attempted = 0  # how many were handed to _send, the one in hand included
+    try:
+        for message in claimed:
+            if time.monotonic() - started > BATCH_SECONDS:
+                break
+            attempted += 1
+            outcome = _send(message, senders)
+            unrecorded.append((message, outcome))
+            if isinstance(outcome, RetryableError):
+                # The provider is unavailable: the rest would fail the same way, each after a
+                # timeout. They were claimed but never sent, so they may safely go later.
+                break
+            if time.monotonic() - last_recorded >= RECORD_EVERY_SECONDS:
+                _record(unrecorded)
+                unrecorded, last_recorded = [], time.monotonic()
+    except BaseException:
+        _hand_back(claimed[attempted:], "stopped by an error")
+        try:
+            _record(unrecorded)
+        except Exception:  # the database is what failed: nothing more can be kept
+            db.session.rollback()
+        raise
+    _hand_back(claimed[attempted:], "provider unavailable or batch too slow")
+    _record(unrecorded)
+    return {message.id: message.status for message in claimed}
+
+
+def _record(results: list[tuple[OutboxMessage, ProviderOutcome]]) -> None:
+    """Commit the states ``_send`` set, after arranging the fallback for each refused SMS."""
+    refused = [(message, outcome) for message, outcome in results
+               if isinstance(outcome, PermanentError)]
+    if refused:
         from notifications import fallback
 
-        for message, error in failed_permanently:
+        for message, error in refused:
             fallback.after_permanent_failure(message, error)
     db.session.commit()
-    return {message.id: message.status for message in claimed}
 
 
 def deliver(message_id: uuid.UUID, senders: Senders) -> MessageStatus | None:
@@ -149,7 +178,7 @@ def _send(message: OutboxMessage, senders: Senders) -> ProviderOutcome:
         else:
             accepted = senders.email.send_email(Email(
                 to=message.to_address, subject=message.subject or "", text=message.body,
-                html=None, reference=str(message.id)))
+                html=as_html(message.body), reference=str(message.id)))
     except RetryableError as error:
         log.warning("message %s: retryable %s (code %s)", message.id, type(error).__name__,
                     error.code)
@@ -168,6 +197,16 @@ def _send(message: OutboxMessage, senders: Senders) -> ProviderOutcome:
         return error
     _record_accepted(message, accepted, now)
     return None
+
+
+def as_html(text: str) -> str:
+    """The HTML part of an email: the same words, escaped, a paragraph per blank-line-separated
+    block and line breaks kept (mail clients that prefer HTML then show what the text says)."""
+    blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+    paragraphs = "".join(
+        "<p>" + html.escape(block.strip()).replace("\n", "<br>\n") + "</p>\n"
+        for block in blocks)
+    return f'<!DOCTYPE html>\n<html lang="en"><body>\n{paragraphs}</body></html>\n'
 
 
 def _validity_seconds(expires_at: datetime | None, now: datetime) -> int | None:
