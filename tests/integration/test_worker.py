@@ -150,6 +150,31 @@ def test_a_queued_message_is_sent_once_even_if_enqueued_five_times(
                if r.name == "notifications.actors") == 4
 
 
+def test_enqueue_hands_over_batches_of_ids(fresh_app: Flask,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifications import dispatch
+
+    monkeypatch.setattr(dispatch, "BATCH_SIZE", 2)
+    ids = [str(i) for i in create_messages(fresh_app, count=5)]
+    broker = get_broker(fresh_app)
+    assert isinstance(broker, StubBroker)
+    with fresh_app.app_context():
+        assert actors.enqueue(ids) == 5
+    queued = [dramatiq.Message.decode(item) for item in list(broker.queues["messages"].queue)]
+    assert [m.args for m in queued] == [(ids[0:2],), (ids[2:4],), (ids[4:],)]
+    broker.flush_all()
+
+
+def test_a_message_enqueued_before_batches_is_still_sent(
+        fresh_app: Flask, worker: Callable[[], dramatiq.Worker]) -> None:
+    """An actor message of the one-id kind, left in a broker's queue across an upgrade."""
+    [message_id] = create_messages(fresh_app)
+    actors.send_outbox_message.send(str(message_id))
+    worker()
+    drain(fresh_app)
+    assert reload(fresh_app, message_id).status is MessageStatus.DELIVERED
+
+
 def test_an_email_is_sent_by_the_worker(fresh_app: Flask,
                                         worker: Callable[[], dramatiq.Worker]) -> None:
     [message_id] = create_messages(fresh_app, channel=Channel.EMAIL)
