@@ -45,6 +45,8 @@ UNKNOWN_DELIVERY = ("Delivery unknown after a worker stopped: check the provider
                     "sending again.")
 EMAIL_REQUEUED = "Requeued: a worker stopped while sending it."
 GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
+# Twilio statuses of a message it accepted but could not deliver.
+FAILED_AT_PROVIDER = frozenset({"failed", "undelivered", "canceled"})
 
 
 _Query = TypeVar("_Query", bound=Select)
@@ -120,12 +122,19 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
         sms = sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
+    found_failed: list[tuple[str, str]] = []
     try:
-        _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown)
+        _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, found_failed)
     finally:
         actors.close_sender(sms)
     _tell_officers_of_unknown(unknown)
     db.session.commit()
+    # Twilio took it, then could not deliver it: as if its status callback had said so (the
+    # row fails, and the fallback runs: a safe email, or the officer is told).
+    from notifications import inbound
+
+    for provider_id, provider_status in found_failed:
+        inbound.record_status(provider_id, provider_status, None)
     if counts["stuck_unknown"]:
         log.warning("%d SMS message(s) marked failed: delivery unknown after a worker stopped",
                     counts["stuck_unknown"])
@@ -133,7 +142,8 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
 
 def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now: datetime,
-                counts: dict[str, int], unknown: list[uuid.UUID]) -> None:
+                counts: dict[str, int], unknown: list[uuid.UUID],
+                found_failed: list[tuple[str, str]]) -> None:
     taken: set[str] = set()  # provider ids matched in this pass (two rows, same text)
     for message in stuck:
         if message.channel is Channel.SMS:
@@ -156,6 +166,8 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
                            provider_id=accepted.provider_id, provider_status=accepted.status,
                            sent_at=message.claimed_at, status_reason=None):
                     taken.add(accepted.provider_id)
+                    if accepted.status in FAILED_AT_PROVIDER:
+                        found_failed.append((accepted.provider_id, accepted.status))
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
         # A duplicate email is less harmful than a lost one, so an email whose fate is unknown

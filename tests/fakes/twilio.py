@@ -92,7 +92,7 @@ class FakeTwilio:
     def messages(self) -> list[dict[str, str]]:
         """The form fields of each message accepted (201), oldest first, plus its ``sid``."""
         with self._lock:
-            return [{key: value for key, value in message.items() if key != "_created"}
+            return [{key: value for key, value in message.items() if not key.startswith("_")}
                     for message in self._messages]
 
     @property
@@ -105,6 +105,13 @@ class FakeTwilio:
         """Answer the next ``times`` message requests with HTTP ``status`` and Twilio ``code``."""
         with self._lock:
             self._failures.append(_Failure(status, code, times))
+
+    def set_status(self, sid: str, status: str) -> None:
+        """What the list API says of an accepted message from now on (e.g. "undelivered")."""
+        with self._lock:
+            for message in self._messages:
+                if message["sid"] == sid:
+                    message["_status"] = status
 
     def hang_next(self, seconds: float = 5.0, times: int = 1) -> None:
         """Hold the next ``times`` requests without answering, for up to ``seconds``."""
@@ -318,7 +325,7 @@ def _message_body(account_sid: str, sid: str, form: dict[str, str], *,
         "direction": "outbound-api", "error_code": None, "error_message": None,
         "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
         "num_media": "0", "num_segments": "1", "price": None, "price_unit": "GBP",
-        "sid": sid, "status": "queued", "to": form.get("To"), "uri": uri,
+        "sid": sid, "status": form.get("_status", "queued"), "to": form.get("To"), "uri": uri,
         "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
     }
 

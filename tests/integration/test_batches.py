@@ -277,3 +277,17 @@ def test_when_twilio_cannot_be_asked_the_row_waits_then_goes_to_an_officer(
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_stuck_text_twilio_could_not_deliver_is_failed_as_its_callback_would(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    claimed = clock.now() - timedelta(minutes=1)
+    message_id = stuck(twilio_app, claimed, to_address="+447700900779", body="Lost words")
+    sid = send_directly(fake_twilio, "+447700900779", "Lost words")
+    fake_twilio.set_status(sid, "undelivered")
+    with twilio_app.app_context():
+        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
+    failed = row(twilio_app, message_id)
+    assert (failed.status, failed.provider_id, failed.provider_status) == (
+        MessageStatus.FAILED, sid, "undelivered")
+    assert failed.status_reason == "Not delivered (provider code none)."
