@@ -3,7 +3,8 @@ bare loop of the twilio client against the same fake, in the same run. Prints on
 
     .venv/bin/python benchmarks/messaging.py
     BENCH_MESSAGES=2000 BENCH_THREADS=8 BENCH_BATCH=50 BENCH_RUNS=3 (the defaults)
-    BENCH_PROFILE=/tmp/worker.txt  also records the worker with py-spy (collapsed stacks)
+    BENCH_PROFILE=/tmp/worker.txt  also records the worker with py-spy (collapsed stacks; not a
+                                   project dependency: .venv/bin/pip install py-spy first)
 
 Fair by construction: the fake Twilio runs in a process of its own (so neither side shares its
 interpreter with the fake); the bare loop uses the same sender class with the same settings and
