@@ -28,3 +28,16 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping
+
+# RabbitMQ on 127.0.0.1:5672, guest/guest (the other production broker; tests make their own
+# virtual host with rabbitmqctl). A cold start takes several seconds: wait for the node and port.
+if ! rabbitmqctl -q status >/dev/null 2>&1; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  rabbitmq-server -detached
+  for _ in $(seq 1 60); do
+    rabbitmqctl -q status >/dev/null 2>&1 && (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
+    sleep 1
+  done
+fi
+rabbitmqctl -q await_startup
+(exec 3<>/dev/tcp/127.0.0.1/5672) && echo "RabbitMQ up on 127.0.0.1:5672"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -54,3 +55,14 @@ class SmsSender(Protocol):
 
 class EmailSender(Protocol):
     def send_email(self, message: Email) -> Accepted: ...
+
+
+class SentLookup(Protocol):
+    """An SMS sender that can say what it sent (Twilio's message list can): how a message whose
+    fate is unknown after a crash is settled without sending it twice."""
+
+    def find_sent(self, to: str, body: str, since: datetime) -> list[Accepted] | None:
+        """The provider's messages to ``to`` with this body created since ``since``, newest
+        first: ``[]`` means it has none (so ours was never sent); ``None`` means it cannot tell
+        (too many to look through). Raises ``RetryableError`` if the provider cannot be asked."""
+        ...

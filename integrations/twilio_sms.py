@@ -7,6 +7,10 @@ message body, and Twilio's own error text (which can quote the number) never rea
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +31,15 @@ PERMANENT_CODES: dict[int, str] = {
     21612: "the 'To' number cannot be reached by SMS",
     21614: "the 'To' number is not a mobile number",
 }
+
+# find_sent: how far it looks (messages to one number; an applicant gets a few a day at most),
+# and how much earlier than our claim a message may be stamped by Twilio's clock.
+LOOKUP_PAGE_SIZE = 100
+LOOKUP_MAX_PAGES = 5
+CLOCK_SKEW = timedelta(minutes=2)
+# Characters Twilio's Smart Encoding may swap for GSM ones before storing the body.
+_SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                        "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " "})
 
 # 408 and 429 are 4xx but say "not now", not "never". A 401 (bad credentials, code 20003) stays
 # permanent: waiting does not fix configuration, and a person hears of it at once via the fallback.
@@ -115,6 +128,39 @@ class TwilioSmsSender:
         log.info("sms %s: accepted by Twilio as %s (%s)", message.reference, sid, status_word)
         return Accepted(provider_id=str(sid), status=status_word)
 
+    def find_sent(self, to: str, body: str, since: datetime) -> list[Accepted] | None:
+        """Look ``to``'s messages up in Twilio's message list (``SentLookup``): those with this
+        body created since ``since`` (less ``CLOCK_SKEW``), newest first. ``None`` when there are
+        more messages to this number than ``LOOKUP_MAX_PAGES`` pages: we cannot tell."""
+        filters: dict[str, Any] = {"to": to, "page_size": LOOKUP_PAGE_SIZE}
+        if self.from_number and not self.messaging_service_sid:
+            filters["from_"] = self.from_number
+        earliest = since - CLOCK_SKEW
+        wanted = _comparable(body)
+        found: list[Accepted] = []
+        try:
+            page = self._client.messages.page(**filters)
+            for _ in range(LOOKUP_MAX_PAGES):
+                for record in page:
+                    created = record.date_created
+                    direction = str(getattr(record.direction, "value", record.direction) or "")
+                    if (created is not None and created >= earliest
+                            and direction.startswith("outbound")
+                            and _comparable(record.body or "") == wanted and record.sid):
+                        status = getattr(record.status, "value", record.status)
+                        found.append(Accepted(provider_id=str(record.sid),
+                                              status=str(status or "queued")))
+                page = page.next_page()
+                if page is None:
+                    return found
+        except (TwilioException, requests.RequestException) as error:
+            # TwilioRestException is a TwilioException: any failure means "ask again later".
+            log.warning("sms lookup: Twilio could not be asked (%s)", type(error).__name__)
+            raise RetryableError(f"Twilio lookup failed: {type(error).__name__}") from None
+        log.warning("sms lookup: more than %d messages to one number; cannot tell",
+                    LOOKUP_PAGE_SIZE * LOOKUP_MAX_PAGES)
+        return None
+
     @staticmethod
     def _rejected(reference: str, status: int, code: object) -> RetryableError | PermanentError:
         """Our error for an HTTP error answer. Twilio's text is left out on purpose: it can
@@ -131,3 +177,10 @@ class TwilioSmsSender:
             + (f": {reason}" if reason else ""),
             code=twilio_code,
         )
+
+
+def _comparable(body: str) -> str:
+    """A body as Twilio may store it: Unicode-normalised, smart punctuation folded, spaces
+    collapsed (so a body Twilio re-encoded still matches the one we sent)."""
+    folded = unicodedata.normalize("NFKC", body).translate(_SMART)
+    return re.sub(r"\s+", " ", folded).strip()

@@ -67,23 +67,41 @@ def close_thread_senders() -> None:
 
 
 # Retries are for the unexpected (the database went away mid-message): provider failures are
-# handled inside deliver(), which puts a retryable failure back in the outbox with a backoff
-# the scheduler honours, so dramatiq's own retries stay few. A crash after the claim leaves the
-# row in `sending`, which a retry cannot claim: the scheduler's reconciler settles it.
-@dramatiq.actor(queue_name="messages", max_retries=3, min_backoff=5_000, max_backoff=120_000,
-                time_limit=120_000, throws=(PermanentError,))
-def send_outbox_message(message_id: str) -> None:
-    try:
-        ident = uuid.UUID(message_id)
-    except (TypeError, ValueError):
-        log.warning("send_outbox_message: not an outbox id, dropped")
+# handled inside deliver_batch(), which puts a retryable failure back in the outbox with a
+# backoff the scheduler honours, so dramatiq's own retries stay few. A crash after the claim
+# leaves rows in `sending`, which a retry cannot claim: the scheduler's reconciler settles them.
+# The time limit is well above dispatch.BATCH_SECONDS, after which a batch hands back the rest.
+_ACTOR_OPTIONS: dict[str, Any] = {
+    "queue_name": "messages", "max_retries": 3, "min_backoff": 5_000, "max_backoff": 120_000,
+    "time_limit": 120_000, "throws": (PermanentError,)}
+
+
+@dramatiq.actor(**_ACTOR_OPTIONS)
+def send_outbox_messages(message_ids: list[str]) -> None:
+    """Send a batch of outbox messages (up to ``dispatch.BATCH_SIZE`` ids)."""
+    idents: list[uuid.UUID] = []
+    for message_id in message_ids if isinstance(message_ids, list) else []:
+        try:
+            idents.append(uuid.UUID(message_id))
+        except (TypeError, ValueError, AttributeError):
+            log.warning("send_outbox_messages: not an outbox id, dropped")
+    if not idents:
         return
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    status = dispatch.deliver(ident, thread_senders(app))
-    log.debug("message %s: %s", ident, status or "not claimed (already taken or not due)")
+    statuses = dispatch.deliver_batch(idents, thread_senders(app))
+    for ident in dict.fromkeys(idents):
+        status = statuses.get(ident)
+        log.debug("message %s: %s", ident, status or "not claimed (already taken or not due)")
 
 
-ACTORS: tuple[dramatiq.Actor[Any, Any], ...] = (send_outbox_message,)
+@dramatiq.actor(**_ACTOR_OPTIONS)
+def send_outbox_message(message_id: str) -> None:
+    """One message: what the service enqueued before batches; kept so that actor messages
+    still in a broker's queue after an upgrade are worked, not dead-lettered."""
+    send_outbox_messages.fn([message_id])
+
+
+ACTORS: tuple[dramatiq.Actor[Any, Any], ...] = (send_outbox_messages, send_outbox_message)
 
 
 def declare_on(broker: dramatiq.Broker) -> None:
@@ -94,7 +112,8 @@ def declare_on(broker: dramatiq.Broker) -> None:
 
 
 def enqueue(message_ids: Iterable[uuid.UUID | str]) -> int:
-    """Ask the current app's broker to send each outbox message; return how many were enqueued.
+    """Ask the current app's broker to send these outbox messages, ``dispatch.BATCH_SIZE`` ids
+    per actor message; return how many ids were handed over (always a prefix of the input).
 
     Broker errors are logged and swallowed: the rows stay queued in the database and the next
     scheduler tick enqueues them again, so a broker outage delays messages but loses none. After
@@ -105,11 +124,12 @@ def enqueue(message_ids: Iterable[uuid.UUID | str]) -> int:
 
     broker = get_broker()
     ids = [str(message_id) for message_id in message_ids]
-    for done, message_id in enumerate(ids):
+    size = dispatch.BATCH_SIZE
+    for start in range(0, len(ids), size):
         try:
-            broker.enqueue(send_outbox_message.message(message_id))
+            broker.enqueue(send_outbox_messages.message(ids[start:start + size]))
         except Exception as error:  # any broker failure: the scheduler tick will retry
             log.warning("could not enqueue %d outbox message(s) (%s); the scheduler will "
-                        "enqueue them again", len(ids) - done, type(error).__name__)
-            return done
+                        "enqueue them again", len(ids) - start, type(error).__name__)
+            return start
     return len(ids)

@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app
 from sqlalchemy import Row, Select, or_, select, update
 
 from integrations.ports import Accepted
-from notifications import actors, reminders
+from notifications import actors, dispatch, reminders
 from notifications.dispatch import MAX_ATTEMPTS
 from referral_service.domain import clock
 from referral_service.extensions import db
@@ -39,10 +39,14 @@ STUCK_AFTER = timedelta(minutes=10)
 # A row handed to the broker this long ago and still queued was lost (a flushed Redis, a
 # restarted embedded broker): hand it over again.
 REENQUEUE_AFTER = timedelta(minutes=2)
+# A stuck SMS whose provider lookup keeps failing this long is given to an officer to check.
+LOOKUP_GIVE_UP_AFTER = timedelta(hours=1)
 UNKNOWN_DELIVERY = ("Delivery unknown after a worker stopped: check the provider before "
                     "sending again.")
 EMAIL_REQUEUED = "Requeued: a worker stopped while sending it."
 GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
+# Twilio statuses of a message it accepted but could not deliver.
+FAILED_AT_PROVIDER = frozenset({"failed", "undelivered", "canceled"})
 
 
 _Query = TypeVar("_Query", bound=Select)
@@ -95,8 +99,10 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     The worker may or may not have handed such a message to the provider before it stopped, so
     an SMS is never resent blindly: a second text to someone in a crisis (or to a phone someone
     else may read) is worse than a failure an officer can see and check. If the SMS sender can
-    look up what it sent (``find_sent(to, body, since)``), that answer settles the row; if not,
-    the row is marked failed with a reason that says to check the provider.
+    look up what it sent (``integrations.ports.SentLookup``: Twilio's message list), its answer
+    settles the row: sent (its id recorded), or never sent (queued again). Without a lookup, or
+    when the provider cannot tell, the row is marked failed with a reason that says to check
+    the provider, and the named officer is told.
     """
     counts = {"stuck_requeued": 0, "stuck_sent": 0, "stuck_unknown": 0, "stuck_gave_up": 0}
     # Columns, not entities: the rows are changed by compare-and-set updates below, and no stale
@@ -116,39 +122,52 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
         sms = sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
+    found_failed: list[tuple[str, str]] = []
     try:
-        _settle_all(stuck, getattr(sms, "find_sent", None), counts, unknown)
+        _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, found_failed)
     finally:
         actors.close_sender(sms)
     _tell_officers_of_unknown(unknown)
     db.session.commit()
+    # Twilio took it, then could not deliver it: as if its status callback had said so (the
+    # row fails, and the fallback runs: a safe email, or the officer is told).
+    from notifications import inbound
+
+    for provider_id, provider_status in found_failed:
+        inbound.record_status(provider_id, provider_status, None)
     if counts["stuck_unknown"]:
         log.warning("%d SMS message(s) marked failed: delivery unknown after a worker stopped",
                     counts["stuck_unknown"])
     return counts
 
 
-def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None,
-                counts: dict[str, int], unknown: list[uuid.UUID]) -> None:
+def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now: datetime,
+                counts: dict[str, int], unknown: list[uuid.UUID],
+                found_failed: list[tuple[str, str]]) -> None:
+    taken: set[str] = set()  # provider ids matched in this pass (two rows, same text)
     for message in stuck:
         if message.channel is Channel.SMS:
-            if find_sent is None:
+            found = _look_up(message, find_sent, now)
+            if found is _ASK_AGAIN:
+                continue
+            if found is None:  # no lookup, or the provider cannot tell
                 if _settle(message.id, counts, "stuck_unknown", status=MessageStatus.FAILED,
                            status_reason=UNKNOWN_DELIVERY):
                     unknown.append(message.id)
                 continue
-            try:
-                found = find_sent(message.to_address, message.body, message.claimed_at)
-            except Exception as error:  # the lookup failed: leave the row for the next tick
-                log.warning("message %s: could not look up the provider (%s)", message.id,
-                            type(error).__name__)
-                continue
-            if isinstance(found, Accepted):
-                _settle(message.id, counts, "stuck_sent",
-                        status=(MessageStatus.DELIVERED if found.status == "delivered"
-                                else MessageStatus.SENT),
-                        provider_id=found.provider_id, provider_status=found.status,
-                        sent_at=message.claimed_at, status_reason=None)
+            candidates = cast(list[Accepted], found)
+            recorded = dispatch.already_recorded(a.provider_id for a in candidates) | taken
+            ours = [accepted for accepted in candidates if accepted.provider_id not in recorded]
+            if ours:
+                accepted = ours[-1]  # the oldest not yet claimed by another row
+                if _settle(message.id, counts, "stuck_sent",
+                           status=(MessageStatus.DELIVERED if accepted.status == "delivered"
+                                   else MessageStatus.SENT),
+                           provider_id=accepted.provider_id, provider_status=accepted.status,
+                           sent_at=message.claimed_at, status_reason=None):
+                    taken.add(accepted.provider_id)
+                    if accepted.status in FAILED_AT_PROVIDER:
+                        found_failed.append((accepted.provider_id, accepted.status))
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
         # A duplicate email is less harmful than a lost one, so an email whose fate is unknown
@@ -160,6 +179,27 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None,
             _settle(message.id, counts, "stuck_requeued", status=MessageStatus.QUEUED,
                     enqueued_at=None,
                     status_reason=EMAIL_REQUEUED if message.channel is Channel.EMAIL else None)
+
+
+_ASK_AGAIN = object()
+
+
+def _look_up(message: Row, find_sent: Callable[..., Any] | None, now: datetime) -> object:
+    """What the provider sent of this stuck SMS: a list (maybe empty), None (cannot tell, or no
+    lookup), or ``_ASK_AGAIN`` when the provider could not be asked (the next tick tries again,
+    until the row has been stuck ``LOOKUP_GIVE_UP_AFTER``: then it cannot tell)."""
+    if find_sent is None:
+        return None
+    try:
+        found: list[Accepted] | None = find_sent(message.to_address, message.body,
+                                                 message.claimed_at)
+    except Exception as error:  # the lookup failed: leave the row for the next tick
+        log.warning("message %s: could not look up the provider (%s)", message.id,
+                    type(error).__name__)
+        if message.claimed_at < now - LOOKUP_GIVE_UP_AFTER:
+            return None
+        return _ASK_AGAIN
+    return found
 
 
 def _settle(message_id: uuid.UUID, counts: dict[str, int], outcome: str,

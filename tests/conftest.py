@@ -44,14 +44,16 @@ def reset_postgres_schema(url: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests are left out of a SQLite run, and Redis tests out of a run without
-    ``TEST_REDIS_URL`` (deselected, and said so): CI's PostgreSQL and Redis run executes them.
-    They are never skipped."""
+    """PostgreSQL-only tests are left out of a SQLite run, Redis tests out of a run without
+    ``TEST_REDIS_URL`` and RabbitMQ tests out of one without ``TEST_RABBITMQ_URL`` (deselected,
+    and said so): CI sets all three and executes them. They are never skipped."""
     needs: list[str] = []
     if not is_postgres(os.environ.get("TEST_DATABASE_URL", "")):
         needs.append("postgres_only")
     if not os.environ.get("TEST_REDIS_URL"):
         needs.append("redis")
+    if not os.environ.get("TEST_RABBITMQ_URL"):
+        needs.append("rabbitmq")
     if not needs:
         return
     kept = [item for item in items if not any(item.get_closest_marker(m) for m in needs)]

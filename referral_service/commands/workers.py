@@ -64,7 +64,9 @@ def worker(threads: int) -> None:
     actors.close_sender(senders.sms)
     actors.close_sender(senders.email)
     broker = get_broker(app)
-    running = dramatiq.Worker(broker, worker_threads=threads)
+    from notifications.broker import WORKER_TIMEOUT_MS
+
+    running = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
     running.start()
     click.echo(f"Worker started: {threads} threads on the {type(broker).__name__}. "
                "SIGTERM or Ctrl+C stops it after the messages in hand.")

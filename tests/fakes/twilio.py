@@ -3,18 +3,25 @@
 It answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` as Twilio does: HTTP Basic auth
 checked against the configured sid and token (401, code 20003, otherwise), Twilio's own
 validation of To/From/Body (400 with 21604/21603/21602), a Twilio-shaped 201 JSON with a fresh
-``SM…`` sid and ``"status": "queued"``. Tests can make the next requests fail (``fail_next``) or
-hang until the client gives up (``hang_next``). Every request is recorded (``requests``); the
-messages it accepted are in ``messages``.
+``SM…`` sid and ``"status": "queued"``. ``GET …/Messages.json`` lists what it accepted, newest
+first, filtered by ``To`` and ``From`` and paged (``PageSize``, ``Page``, ``next_page_uri``) as
+Twilio's list API is, so the client's ``messages.page()``/``stream()`` work against it. Tests can
+make the next requests fail (``fail_next``) or hang until the client gives up (``hang_next``).
+Every request is recorded (``requests``); the messages it accepted are in ``messages``.
 
     from tests.fakes.twilio import fake_twilio  # the fixture
+    python -m tests.fakes.twilio                # a process of its own (prints its settings)
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
+import signal
+import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +29,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -42,11 +49,13 @@ _ERROR_MESSAGES = {
     21612: "The 'To' phone number is not currently reachable via SMS.",
     21614: "'To' number is not a valid mobile number",
 }
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the fake saw it: the path, whether its Basic auth was right, the form."""
+    """One request as the fake saw it: the path, whether its Basic auth was right, the form
+    (for a GET, the query)."""
 
     method: str
     path: str
@@ -75,6 +84,7 @@ class FakeTwilio:
     _hang_seconds: float = 0.0
     _release: threading.Event = field(default_factory=threading.Event, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
+    _connections: set[socket.socket] = field(default_factory=set, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     # --- what tests read and steer -----------------------------------------------------------
@@ -82,7 +92,8 @@ class FakeTwilio:
     def messages(self) -> list[dict[str, str]]:
         """The form fields of each message accepted (201), oldest first, plus its ``sid``."""
         with self._lock:
-            return [dict(message) for message in self._messages]
+            return [{key: value for key, value in message.items() if not key.startswith("_")}
+                    for message in self._messages]
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -94,6 +105,13 @@ class FakeTwilio:
         """Answer the next ``times`` message requests with HTTP ``status`` and Twilio ``code``."""
         with self._lock:
             self._failures.append(_Failure(status, code, times))
+
+    def set_status(self, sid: str, status: str) -> None:
+        """What the list API says of an accepted message from now on (e.g. "undelivered")."""
+        with self._lock:
+            for message in self._messages:
+                if message["sid"] == sid:
+                    message["_status"] = status
 
     def hang_next(self, seconds: float = 5.0, times: int = 1) -> None:
         """Hold the next ``times`` requests without answering, for up to ``seconds``."""
@@ -108,7 +126,7 @@ class FakeTwilio:
         class Handler(_Handler):
             twilio = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
@@ -122,6 +140,13 @@ class FakeTwilio:
         self._release.set()  # let any hung request finish
         if self._server is not None:
             self._server.shutdown()
+            # Clients keep connections alive (HTTP/1.1): end them, so the handler threads that
+            # wait for a next request finish and server_close() can join them.
+            with self._lock:
+                open_connections = list(self._connections)
+            for connection in open_connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -150,6 +175,32 @@ class FakeTwilio:
             if message is not None:
                 self._messages.append(message)
 
+    def _list_page(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """One page of the accepted messages, newest first, as Twilio's list API answers."""
+        try:
+            size = min(1000, max(1, int(query.get("PageSize", "50"))))
+            page = max(0, int(query.get("Page", "0")))
+        except ValueError:
+            size, page = 50, 0
+        with self._lock:
+            matching = [message for message in reversed(self._messages)
+                        if query.get("To") in (None, message.get("To"))
+                        and query.get("From") in (None, message.get("From"))]
+        chunk = matching[page * size:(page + 1) * size]
+        kept = {key: value for key, value in query.items() if key in {"To", "From"}}
+
+        def uri(number: int) -> str:
+            return f"{path}?{urlencode({**kept, 'PageSize': size, 'Page': number})}"
+
+        return {
+            "messages": [_message_body(self.account_sid, message["sid"], message,
+                                       created=message["_created"]) for message in chunk],
+            "page": page, "page_size": size, "uri": uri(page), "first_page_uri": uri(0),
+            "previous_page_uri": uri(page - 1) if page else None,
+            "next_page_uri": uri(page + 1) if len(matching) > (page + 1) * size else None,
+            "start": page * size, "end": page * size + len(chunk) - 1,
+        }
+
     def _authorised(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):
             return False
@@ -162,15 +213,49 @@ class FakeTwilio:
                 and secrets.compare_digest(token, self.auth_token))
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a killed worker, a timed-out request) is what
+        tests do on purpose: say nothing. Anything else is a bug in the fake: print it."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     twilio: FakeTwilio
     server_version = "FakeTwilio/1.0"
+    # Keep-alive, as api.twilio.com does: the client's pooled connections are reused.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK hold each answer back ~40 ms on a kept-alive connection.
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        with self.twilio._lock:
+            self.twilio._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.twilio._lock:
+            self.twilio._connections.discard(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: pytest output stays readable."""
 
     def do_GET(self) -> None:
-        self._answer(405, _error_body(405, None, "Method not allowed"))
+        parts = urlsplit(self.path)
+        match = _MESSAGES_PATH.match(parts.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        authorised = self.twilio._authorised(self.headers.get("Authorization"))
+        if not authorised:
+            status, body, headers = 401, _error_body(401, 20003), _CHALLENGE
+        elif match is None or match["sid"] != self.twilio.account_sid:
+            status, body, headers = 404, _error_body(404, 20404), {}
+        else:
+            status, body, headers = 200, self.twilio._list_page(parts.path, query), {}
+        self.twilio._record(RecordedRequest("GET", self.path, authorised, query, status), None)
+        self._answer(status, body, headers)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -185,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, body, message = self._respond_to(form, authorised)
         self.twilio._record(RecordedRequest("POST", self.path, authorised, form, status), message)
-        headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if status == 401 else {}
+        headers = _CHALLENGE if status == 401 else {}
         self._answer(status, body, headers)
 
     def _respond_to(self, form: dict[str, str], authorised: bool
@@ -205,8 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not form.get("Body"):
             return 400, _error_body(400, 21602), None
         sid = "SM" + secrets.token_hex(16)
-        message = {**form, "sid": sid}
-        return 201, _message_body(self.twilio.account_sid, sid, form), message
+        created = datetime.now(UTC).isoformat()
+        message = {**form, "sid": sid, "_created": created}
+        return 201, _message_body(self.twilio.account_sid, sid, form, created=created), message
 
     def _answer(self, status: int, body: dict[str, Any],
                 headers: dict[str, str] | None = None) -> None:
@@ -229,8 +315,9 @@ def _error_body(status: int, code: int | None, message: str | None = None) -> di
     return body
 
 
-def _message_body(account_sid: str, sid: str, form: dict[str, str]) -> dict[str, Any]:
-    now = format_datetime(datetime.now(UTC), usegmt=True)
+def _message_body(account_sid: str, sid: str, form: dict[str, str], *,
+                  created: str) -> dict[str, Any]:
+    now = format_datetime(datetime.fromisoformat(created), usegmt=True)
     uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
     return {
         "account_sid": account_sid, "api_version": API_VERSION, "body": form.get("Body"),
@@ -238,7 +325,7 @@ def _message_body(account_sid: str, sid: str, form: dict[str, str]) -> dict[str,
         "direction": "outbound-api", "error_code": None, "error_message": None,
         "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
         "num_media": "0", "num_segments": "1", "price": None, "price_unit": "GBP",
-        "sid": sid, "status": "queued", "to": form.get("To"), "uri": uri,
+        "sid": sid, "status": form.get("_status", "queued"), "to": form.get("To"), "uri": uri,
         "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
     }
 
@@ -252,3 +339,21 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         yield fake
     finally:
         fake.stop()
+
+
+def main() -> None:
+    """Serve a fake on a free port until SIGTERM or SIGINT; print its settings as one JSON line
+    (``url``, ``account_sid``, ``auth_token``) so another process can point a client at it."""
+    fake = FakeTwilio().start()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    print(json.dumps({"url": fake.url, "account_sid": fake.account_sid,
+                      "auth_token": fake.auth_token}), flush=True)
+    stop.wait()
+    fake.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,31 +8,30 @@ except loopback, so a test that tried to reach api.twilio.com (or anything else)
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import ipaddress
 import logging
 import re
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from integrations import twilio_sms
 from integrations.dev_outbox import DevOutboxSender
 from integrations.ports import Accepted, Email, PermanentError, RetryableError, Sms
 from integrations.providers import email_sender, sms_sender
 from integrations.smtp_email import SmtpEmailSender
 from integrations.twilio_sms import TwilioSmsSender
 from referral_service import config as app_config
+from tests.fakes.smtp import Mailbox, StartServer, closed_port, smtp_servers
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
 
 TO = "+447700900123"
@@ -57,13 +56,6 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
     return seen
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sms(**overrides: Any) -> Sms:
@@ -232,52 +224,75 @@ def test_a_sender_needs_a_from_number_or_a_messaging_service() -> None:
         TwilioSmsSender("AC" + "1" * 32, "token")
 
 
+# --- Twilio: looking up what was sent (find_sent) ----------------------------------------------
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def test_find_sent_finds_our_message_in_twilios_list(
+        twilio_sender: TwilioSmsSender, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    since = _now()
+    sent = twilio_sender.send_sms(sms())
+    twilio_sender.send_sms(sms(body="Another message to the same number"))
+    twilio_sender.send_sms(sms(to="+447700900456"))
+    assert twilio_sender.find_sent(TO, BODY, since) == [Accepted(sent.provider_id, "queued")]
+    [lookup] = [r for r in fake_twilio.requests if r.method == "GET"]
+    assert lookup.authorised and lookup.form == {"To": TO, "From": "+447700900001",
+                                                 "PageSize": "100"}
+
+
+def test_find_sent_says_none_was_sent_when_twilio_has_none(
+        twilio_sender: TwilioSmsSender) -> None:
+    twilio_sender.send_sms(sms(body="Something else"))
+    assert twilio_sender.find_sent(TO, BODY, _now()) == []
+
+
+def test_find_sent_ignores_messages_from_before_the_claim(
+        twilio_sender: TwilioSmsSender) -> None:
+    twilio_sender.send_sms(sms())
+    later = _now() + twilio_sms.CLOCK_SKEW + dt.timedelta(minutes=1)
+    assert twilio_sender.find_sent(TO, BODY, later) == []
+
+
+def test_find_sent_matches_a_body_twilio_re_encoded(twilio_sender: TwilioSmsSender) -> None:
+    since = _now()
+    sent = twilio_sender.send_sms(sms(body="Your officer's name is Sam \u2013 call  us."))
+    found = twilio_sender.find_sent(TO, "Your officer\u2019s name is Sam - call us.", since)
+    assert found == [Accepted(sent.provider_id, "queued")]
+
+
+def test_find_sent_follows_the_pages_and_says_when_it_cannot_tell(
+        twilio_sender: TwilioSmsSender, monkeypatch: pytest.MonkeyPatch) -> None:
+    since = _now()
+    wanted = twilio_sender.send_sms(sms())
+    for n in range(2):
+        twilio_sender.send_sms(sms(body=f"Later message {n}"))
+    monkeypatch.setattr(twilio_sms, "LOOKUP_PAGE_SIZE", 1)
+    monkeypatch.setattr(twilio_sms, "LOOKUP_MAX_PAGES", 3)
+    assert twilio_sender.find_sent(TO, BODY, since) == [Accepted(wanted.provider_id, "queued")]
+    monkeypatch.setattr(twilio_sms, "LOOKUP_MAX_PAGES", 2)
+    assert twilio_sender.find_sent(TO, BODY, since) is None  # the oldest page was never read
+
+
+@pytest.mark.parametrize("failure", ["closed port", "refused credentials"])
+def test_a_lookup_that_cannot_reach_twilio_is_retryable(
+        failure: str, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    base_url = f"http://127.0.0.1:{closed_port()}" if failure == "closed port" else fake_twilio.url
+    sender = TwilioSmsSender(fake_twilio.account_sid,
+                             "wrong-token" if failure == "refused credentials" else "x",
+                             from_number="+447700900001", api_base_url=base_url)
+    try:
+        with pytest.raises(RetryableError, match="Twilio lookup failed"):
+            sender.find_sent(TO, BODY, _now())
+    finally:
+        sender.close()
+
+
 # --- SMTP: a real aiosmtpd server ----------------------------------------------------------------
-class Mailbox:
-    """An aiosmtpd handler that keeps what it accepts, or answers RCPT/DATA as told."""
-
-    def __init__(self, rcpt_reply: str | None = None, data_reply: str | None = None) -> None:
-        self.rcpt_reply = rcpt_reply
-        self.data_reply = data_reply
-        self.received: list[dict[str, Any]] = []
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_reply:
-            return self.data_reply
-        self.received.append({
-            "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
-            "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
-            "tls": session.ssl is not None, "login": session.authenticated,
-        })
-        return "250 Message accepted for delivery"
-
-
-StartServer = Callable[..., int]
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[StartServer]:
     """Start a real aiosmtpd server on a free loopback port; returns the port."""
-    controllers: list[Controller] = []
-
-    def start(handler: Mailbox, **smtp_parameters: Any) -> int:
-        port = closed_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_parameters)
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
+    yield from smtp_servers()
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

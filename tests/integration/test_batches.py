@@ -1,0 +1,293 @@
+"""Sending a batch of outbox rows (``dispatch.deliver_batch``) and settling crashed sends from
+Twilio's own records, through the real twilio client against the fake Twilio server and real
+SMTP (aiosmtpd), on a database of the test's own with real commits (``fresh_app``).
+
+The rules each test guards: send only what was claimed; a row in ``sending`` is never sent again
+by the batch that gave up on it; an id is recorded by at most one row; what a provider could not
+be asked about is left for the next tick, then given to an officer.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from integrations.ports import Accepted, Sms
+from integrations.smtp_email import SmtpEmailSender
+from notifications import actors, dispatch, scheduler
+from referral_service import create_app
+from referral_service.domain import clock
+from referral_service.extensions import db
+from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
+from tests.fakes.smtp import Mailbox, StartServer, closed_port, smtp_servers
+from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+
+FROM_NUMBER = "+447700900001"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[StartServer]:
+    yield from smtp_servers()
+
+
+@pytest.fixture
+def twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
+    """``fresh_app``'s database with Twilio (the fake) for SMS."""
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example",
+        "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def add(app: Flask, count: int = 1, **values: Any) -> list[uuid.UUID]:
+    """Queued, due SMS rows (committed); each its own number and body."""
+    with app.app_context():
+        messages = []
+        for _ in range(count):
+            tag = uuid.uuid4().hex[:6]
+            fields: dict[str, Any] = {
+                "channel": Channel.SMS, "audience": Audience.OFFICER, "event": "batch_test",
+                "template": "batch_test", "to_address": f"+4477009{int(tag, 16) % 10**5:05d}",
+                "body": f"Batch test {tag}", "not_before": clock.now() - timedelta(seconds=1)}
+            messages.append(OutboxMessage(**{**fields, **values}))
+        db.session.add_all(messages)
+        db.session.commit()
+        return [message.id for message in messages]
+
+
+def row(app: Flask, message_id: uuid.UUID) -> OutboxMessage:
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert message is not None
+        db.session.expunge(message)
+        return message
+
+
+def deliver(app: Flask, ids: list[uuid.UUID],
+            senders: dispatch.Senders | None = None) -> dict[uuid.UUID, MessageStatus]:
+    with app.app_context():
+        try:
+            return dispatch.deliver_batch(ids, senders or actors.thread_senders(app))
+        finally:
+            actors.close_thread_senders()
+
+
+# --- a batch sends what it claimed, and only that -----------------------------------------------
+
+def test_a_batch_sends_only_the_rows_it_claims(twilio_app: Flask,
+                                               fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    due = add(twilio_app, 2)
+    [later] = add(twilio_app, not_before=clock.now() + timedelta(hours=1))
+    [in_hand] = add(twilio_app, status=MessageStatus.SENDING, attempts=1,
+                    claimed_at=clock.now())
+    [done] = add(twilio_app, status=MessageStatus.SENT, attempts=1)
+    statuses = deliver(twilio_app, [*due, later, in_hand, done, due[0], uuid.uuid4()])
+
+    assert statuses == {due[0]: MessageStatus.SENT, due[1]: MessageStatus.SENT}
+    sids = {message["Body"]: message["sid"] for message in fake_twilio.messages}
+    assert len(fake_twilio.messages) == 2
+    for message_id in due:
+        sent = row(twilio_app, message_id)
+        assert sent.provider_id == sids[sent.body] and sent.attempts == 1
+        assert fake_twilio.messages[0]["StatusCallback"] == (
+            "https://dtr.example/webhooks/twilio/status")
+    assert row(twilio_app, later).status is MessageStatus.QUEUED
+    assert row(twilio_app, in_hand).status is MessageStatus.SENDING
+    assert row(twilio_app, done).status is MessageStatus.SENT
+
+
+def test_a_retryable_failure_hands_the_untried_rest_back(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    ids = add(twilio_app, 4)
+    fake_twilio.fail_next(503)
+    statuses = deliver(twilio_app, ids)
+    assert set(statuses.values()) == {MessageStatus.QUEUED}
+    assert len(fake_twilio.requests) == 1  # the other three were never tried
+    first = row(twilio_app, ids[0])
+    assert first.attempts == 1 and first.not_before > clock.now()
+    for message_id in ids[1:]:
+        rest = row(twilio_app, message_id)
+        assert (rest.attempts, rest.claimed_at, rest.enqueued_at) == (0, None, None)
+        assert rest.not_before <= clock.now()  # due: the next tick hands them over at once
+
+
+class _Breaks:
+    """An SMS sender that works twice, then fails in a way no adapter should (a bug)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send_sms(self, message: Sms) -> Accepted:
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("a bug in the middle of a batch")
+        return Accepted(provider_id=f"SM-{message.reference}", status="queued")
+
+
+def test_an_unexpected_error_keeps_what_was_sent_and_hands_back_what_was_not(
+        twilio_app: Flask) -> None:
+    ids = add(twilio_app, 5)
+    breaks = _Breaks()
+    with pytest.raises(RuntimeError, match="a bug"):
+        deliver(twilio_app, ids, dispatch.Senders(sms=breaks, email=breaks))  # type: ignore[arg-type]
+    assert [row(twilio_app, i).provider_id for i in ids[:2]] == [f"SM-{i}" for i in ids[:2]]
+    assert {row(twilio_app, i).status for i in ids[:2]} == {MessageStatus.SENT}
+    assert row(twilio_app, ids[2]).status is MessageStatus.SENDING  # fate unknown: reconciler
+    assert {row(twilio_app, i).status for i in ids[3:]} == {MessageStatus.QUEUED}
+
+
+def test_results_are_recorded_as_the_batch_goes_when_it_is_slow(
+        twilio_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With RECORD_EVERY_SECONDS passed after every send, each id is committed before the next
+    send: seen here from the sender, which reads the previous row from the database."""
+    monkeypatch.setattr(dispatch, "RECORD_EVERY_SECONDS", 0.0)
+    ids = add(twilio_app, 3)
+    seen: list[str | None] = []
+
+    class Peeks:
+        def send_sms(self, message: Sms) -> Accepted:
+            position = ids.index(uuid.UUID(message.reference))
+            if position:
+                with twilio_app.app_context():  # another session: only committed rows
+                    seen.append(db.session.get(OutboxMessage, ids[position - 1]).provider_id)  # type: ignore[union-attr]
+                    db.session.remove()
+            return Accepted(provider_id=f"SM-{message.reference}", status="queued")
+
+    deliver(twilio_app, ids, dispatch.Senders(sms=Peeks(), email=Peeks()))  # type: ignore[arg-type]
+    assert seen == [f"SM-{ids[0]}", f"SM-{ids[1]}"]
+
+
+# --- validity period and the email's HTML part --------------------------------------------------
+
+def test_an_expiring_text_carries_a_validity_period_no_longer_than_it_has_left(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    now = clock.now()
+    [day] = add(twilio_app, expires_at=now + timedelta(hours=24))
+    [hour] = add(twilio_app, expires_at=now + timedelta(hours=1))
+    [timeless] = add(twilio_app)
+    [stale] = add(twilio_app, expires_at=now - timedelta(seconds=1))
+    deliver(twilio_app, [day, hour, timeless, stale])
+    sent = {message["Body"]: message for message in fake_twilio.messages}
+    assert sent[row(twilio_app, day).body]["ValidityPeriod"] == str(dispatch.SMS_VALIDITY_SECONDS)
+    assert 3500 <= int(sent[row(twilio_app, hour).body]["ValidityPeriod"]) <= 3600
+    assert "ValidityPeriod" not in sent[row(twilio_app, timeless).body]
+    out_of_date = row(twilio_app, stale)
+    assert out_of_date.body not in sent and out_of_date.status is MessageStatus.FAILED
+    assert out_of_date.status_reason == "Not sent: it was out of date before it could go."
+
+
+def test_an_email_goes_with_a_text_and_an_html_part(
+        twilio_app: Flask, smtp_server: StartServer) -> None:
+    mailbox = Mailbox()
+    port = smtp_server(mailbox)
+    [email_id] = add(twilio_app, channel=Channel.EMAIL, to_address="officer@council.example",
+                     subject="Referral R-1", body="Dear Sam,\n\nReferral R-1 <urgent> & new.\n"
+                                                   "Please accept it today.")
+    smtp = SmtpEmailSender("127.0.0.1", port, starttls=False, timeout=5,
+                           mail_from="referrals@council.example")
+    with twilio_app.app_context():
+        sms = actors.thread_senders(twilio_app).sms
+    deliver(twilio_app, [email_id], dispatch.Senders(sms=sms, email=smtp))
+    [received] = mailbox.received
+    message = received["message"]
+    assert message.get_content_type() == "multipart/alternative"
+    assert "Referral R-1 <urgent> & new." in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert "<p>Dear Sam,</p>" in html
+    assert "<p>Referral R-1 &lt;urgent&gt; &amp; new.<br>\nPlease accept it today.</p>" in html
+    assert row(twilio_app, email_id).status is MessageStatus.SENT
+
+
+# --- the reconciler asks Twilio ------------------------------------------------------------------
+
+def stuck(app: Flask, claimed: datetime, **values: Any) -> uuid.UUID:
+    [message_id] = add(app, status=MessageStatus.SENDING, attempts=1, claimed_at=claimed,
+                       audience=Audience.APPLICANT, **values)
+    return message_id
+
+
+def send_directly(fake: FakeTwilio, to: str, body: str) -> str:
+    """What a worker that then died had handed to Twilio."""
+    from integrations.twilio_sms import TwilioSmsSender
+
+    sender = TwilioSmsSender(fake.account_sid, fake.auth_token, from_number=FROM_NUMBER,
+                             api_base_url=fake.url)
+    try:
+        return sender.send_sms(Sms(to=to, body=body, reference="x")).provider_id
+    finally:
+        sender.close()
+
+
+def test_two_stuck_rows_with_the_same_text_never_share_twilios_one_message(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    claimed = clock.now() - timedelta(minutes=1)
+    first = stuck(twilio_app, claimed, to_address="+447700900777", body="Same words")
+    second = stuck(twilio_app, claimed, to_address="+447700900777", body="Same words")
+    sid = send_directly(fake_twilio, "+447700900777", "Same words")
+    with twilio_app.app_context():
+        counts = scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)
+    assert (counts["stuck_sent"], counts["stuck_requeued"], counts["stuck_unknown"]) == (1, 1, 0)
+    rows = [row(twilio_app, first), row(twilio_app, second)]
+    assert sorted(r.status.value for r in rows) == ["queued", "sent"]
+    assert [r.provider_id for r in rows if r.status is MessageStatus.SENT] == [sid]
+
+
+def test_a_message_another_row_already_holds_does_not_settle_a_stuck_one(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    claimed = clock.now() - timedelta(minutes=1)
+    sid = send_directly(fake_twilio, "+447700900778", "Same words")
+    add(twilio_app, status=MessageStatus.SENT, provider_id=sid, to_address="+447700900778",
+        body="Same words")
+    waiting = stuck(twilio_app, claimed, to_address="+447700900778", body="Same words")
+    with twilio_app.app_context():
+        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)[
+            "stuck_requeued"] == 1
+    assert row(twilio_app, waiting).status is MessageStatus.QUEUED
+
+
+def test_when_twilio_cannot_be_asked_the_row_waits_then_goes_to_an_officer(
+        fresh_app: Flask) -> None:
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": f"http://127.0.0.1:{closed_port()}"})
+    try:
+        claimed = clock.now() - timedelta(minutes=1)
+        message_id = stuck(app, claimed)
+        with app.app_context():
+            soon = scheduler.reconcile_stuck(claimed + scheduler.STUCK_AFTER + timedelta(minutes=1))
+        assert not any(soon.values())
+        assert row(app, message_id).status is MessageStatus.SENDING  # asked again next tick
+        with app.app_context():
+            late = scheduler.reconcile_stuck(claimed + scheduler.LOOKUP_GIVE_UP_AFTER
+                                             + timedelta(minutes=1))
+        assert late["stuck_unknown"] == 1
+        given_up = row(app, message_id)
+        assert given_up.status is MessageStatus.FAILED
+        assert given_up.status_reason == scheduler.UNKNOWN_DELIVERY
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_stuck_text_twilio_could_not_deliver_is_failed_as_its_callback_would(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    claimed = clock.now() - timedelta(minutes=1)
+    message_id = stuck(twilio_app, claimed, to_address="+447700900779", body="Lost words")
+    sid = send_directly(fake_twilio, "+447700900779", "Lost words")
+    fake_twilio.set_status(sid, "undelivered")
+    with twilio_app.app_context():
+        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
+    failed = row(twilio_app, message_id)
+    assert (failed.status, failed.provider_id, failed.provider_status) == (
+        MessageStatus.FAILED, sid, "undelivered")
+    assert failed.status_reason == "Not delivered (provider code none)."
