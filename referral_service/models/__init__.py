@@ -30,16 +30,20 @@ from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAss
 from referral_service.models.org import Authority, Organisation
 from referral_service.models.people import OfficerAbsence, User
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 
 __all__ = [
     "CASELOAD_STATUSES",
     "CASELOAD_STATUSES_LIST",
     "OPEN_STATUSES",
     "OPEN_STATUSES_LIST",
+    "AccessAction",
     "ActorType",
     "Audience",
     "AuditEvent",
     "Authority",
+    "CaseAccessRecord",
+    "CaseShare",
     "Channel",
     "ContactAttempt",
     "ContactAttemptResult",
@@ -57,6 +61,7 @@ __all__ = [
     "OrganisationType",
     "OutboxMessage",
     "Outcome",
+    "PanelAction",
     "PossibleDuplicate",
     "Referral",
     "ReferralMessage",
