@@ -114,7 +114,7 @@ def test_a_second_live_share_with_the_same_panel_is_refused(db_session, frozen) 
     w = pf.world()
     case = pf.marac_case(w.referrer)
     first = pf.share(case, w.officer, w.marac, next_meeting_on=MEETING)
-    with pytest.raises(Conflict, match="already shared .* until 9 January 2027"):
+    with pytest.raises(Conflict, match=r"already shared .* until 9 January 2027"):
         pf.share(case, w.officer, w.marac, next_meeting_on=MEETING)
     # After revoking it, a new share with new terms is fine; another MARAC is fine anyway.
     sharing.revoke(first, by=w.officer)
