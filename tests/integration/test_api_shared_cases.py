@@ -183,3 +183,22 @@ def test_shared_cases_keep_to_their_document_for_a_panel_token(app: Flask, db_se
                                        excluded_checks=[checks.positive_data_acceptance])
 
             run()
+
+
+def test_cli_lists_and_revokes_shares(cli, db_session) -> None:  # type: ignore[no-untyped-def]
+    w = pf.world()
+    case = pf.marac_case(w.referrer)
+    made = pf.share(case, w.officer, w.marac)
+    f.db.session.commit()
+    listed = json.loads(cli("share", "list", "--referral", case.reference, "--json").output)
+    assert [(i["id"], i["state"], i["panel_type"]) for i in listed["items"]] == [
+        (str(made.id), "live", "marac")]
+    refused = cli("share", "revoke", "--share", str(made.id), "--by", w.marac_lead.email)
+    assert refused.exit_code == 1 and "officers and team leaders" in refused.output
+    assert cli("share", "revoke", "--share", "nope", "--by", w.officer.email).exit_code == 1
+    done = cli("share", "revoke", "--share", str(made.id), "--by", w.officer.email,
+               "--reason", "Panel system compromised", "--json")
+    assert done.exit_code == 0 and json.loads(done.output)["state"] == "revoked"
+    again = cli("share", "revoke", "--share", str(made.id), "--by", w.officer.email)
+    assert again.exit_code == 0 and "Already revoked" in again.output
+    assert cli("share", "list", "--referral", "DTR-NOPE00").exit_code == 1
