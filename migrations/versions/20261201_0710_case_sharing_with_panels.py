@@ -1,7 +1,7 @@
 """case sharing with panels
 
 Revision ID: fe425b6415df
-Revises: 2e6bba5c41d8
+Revises: f0d562fcf770
 Create Date: 2026-12-01 06:20:32.235224
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'fe425b6415df'
-down_revision = '2e6bba5c41d8'
+down_revision = 'f0d562fcf770'
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,12 @@ from referral_service.models.messaging import (
 )
 from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.org import Authority, Organisation
-from referral_service.models.people import OfficerAbsence, User
+from referral_service.models.people import (
+    AuthoritySignInPolicy,
+    OfficerAbsence,
+    PasswordResetToken,
+    User,
+)
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
 from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 
@@ -42,6 +47,7 @@ __all__ = [
     "Audience",
     "AuditEvent",
     "Authority",
+    "AuthoritySignInPolicy",
     "CaseAccessRecord",
     "CaseShare",
     "Channel",
@@ -60,6 +66,7 @@ __all__ = [
     "Organisation",
     "OrganisationType",
     "OutboxMessage",
+    "PasswordResetToken",
     "Outcome",
     "PanelAction",
     "PossibleDuplicate",
