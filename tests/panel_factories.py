@@ -21,10 +21,10 @@ def panel(type: str = "marac", name: str | None = None) -> Organisation:
     return f.organisation(name=name or f"Test {type.upper()} {next(_counter)}", type=type)
 
 
-def panel_lead(org: Organisation) -> User:
+def panel_lead(org: Organisation, password: str | None = None) -> User:
     n = next(_counter)
     return admin.create_user(email=f"lead{n}@panel.example", name=f"Panel Lead {n}",
-                             role="panel_lead", organisation_name=org.name,
+                             role="panel_lead", organisation_name=org.name, password=password,
                              actor=f.ACTOR).record
 
 
@@ -66,10 +66,12 @@ class World:
     mappa_lead: User
 
 
-def world() -> World:
+def world(passwords: bool = False) -> World:
+    """``passwords=True`` for page tests that sign people in (argon2 is slow: only then)."""
+    password = f.PASSWORD if passwords else None
     authority = f.authority()
-    officer = f.officer(authority)
-    leader = f.team_leader(authority)
+    officer = f.officer(authority, password=password)
+    leader = f.team_leader(authority, password=password)
     marac, mappa = panel("marac"), panel("mappa")
     return World(authority, officer, leader, f.organisation(), marac, mappa,
-                 panel_lead(marac), panel_lead(mappa))
+                 panel_lead(marac, password), panel_lead(mappa, password))

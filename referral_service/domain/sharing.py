@@ -258,3 +258,26 @@ def staff_timeline(referral: Referral) -> list[Any]:
             action.created_at, "panel_action",
             f"Action from {action.share.panel.name} ({action.author.name})", action.text))
     return entries
+
+
+# --- the authority's MARAC and MAPPA cases --------------------------------------------------
+
+FLAGGED_LIST_LIMIT = 200
+
+
+def flagged_cases(authority_id: uuid.UUID) -> list[tuple[Referral, list[CaseShare]]]:
+    """The authority's MARAC- or MAPPA-flagged cases, newest first, each with its live shares."""
+    referrals = list(db.session.scalars(
+        select(Referral).where(Referral.authority_id == authority_id,
+                               Referral.risk_marac.is_(True)
+                               | Referral.risk_mappa_level.is_not(None))
+        .order_by(Referral.received_at.desc(), Referral.id).limit(FLAGGED_LIST_LIMIT)))
+    live: dict[uuid.UUID, list[CaseShare]] = {r.id: [] for r in referrals}
+    if referrals:
+        for found in db.session.scalars(
+                select(CaseShare).where(CaseShare.referral_id.in_(list(live)),
+                                        CaseShare.revoked_at.is_(None),
+                                        CaseShare.expires_at > clock.now())
+                .order_by(CaseShare.shared_at)):
+            live[found.referral_id].append(found)
+    return [(r, live[r.id]) for r in referrals]
