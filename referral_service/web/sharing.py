@@ -116,7 +116,7 @@ def new_share(referral_id: uuid.UUID) -> ResponseReturnValue:
     panel = next((p for p in choices if str(p.id) == request.values.get("panel")), None)
     errors: dict[str, str] = {}
     if panel is None:
-        if request.values.get("panel") is not None:
+        if request.values.get("panel") is not None or request.values.get("chosen"):
             errors["panel"] = "Choose the MARAC or MAPPA panel to share this case with."
         items = [{"value": str(p.id), "text": p.name,
                   "hint": {"text": panels.PANEL_NAMES[p.type]}} for p in choices]
@@ -126,15 +126,17 @@ def new_share(referral_id: uuid.UUID) -> ResponseReturnValue:
     if request.method == "POST":
         meeting = form_date("next_meeting", errors, "date of the next panel meeting")
         expires = form_date("expires", errors, "expiry date", required=False)
-        if not errors:
-            try:
-                sharing.share(referral, by=user, panel_id=panel.id,
-                              lawful_basis=form.get("lawful_basis"), purpose=form.get("purpose"),
-                              next_meeting_on=meeting, expires_on=expires, ip_address=_ip())
-            except DomainError as refused:
-                errors = forms.from_domain_error(refused, {"next_meeting_on": "next_meeting",
-                                                           "expires_on": "expires"})
-            else:
+        # Asked even when a date did not parse, so every problem is listed at once; nothing is
+        # kept unless the whole form was right (the rollback below).
+        try:
+            sharing.share(referral, by=user, panel_id=panel.id,
+                          lawful_basis=form.get("lawful_basis"), purpose=form.get("purpose"),
+                          next_meeting_on=meeting, expires_on=expires, ip_address=_ip())
+        except DomainError as refused:
+            errors = {**forms.from_domain_error(refused, {"next_meeting_on": "next_meeting",
+                                                          "expires_on": "expires"}), **errors}
+        else:
+            if not errors:
                 db.session.commit()
                 flash(f"{referral.reference} is shared with {panel.name}.", "success")
                 return redirect(url_for("sharing.overview", referral_id=referral.id))
