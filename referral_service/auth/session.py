@@ -53,7 +53,7 @@ def end(user: User | None) -> None:
 def current_user() -> User | None:
     """The signed-in, active user of this request, or None (loaded once per request)."""
     if _CACHE in request.environ:
-        return request.environ[_CACHE]  # type: ignore[no-any-return]
+        return request.environ[_CACHE]
     user = None
     raw_id = session.get(USER_KEY)
     if raw_id:

@@ -14,8 +14,9 @@ from referral_service.domain.errors import DomainError, ValidationFailed
 FORM = ""  # the key for a message about the whole form rather than one field
 
 
-def from_domain_error(error: DomainError, fields: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``fields`` maps the domain's field names to the form's (e.g. ``{"officer": "officer_id"}``)."""
+def from_domain_error(error: DomainError,
+                      fields: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``fields`` maps the domain's field names to the form's (``{"body": "reply"}``)."""
     fields = fields or {}
     if isinstance(error, ValidationFailed) and error.errors:
         out: dict[str, str] = {}

@@ -8,16 +8,24 @@ from flask import Flask, current_app, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from referral_service.auth.session import current_user
-from referral_service.web import forms, frontend, navigation, security
+from referral_service.web import forms, frontend, labels, navigation, security
 
 
 def init_app(app: Flask) -> None:
+    from referral_service.web.casework import bp as casework_bp
+    from referral_service.web.officer import bp as officer_bp
     from referral_service.web.signin import bp as signin_bp
+    from referral_service.web.team import bp as team_bp
 
     frontend.init_app(app)
     security.init_app(app)
     app.register_blueprint(signin_bp)
+    app.register_blueprint(officer_bp)
+    app.register_blueprint(casework_bp)
+    app.register_blueprint(team_bp)
     app.jinja_env.globals["errors_to_summary"] = forms.errors_to_summary
+    labels.register(app.jinja_env.globals, app.jinja_env.filters)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.context_processor(_template_context)
 
 

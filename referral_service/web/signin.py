@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from referral_service.auth import accounts, session
 from referral_service.auth.guards import public, roles
 from referral_service.extensions import db
-from referral_service.models import Role
+from referral_service.models import Role, User
 from referral_service.web import navigation
 
 bp = Blueprint("signin", __name__)
@@ -36,7 +36,7 @@ def sign_in() -> ResponseReturnValue:
         if not email:
             errors["email"] = "Enter your email address."
         if not password:
-            errors["password"] = "Enter your password."
+            errors["password"] = "Enter your password."  # noqa: S105 (a message, not a secret)
         if not errors:
             try:
                 user = accounts.authenticate(
@@ -50,7 +50,7 @@ def sign_in() -> ResponseReturnValue:
                            next_path=next_path), (400 if errors else 200)
 
 
-def complete_sign_in(user, next_path: str | None, *, method: str):  # type: ignore[no-untyped-def]
+def complete_sign_in(user: User, next_path: str | None, *, method: str) -> ResponseReturnValue:
     """Every check has passed: start a fresh session and go where the person was going."""
     session.start(user)
     accounts.record_sign_in(user, request.remote_addr, method=method)
