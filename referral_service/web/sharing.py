@@ -185,6 +185,10 @@ def export_access_log(referral_id: uuid.UUID) -> ResponseReturnValue:
         "Content-Disposition": f'attachment; filename="{referral.reference}-access-log.csv"'})
 
 
+def live_shares(referral: Referral) -> list[Any]:
+    return [found for found in sharing.shares_for(referral) if found.is_live()]
+
+
 def when(moment: datetime) -> str:
     """1 December 2026, 10:01am (London), as GOV.UK writes a time."""
     local = moment.astimezone(clock.LONDON)
@@ -204,4 +208,6 @@ def register(app: Any) -> None:
     app.jinja_env.globals.setdefault("share_last_day", sharing.last_day)
     app.jinja_env.globals.setdefault(
         "has_endpoint", lambda name: name in app.view_functions)
+    # For the officer's referral page: the one line that links here and says who can see it.
+    app.jinja_env.globals.setdefault("live_shares", live_shares)
 

@@ -46,7 +46,8 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
 
     # The officer flags the case for MARAC and shares it.
     _sign_in(page, base, emails[0])
-    page.goto(f"{base}/casework/referrals/{case_id}/sharing")
+    page.goto(f"{base}/casework/referrals/{case_id}")
+    page.get_by_role("link", name="Sharing with MARAC and MAPPA").click()
     assert "Flag the case for MARAC or MAPPA" in page.locator("main").inner_text()
     shots("officer-sharing-unflagged")
     assert_accessible(page)
@@ -104,9 +105,16 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
     assert_accessible(page)
     _sign_out(page)
 
-    # The officer sees the action and who looked, and revokes the share.
+    # The officer sees the action on the case's timeline, who looked, and revokes the share.
     _sign_in(page, base, emails[0])
-    page.goto(f"{base}/casework/referrals/{case_id}/sharing")
+    page.goto(f"{base}/casework/referrals/{case_id}")
+    timeline = page.locator(".app-timeline").inner_text()
+    assert "Action from Hertfordshire MARAC" in timeline
+    assert "IDVA to make contact by the safe number only." in timeline
+    assert "Shared now with Hertfordshire MARAC" in page.locator("#sharing-summary").inner_text()
+    shots("officer-referral-timeline")
+    assert_accessible(page)
+    page.get_by_role("link", name="Sharing with MARAC and MAPPA").click()
     assert "IDVA to make contact by the safe number only." in page.locator(
         "#panel-actions").inner_text()
     assert "Opened the case" in page.locator("#access-log").inner_text()
