@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from referral_service.domain import audit, clock, redaction, sharing
 from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -104,10 +105,13 @@ def _record(viewer: Viewer, action: AccessAction, **columns: Any) -> CaseAccessR
 
 
 def live_shares(organisation: Organisation) -> list[CaseShare]:
+    # The list shows each share's case and who shared it: loaded in two more queries, not
+    # two per case (a panel may have dozens of live cases).
     return list(db.session.scalars(
         select(CaseShare).where(CaseShare.panel_organisation_id == organisation.id,
                                 CaseShare.revoked_at.is_(None),
                                 CaseShare.expires_at > clock.now())
+        .options(selectinload(CaseShare.referral), selectinload(CaseShare.shared_by))
         .order_by(CaseShare.next_meeting_on, CaseShare.shared_at, CaseShare.id)))
 
 
