@@ -152,8 +152,11 @@ def test_panel_actions_reach_the_officers_timeline_only(db_session, frozen) -> N
     [event] = f.db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "panel_action.added")).all()
     assert event.actor_user_id == w.marac_lead.id and event.referral_id == case.id
-    # The panel sees its own actions on the case.
+    # The panel sees its own actions on the case; another panel it is shared with does not.
     assert [a.id for a in panel_access.read_case(lead, case.id).actions] == [action.id]
+    case.risk_mappa_level, case.risk_mappa_category = 2, 1
+    pf.share(case, w.officer, w.mappa)
+    assert panel_access.read_case(_lead(w.mappa_lead), case.id).actions == []
 
 
 def test_panel_actions_are_refused_without_a_live_share_or_text(db_session, frozen) -> None:  # type: ignore[no-untyped-def]
