@@ -58,9 +58,10 @@ def public(reason: str) -> Callable[[F], F]:
     return decorate
 
 
-def _local_path() -> str:
-    """Where to come back to after signing in: a path on this site only (never a full URL)."""
-    return request.full_path.rstrip("?") if request.method == "GET" else request.path
+def _local_path() -> str | None:
+    """Where to come back to after signing in: this page's path (never a full URL). None for a
+    form post: its page cannot be opened again with GET, so the person starts from home."""
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 def signed_in_user() -> User:

@@ -10,14 +10,21 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
-from referral_service.domain import audit, casework, clock, lifecycle, messages, queues, timeline
-from referral_service.domain.errors import Conflict, DomainError
+from referral_service.domain import (
+    audit,
+    casework,
+    clock,
+    duplicates,
+    lifecycle,
+    messages,
+    queues,
+    timeline,
+)
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -81,25 +88,14 @@ def _done(case: Referral, message: str) -> ResponseReturnValue:
     return redirect(url_for("casework.referral", referral_id=case.id))
 
 
-def _attempt(action: Callable[[], Any]) -> dict[str, str] | None:
-    """Run one domain operation; its refusal as form errors (and nothing changed)."""
-    try:
-        action()
-        return None
-    except StaleDataError:
-        db.session.rollback()
-        return forms.from_domain_error(Conflict(
-            "Someone else changed this referral at the same moment. Reload it and try again."))
-    except DomainError as refused:
-        db.session.rollback()
-        return forms.from_domain_error(refused, {"authority_code": "authority", "body": "reply"})
+FIELDS = {"authority_code": "authority", "body": "reply"}  # domain field → form field
 
 
 @bp.post("/<uuid:referral_id>/accept")
 @roles(*STAFF)
 def accept(referral_id: uuid.UUID) -> ResponseReturnValue:
     user, case = signed_in_user(), staff_referral(referral_id)
-    errors = _attempt(lambda: casework.accept(case, user, ip_address=request.remote_addr))
+    errors = forms.attempt(lambda: casework.accept(case, user, ip_address=request.remote_addr))
     if errors:
         return referral(referral_id, errors=errors)
     return _done(case, f"You accepted {case.reference}. The referrer has been told.")
@@ -112,21 +108,12 @@ def reply(referral_id: uuid.UUID) -> ResponseReturnValue:
     user, case = signed_in_user(), staff_referral(referral_id)
     body = request.form.get("reply", "")
     author = f"{user.name}, {case.authority.name}"
-    errors = _attempt(lambda: messages.post(
+    errors = forms.attempt(lambda: messages.post(
         case, side="council", author_name=author, body=body,
-        actor=audit.Actor.for_user(user, request.remote_addr)))
+        actor=audit.Actor.for_user(user, request.remote_addr)), FIELDS)
     if errors:
         return referral(referral_id, errors=errors, reply=body)
     return _done(case, "Your note was sent to the referrer.")
-
-
-def _choice(form_value: str | None, kind: type, field: str, message: str,
-            errors: dict[str, str]) -> Any:
-    try:
-        return kind(form_value or "")
-    except ValueError:
-        errors[field] = message
-        return None
 
 
 def _notes(errors: dict[str, str]) -> str | None:
@@ -136,96 +123,123 @@ def _notes(errors: dict[str, str]) -> str | None:
     return notes or None
 
 
-def _form_page(template: str, case: Referral, errors: dict[str, str],
-               **context: Any) -> ResponseReturnValue:
+Parsed = dict[str, Any]
+
+
+def _action_form(referral_id: uuid.UUID, template: str,
+                 parse: Callable[[dict[str, str]], Parsed],
+                 act: Callable[[Referral, User, Parsed], object],
+                 done: Callable[[Referral, Parsed], str],
+                 context: Callable[[Referral], dict[str, Any]] | None = None,
+                 ) -> ResponseReturnValue:
+    """A casework form page: GET shows it; POST validates the form (``parse`` fills errors),
+    runs one domain operation (``act``) and returns to the referral, or shows the errors."""
+    user, case = signed_in_user(), staff_referral(referral_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = parse(errors)
+        if not errors:
+            errors = forms.attempt(lambda: act(case, user, values), FIELDS) or {}
+            if not errors:
+                return _done(case, done(case, values))
+            case = staff_referral(referral_id)  # reloaded after the rollback
     return render_template(template, referral=case, errors=errors, form=request.form,
-                           **context), (400 if errors else 200)
+                           **(context(case) if context else {})), (400 if errors else 200)
 
 
 @bp.route("/<uuid:referral_id>/contact-attempt", methods=["GET", "POST"])
 @roles(*STAFF)
 def contact_attempt(referral_id: uuid.UUID) -> ResponseReturnValue:
-    user, case = signed_in_user(), staff_referral(referral_id)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        channel = _choice(request.form.get("channel"), ContactChannel, "channel",
-                          "Select how you tried to contact them.", errors)
-        result = _choice(request.form.get("result"), ContactAttemptResult, "result",
-                         "Select what happened.", errors)
-        notes = _notes(errors)
-        if not errors:
-            errors = _attempt(lambda: casework.record_contact_attempt(
-                case, user, channel=channel, result=result, notes=notes,
-                ip_address=request.remote_addr)) or {}
-            if not errors:
-                return _done(case, "The contact attempt was recorded.")
-            case = staff_referral(referral_id)
-    return _form_page("casework/contact_attempt.html", case, errors)
+    return _action_form(
+        referral_id, "casework/contact_attempt.html",
+        lambda errors: {
+            "channel": forms.choice(errors, "channel", ContactChannel,
+                                    "Select how you tried to contact them."),
+            "result": forms.choice(errors, "result", ContactAttemptResult,
+                                   "Select what happened."),
+            "notes": _notes(errors)},
+        lambda case, user, v: casework.record_contact_attempt(
+            case, user, ip_address=request.remote_addr, **v),
+        lambda case, v: "The contact attempt was recorded.")
 
 
 @bp.route("/<uuid:referral_id>/contact-made", methods=["GET", "POST"])
 @roles(*STAFF)
 def contact_made(referral_id: uuid.UUID) -> ResponseReturnValue:
-    user, case = signed_in_user(), staff_referral(referral_id)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        channel = _choice(request.form.get("channel"), ContactChannel, "channel",
-                          "Select how you made contact.", errors)
-        notes = _notes(errors)
-        if not errors:
-            errors = _attempt(lambda: casework.record_contact_made(
-                case, user, channel=channel, notes=notes, ip_address=request.remote_addr)) or {}
-            if not errors:
-                return _done(case, "Contact with the person was recorded.")
-            case = staff_referral(referral_id)
-    return _form_page("casework/contact_made.html", case, errors)
+    return _action_form(
+        referral_id, "casework/contact_made.html",
+        lambda errors: {
+            "channel": forms.choice(errors, "channel", ContactChannel,
+                                    "Select how you made contact."),
+            "notes": _notes(errors)},
+        lambda case, user, v: casework.record_contact_made(
+            case, user, ip_address=request.remote_addr, **v),
+        lambda case, v: "Contact with the person was recorded.")
 
 
 @bp.route("/<uuid:referral_id>/close", methods=["GET", "POST"])
 @roles(*STAFF)
 def close(referral_id: uuid.UUID) -> ResponseReturnValue:
-    user, case = signed_in_user(), staff_referral(referral_id)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        outcome = _choice(request.form.get("outcome"), Outcome, "outcome",
-                          "Select the outcome.", errors)
-        notes = _notes(errors)
-        if not errors:
-            errors = _attempt(lambda: casework.close(
-                case, user, outcome=outcome, notes=notes, ip_address=request.remote_addr)) or {}
-            if not errors:
-                return _done(case, f"{case.reference} was closed. The referrer has been told.")
-            case = staff_referral(referral_id)
-    outcomes = {o.value for o in lifecycle.CLOSING_OUTCOMES.get(case.status, frozenset())}
-    return _form_page("casework/close.html", case, errors, outcomes=outcomes)
+    return _action_form(
+        referral_id, "casework/close.html",
+        lambda errors: {
+            "outcome": forms.choice(errors, "outcome", Outcome, "Select the outcome."),
+            "notes": _notes(errors)},
+        lambda case, user, v: casework.close(case, user, ip_address=request.remote_addr, **v),
+        lambda case, v: f"{case.reference} was closed. The referrer has been told.",
+        lambda case: {"outcomes": {o.value for o in lifecycle.CLOSING_OUTCOMES.get(
+            case.status, frozenset())}})
+
+
+def _other_authorities(case: Referral) -> list[Authority]:
+    return list(db.session.scalars(
+        select(Authority).where(Authority.id != case.authority_id).order_by(Authority.name)))
+
+
+def _transfer_target(errors: dict[str, str]) -> Authority | None:
+    """The chosen authority (the domain refuses the referral's own, with a message)."""
+    wanted = request.form.get("authority", "")
+    target = db.session.scalar(select(Authority).where(Authority.code == wanted)) if (
+        wanted) else None
+    if target is None:
+        errors["authority"] = "Select the housing authority to transfer to."
+        return None
+    return target
 
 
 @bp.route("/<uuid:referral_id>/transfer", methods=["GET", "POST"])
 @roles(*STAFF)
 def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
+    chosen = request.form.get("authority")
+    return _action_form(
+        referral_id, "casework/transfer.html",
+        lambda errors: {
+            "to": _transfer_target(errors),
+            "reason": forms.required_text(errors, "reason",
+                                          "Say why the referral is being transferred.")},
+        lambda case, user, v: casework.transfer(case, v["to"], user, reason=v["reason"],
+                                                ip_address=request.remote_addr),
+        lambda case, v: f"{case.reference} was transferred to {v['to'].name}.",
+        lambda case: {"authority_items": [{"value": "", "text": "Choose an authority"}] + [
+            {"value": a.code, "text": a.name, "selected": a.code == chosen}
+            for a in _other_authorities(case)]})
+
+
+@bp.post("/<uuid:referral_id>/duplicates/<uuid:link_id>")
+@roles(*STAFF)
+def decide_duplicate(referral_id: uuid.UUID, link_id: uuid.UUID) -> ResponseReturnValue:
+    """Confirm or reject a possible-duplicate link (``duplicates.decide``)."""
     user, case = signed_in_user(), staff_referral(referral_id)
-    errors: dict[str, str] = {}
-    authorities = list(db.session.scalars(
-        select(Authority).where(Authority.id != case.authority_id).order_by(Authority.name)))
-    if request.method == "POST":
-        wanted = request.form.get("authority", "")
-        target = next((a for a in authorities if a.code == wanted), None)
-        if target is None:
-            errors["authority"] = "Select the housing authority to transfer to."
-        reason = request.form.get("reason", "").strip()
-        if not reason:
-            errors["reason"] = "Say why the referral is being transferred."
-        if not errors:
-            assert target is not None
-            errors = _attempt(lambda: casework.transfer(
-                case, target, user, reason=reason, ip_address=request.remote_addr)) or {}
-            if not errors:
-                return _done(case, f"{case.reference} was transferred to {target.name}.")
-            case = staff_referral(referral_id)
-    items = [{"value": "", "text": "Choose an authority"}] + [
-        {"value": a.code, "text": a.name, "selected": a.code == request.form.get("authority")}
-        for a in authorities]
-    return _form_page("casework/transfer.html", case, errors, authority_items=items)
+    link = next((link for link, _ in queues.possible_duplicates(case) if link.id == link_id),
+                None)
+    if link is None:
+        abort(404)
+    same = request.form.get("decision") == "same"
+    errors = forms.attempt(lambda: duplicates.decide(link, is_duplicate=same, by=user,
+                                                     ip_address=request.remote_addr))
+    if errors:
+        return referral(referral_id, errors=errors)
+    return _done(case, "Recorded: the same person." if same else "Recorded: not the same person.")
 
 
 def officer_name(officer_id: uuid.UUID | None) -> str:

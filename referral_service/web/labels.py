@@ -61,6 +61,11 @@ def words(code: str | None) -> str:
     return (code or "").replace("_", " ").capitalize()
 
 
+def sentence(text: str | None) -> str:
+    """The first letter made a capital, the rest left alone ("SMS" stays "SMS")."""
+    return (text or "")[:1].upper() + (text or "")[1:]
+
+
 def london_datetime(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -89,4 +94,5 @@ def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object])
     jinja_globals.update(STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE, CHANNEL_LABELS=CHANNEL,
                          ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
                          MATCH_LABELS=MATCH, label_items=items)
-    jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words)
+    jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,
+                         sentence=sentence)

@@ -62,23 +62,18 @@ def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
         officer = _officer_of_team(request.form.get("officer"))
         if officer is None:
             errors["officer"] = "Select the officer to give the referral to."
-        reason = request.form.get("reason", "").strip()
-        if not reason:
-            errors["reason"] = "Say why the referral is being reassigned."
+        reason = forms.required_text(errors, "reason", "Say why the referral is being reassigned.")
         if not errors:
             assert officer is not None
-            try:
-                casework.reassign(case, officer, user, reason=reason,
-                                  allow_over_capacity=request.form.get("over_capacity") == "yes",
-                                  ip_address=request.remote_addr)
+            errors = forms.attempt(lambda: casework.reassign(
+                case, officer, user, reason=reason,
+                allow_over_capacity=request.form.get("over_capacity") == "yes",
+                ip_address=request.remote_addr)) or {}
+            if not errors:
                 db.session.commit()
-            except DomainError as refused:
-                db.session.rollback()
-                errors = forms.from_domain_error(refused)
-                case = staff_referral(referral_id)
-            else:
                 flash(f"{case.reference} was reassigned to {officer.name}.", "success")
                 return redirect(url_for("casework.referral", referral_id=case.id))
+            case = staff_referral(referral_id)
     loads = {c.officer.id: c for c in queues.caseloads(case.authority_id)}
     items = [{"value": "", "text": "Choose an officer"}] + [
         {"value": str(o.id), "selected": str(o.id) == request.form.get("officer"),

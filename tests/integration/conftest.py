@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.oidc import fake_oidc  # noqa: F401  (the fake OpenID provider fixture)
 from tests.web_helpers import cheap_password_hashing
 
 

@@ -26,6 +26,9 @@ PAGES = [
     ("/team", {"leader"}),
     ("/team/referrals/{r}/reassign", {"leader"}),
     ("/team/absences", {"leader"}),
+    ("/team/sign-in-security", {"leader"}),
+    ("/account", {"officer", "leader", "referrer"}),
+    ("/account/second-factor", {"officer", "leader", "referrer"}),
 ]
 POSTS = [
     ("/casework/referrals/{r}/claim", {"officer"}),

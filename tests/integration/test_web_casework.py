@@ -169,3 +169,22 @@ def test_transfer_to_another_authority(client, team) -> None:  # type: ignore[no
     f.db.session.refresh(team.named)
     assert team.named.status is S.TRANSFERRED
     assert team.named.transferred_to_authority_id == team.other_authority.id
+
+
+def test_a_possible_duplicate_is_shown_and_decided(client, team) -> None:  # type: ignore[no-untyped-def]
+    from referral_service.models import DuplicateDecision, PossibleDuplicate
+
+    again = f.referral(team.organisation, person=f.unique_person(
+        first_name="Aoife", last_name="Byrne", phone=team.named.person_phone))
+    f.db.session.commit()
+    link = f.db.session.query(PossibleDuplicate).filter_by(referral_id=again.id).one()
+    sign_in(client, team.leader)
+    page = f"/casework/referrals/{again.id}"
+    html = _page(client, page)
+    assert "Possible duplicates" in html and team.named.reference in html
+    decided = post_form(client, f"{page}/duplicates/{link.id}", {"decision": "same"})
+    assert decided.status_code == 302
+    f.db.session.refresh(link)
+    assert link.decision is DuplicateDecision.CONFIRMED
+    twice = post_form(client, f"{page}/duplicates/{link.id}", {"decision": "same"})
+    assert twice.status_code == 400 and "already been decided" in twice.text
