@@ -43,6 +43,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     oauth2.init_app(app)
     init_pages(app)
+    from referral_service.web.sharing import register as register_sharing_pages
+
+    register_sharing_pages(app)
     app.register_blueprint(ops_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(oauth_bp)

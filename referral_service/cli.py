@@ -20,3 +20,7 @@ def main() -> None:
 
 for _module in (org, people, clients, serve, demo, workers, drafts):
     _module.register(main)
+
+from referral_service.commands import sharing as _sharing  # noqa: E402  (MARAC/MAPPA shares)
+
+_sharing.register(main)

@@ -280,6 +280,11 @@ def load_demo_data() -> DemoSummary:
            release_or_discharge_date=(now + timedelta(days=9)).date().isoformat(),
            reason="Release in nine days; previous tenancy lost while in custody.")
 
+    # MARAC and MAPPA: case 4 shared with the MARAC, a MAPPA case shared with the MAPPA panel.
+    from referral_service.demo_sharing import add_shares
+
+    add_shares(users=users, orgs=orgs, marac_case=r4, submit=submit, later=later)
+
     issued = clients.create_client(organisation_name=probation,
                                    scopes=["referrals:write", "referrals:read"],
                                    name="Demo case-management system", actor=ACTOR)

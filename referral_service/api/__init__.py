@@ -119,8 +119,9 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    from referral_service.api import authorities, referrals
+    from referral_service.api import authorities, referrals, shared_cases
 
     api.register_blueprint(authorities.blp)
     api.register_blueprint(referrals.blp)
+    api.register_blueprint(shared_cases.blp)
     app.before_request(_json_only)

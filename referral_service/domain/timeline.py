@@ -130,4 +130,8 @@ def for_staff(referral: Referral) -> list[StaffEntry]:
     ):
         entries.append(StaffEntry(note.created_at, "note",
                                   f"Note from the {note.author_side}", note.body))
+    # MARAC/MAPPA shares, revocations and panel actions: staff only, never the referrer.
+    from referral_service.domain import sharing
+
+    entries.extend(sharing.staff_timeline(referral))
     return sorted(entries, key=lambda entry: entry.at)

@@ -36,17 +36,21 @@ from referral_service.models.people import (
     User,
 )
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 
 __all__ = [
     "CASELOAD_STATUSES",
     "CASELOAD_STATUSES_LIST",
     "OPEN_STATUSES",
     "OPEN_STATUSES_LIST",
+    "AccessAction",
     "ActorType",
     "Audience",
     "AuditEvent",
     "Authority",
     "AuthoritySignInPolicy",
+    "CaseAccessRecord",
+    "CaseShare",
     "Channel",
     "ContactAttempt",
     "ContactAttemptResult",
@@ -64,6 +68,7 @@ __all__ = [
     "OrganisationType",
     "OutboxMessage",
     "Outcome",
+    "PanelAction",
     "PasswordResetToken",
     "PossibleDuplicate",
     "Referral",
