@@ -30,6 +30,7 @@ from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAss
 from referral_service.models.org import Authority, Organisation
 from referral_service.models.people import OfficerAbsence, User
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.reporting import WorkingHour
 
 __all__ = [
     "CASELOAD_STATUSES",
@@ -66,4 +67,5 @@ __all__ = [
     "SmsOptOut",
     "UsedClientAssertion",
     "User",
+    "WorkingHour",
 ]

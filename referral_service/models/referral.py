@@ -144,6 +144,11 @@ class Referral(Model):
         # "My referrals" by deadline, the team queue, and routing's caseload counts.
         sa.Index("ix_referrals_officer_status_due", "named_officer_id", "status", "contact_due_by"),
         sa.Index("ix_referrals_authority_status_due", "authority_id", "status", "contact_due_by"),
+        # Scrutiny figures: one authority's (or every authority's) referrals received in a
+        # period (domain/reports); open referrals past their deadline (/metrics).
+        sa.Index("ix_referrals_authority_received", "authority_id", "received_at"),
+        sa.Index("ix_referrals_received", "received_at"),
+        sa.Index("ix_referrals_status_due", "status", "contact_due_by"),
         # A partner's own referrals, newest changes first (API list with updated_since).
         sa.Index("ix_referrals_org_updated", "referring_organisation_id", "updated_at"),
         # Possible-duplicate look-ups within one authority.

@@ -1,0 +1,77 @@
+"""SQL pieces the figures share, each giving the same answer on PostgreSQL and SQLite.
+
+- ``epoch_seconds(t)``: whole seconds since 1970 UTC (SQLite stores naive UTC text).
+- ``working_clock(t, hour)``: working seconds in the calendar up to ``t``, given the
+  ``working_hours`` row of the hour ``t`` falls in (joined on ``utc_hour(t)``).
+- ``percentiles(...)``: PERCENTILE_CONT on PostgreSQL; on SQLite, the same linear interpolation
+  between the two nearest ranks computed with window functions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from referral_service.extensions import db
+
+
+class epoch_seconds(FunctionElement[int]):  # a SQL function, named as one
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(arg, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"CAST(strftime('%s', {compiler.process(arg, **kw)}) AS INTEGER)"
+
+
+def utc_hour(moment: Any) -> sa.ColumnElement[int]:
+    """The ``working_hours.hour`` key of an instant: integer division, exact on both."""
+    return sa.cast(epoch_seconds(moment) // 3600, sa.Integer)
+
+
+def working_clock(moment: Any, hour: Any) -> sa.ColumnElement[int]:
+    """W(t): working seconds from the calendar's start to ``t`` (``hour`` is t's calendar row)."""
+    return hour.seconds_before + (epoch_seconds(moment) - hour.hour * 3600) * hour.working
+
+
+def percentiles(values: sa.Subquery, column: str, fractions: tuple[float, ...]
+                ) -> list[float | None]:
+    """Continuous percentiles (``fractions`` in 0..1) of ``values.c[column]``, NULLs ignored."""
+    x = values.c[column]
+    if db.session.get_bind().dialect.name == "postgresql":
+        row = db.session.execute(sa.select(*[
+            sa.func.percentile_cont(f).within_group(x) for f in fractions
+        ]).where(x.is_not(None))).one()
+        return [None if v is None else float(v) for v in row]
+    ranked = sa.select(
+        x.label("x"),
+        (sa.func.row_number().over(order_by=x) - 1).label("i"),
+        sa.func.count().over().label("n"),
+    ).where(x.is_not(None)).subquery()
+    out: list[float | None] = []
+    for f in fractions:
+        # Rank (n - 1) * f, 0-based: interpolate between floor and floor + 1, as PostgreSQL does.
+        position = (ranked.c.n - 1) * f
+        low = sa.cast(position, sa.Integer)
+        row = db.session.execute(sa.select(
+            sa.func.max(sa.case((ranked.c.i == low, ranked.c.x))),
+            sa.func.max(sa.case((ranked.c.i == low + 1, ranked.c.x))),
+            sa.func.max(position - low),
+        )).one()
+        lo, hi, frac = row
+        if lo is None:
+            out.append(None)
+        else:
+            out.append(float(lo) + (float(hi) - float(lo)) * float(frac) if hi is not None
+                       else float(lo))
+    return out
