@@ -49,6 +49,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     ratelimits.init_app(app)
     register_error_handlers(app)
+    from referral_service import metrics
+
+    metrics.init_app(app)
     broker.configure(app)
     return app
 

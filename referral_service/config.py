@@ -78,4 +78,6 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
         "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "60 per minute"),
+        # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }

@@ -211,9 +211,11 @@ def test_percentiles_match_postgresql_interpolation(db_session) -> None:  # type
     # p25 at rank 1 = 20 exactly. The same on both databases.
     values = sa.union_all(*[sa.select(sa.literal(v).label("x")) for v in (40, 10, 1000, 30, 20)]
                           ).subquery()
-    assert percentiles(values, "x", (0.5, 0.9, 0.25)) == pytest.approx([30.0, 616.0, 20.0])
+    count, found = percentiles(values, ("x",), (0.5, 0.9, 0.25))["x"]
+    assert count == 5
+    assert found == pytest.approx([30.0, 616.0, 20.0])
     empty = sa.select(sa.literal(1).label("x")).where(sa.false()).subquery()
-    assert percentiles(empty, "x", (0.5,)) == [None]
+    assert percentiles(empty, ("x",), (0.5,)) == {"x": (0, [None])}
 
 
 def test_figures_are_empty_not_broken_for_a_quiet_period(fx) -> None:  # type: ignore[no-untyped-def]

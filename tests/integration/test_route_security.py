@@ -22,6 +22,8 @@ PUBLIC = {
     "webhooks.twilio_status": "Twilio calls it; its X-Twilio-Signature is checked inside",
     "webhooks.twilio_inbound": "Twilio calls it; its X-Twilio-Signature is checked inside",
     "dev.outbox": "development only: never registered when APP_ENV=production",
+    "metrics.metrics": "not public: METRICS_TOKEN bearer or this machine only, checked inside "
+                       "(tests/integration/test_metrics.py)",
 }
 
 

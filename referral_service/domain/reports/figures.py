@@ -149,12 +149,11 @@ def _hours(seconds: float | None) -> float | None:
 
 def time_to_contact(scope: Scope) -> Figure:
     """Median and 90th percentile, in working hours, to first attempt and to contact made."""
-    timed = timings(scope)
+    found = percentiles(timings(scope), ("to_attempt", "to_contact"), (0.5, 0.9))
     rows = []
     for measure, column in (("first_contact_attempt", "to_attempt"),
                             ("contact_made", "to_contact")):
-        count = db.session.scalar(sa.select(sa.func.count(timed.c[column])))
-        median, p90 = percentiles(timed, column, (0.5, 0.9))
+        count, (median, p90) = found[column]
         rows.append((measure, count, _hours(median), _hours(p90)))
     return Figure("time_to_contact", "Time from receipt to contact, in working hours",
                   ("measure", "referrals", "median_working_hours", "p90_working_hours"), rows)
@@ -172,8 +171,9 @@ def _bucket_counts(value: sa.ColumnElement[Any]) -> list[sa.ColumnElement[int]]:
 
 def time_to_contact_distribution(scope: Scope) -> Figure:
     timed = timings(scope)
-    attempt = db.session.execute(sa.select(*_bucket_counts(timed.c.to_attempt))).one()
-    contact = db.session.execute(sa.select(*_bucket_counts(timed.c.to_contact))).one()
+    both = list(db.session.execute(sa.select(*_bucket_counts(timed.c.to_attempt),
+                                             *_bucket_counts(timed.c.to_contact))).one())
+    attempt, contact = both[:len(BUCKETS) + 1], both[len(BUCKETS) + 1:]
     labels = [label for label, _, _ in BUCKETS] + ["not yet"]
     return Figure("time_to_contact_distribution",
                   "How long contact took, in working hours (number of referrals)",

@@ -44,34 +44,48 @@ def working_clock(moment: Any, hour: Any) -> sa.ColumnElement[int]:
     return hour.seconds_before + (epoch_seconds(moment) - hour.hour * 3600) * hour.working
 
 
-def percentiles(values: sa.Subquery, column: str, fractions: tuple[float, ...]
-                ) -> list[float | None]:
-    """Continuous percentiles (``fractions`` in 0..1) of ``values.c[column]``, NULLs ignored."""
-    x = values.c[column]
+def percentiles(values: sa.Subquery, columns: tuple[str, ...], fractions: tuple[float, ...]
+                ) -> dict[str, tuple[int, list[float | None]]]:
+    """For each column: how many non-NULL values, and their continuous percentiles
+    (``fractions`` in 0..1). One statement on PostgreSQL."""
     if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(sa.select(*[
-            sa.func.percentile_cont(f).within_group(x) for f in fractions
-        ]).where(x.is_not(None))).one()
-        return [None if v is None else float(v) for v in row]
+        selected: list[sa.ColumnElement[Any]] = []
+        for column in columns:
+            x = values.c[column]
+            selected.append(sa.func.count(x))
+            selected.extend(sa.func.percentile_cont(f).within_group(x) for f in fractions)
+        row = list(db.session.execute(sa.select(*selected)).one())
+        out = {}
+        for n, column in enumerate(columns):
+            count, *found = row[n * (len(fractions) + 1):(n + 1) * (len(fractions) + 1)]
+            out[column] = (count, [None if v is None else float(v) for v in found])
+        return out
+    return {column: _sqlite_percentiles(values.c[column], fractions) for column in columns}
+
+
+def _sqlite_percentiles(x: sa.ColumnElement[Any], fractions: tuple[float, ...]
+                        ) -> tuple[int, list[float | None]]:
     ranked = sa.select(
         x.label("x"),
         (sa.func.row_number().over(order_by=x) - 1).label("i"),
         sa.func.count().over().label("n"),
     ).where(x.is_not(None)).subquery()
-    out: list[float | None] = []
+    selected: list[sa.ColumnElement[Any]] = [sa.func.count()]
     for f in fractions:
         # Rank (n - 1) * f, 0-based: interpolate between floor and floor + 1, as PostgreSQL does.
         position = (ranked.c.n - 1) * f
         low = sa.cast(position, sa.Integer)
-        row = db.session.execute(sa.select(
-            sa.func.max(sa.case((ranked.c.i == low, ranked.c.x))),
-            sa.func.max(sa.case((ranked.c.i == low + 1, ranked.c.x))),
-            sa.func.max(position - low),
-        )).one()
-        lo, hi, frac = row
+        selected += [sa.func.max(sa.case((ranked.c.i == low, ranked.c.x))),
+                     sa.func.max(sa.case((ranked.c.i == low + 1, ranked.c.x))),
+                     sa.func.max(position - low)]
+    count, *found = db.session.execute(sa.select(*selected)).one()
+    out: list[float | None] = []
+    for n in range(len(fractions)):
+        lo, hi, frac = found[3 * n:3 * n + 3]
         if lo is None:
             out.append(None)
+        elif hi is None:
+            out.append(float(lo))
         else:
-            out.append(float(lo) + (float(hi) - float(lo)) * float(frac) if hi is not None
-                       else float(lo))
-    return out
+            out.append(float(lo) + (float(hi) - float(lo)) * float(frac))
+    return count, out
