@@ -36,10 +36,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from referral_service.web.dev_outbox import bp as dev_outbox_bp
     from referral_service.web.errors import register_error_handlers
     from referral_service.web.ops import bp as ops_bp
+    from referral_service.web.pages import init_app as init_pages
     from referral_service.web.public import bp as public_bp
     from referral_service.web.webhooks import bp as webhooks_bp
 
     oauth2.init_app(app)
+    init_pages(app)
     app.register_blueprint(ops_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(oauth_bp)

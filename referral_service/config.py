@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+# npm installs GOV.UK Frontend here (scripts/setup); the app serves its CSS, JS, fonts and images.
+DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -44,6 +46,8 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
     env = os.environ if environ is None else environ
     app_env = env.get("APP_ENV", "development")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'referrals.db'}"
+    public_base_url = env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
+    served_over_https = public_base_url.startswith("https://")
     secret_key = env.get("SECRET_KEY")
     if not secret_key:
         if app_env == "production":
@@ -55,7 +59,7 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BROKER_URL": env.get("BROKER_URL", "embedded"),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": public_base_url,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
         "TWILIO_FROM": env.get("TWILIO_FROM"),
@@ -72,7 +76,23 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": app_env == "production",
+        # Secure whenever people reach the service over HTTPS; production is always HTTPS.
+        "SESSION_COOKIE_SECURE": app_env == "production" or served_over_https,
+        # HSTS is sent only when the public address is HTTPS (never on plain-HTTP development).
+        "SERVED_OVER_HTTPS": app_env == "production" or served_over_https,
+        # A signed-in session lasts a working day; signing out ends it everywhere at once.
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS") or 8 * 3600),
+        # CSRF tokens live as long as the session (Flask-WTF's default of an hour is too short
+        # for someone filling in a long referral).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "NODE_MODULES": env.get("NODE_MODULES") or str(DEFAULT_NODE_MODULES),
+        "SERVICE_NAME": "Duty to Refer referrals",
+        # Optional sign-in through an external OpenID Connect provider (e.g. an authority's Entra
+        # ID); unset means local accounts only.
+        "OIDC_ISSUER": (env.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_PROVIDER_NAME": env.get("OIDC_PROVIDER_NAME") or "your organisation's account",
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Rate limits, in Flask-Limiter's notation; shared across processes through Redis.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -43,6 +43,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from referral_service.auth.guards import public
 from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import (
@@ -193,6 +194,8 @@ def _allowed() -> Response | None:
 
 
 @bp.get("/metrics")
+@public("not public: a METRICS_TOKEN bearer token, or this machine only; checked inside "
+        "(tests/integration/test_metrics.py)")
 def metrics() -> ResponseReturnValue:
     refused = _allowed()
     if refused is not None:

@@ -16,6 +16,8 @@ from referral_service.models import Authority, Organisation, Referral, User
 from referral_service.schemas.referral import ReferralSubmissionSchema
 
 ACTOR = audit.Actor.system("tests")
+# The password web tests give people (factories set none by default: argon2 hashing is slow).
+PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 BASE_PAYLOAD: dict[str, Any] = {
@@ -77,24 +79,28 @@ def organisation(name: str = "Probation Service – Kent", type: str = "probatio
 
 def officer(at: Authority, *, specialisms: list[str] | None = None,
             patches: list[str] | None = None, capacity: int | None = 25,
-            name: str | None = None) -> User:
+            name: str | None = None, password: str | None = None) -> User:
     n = next(_counter)
     return admin.create_user(
         email=f"officer{n}@{at.code.lower()}.example", name=name or f"Officer {n}",
         role="officer", authority_code=at.code, specialisms=specialisms or [],
-        patches=patches or [], capacity=capacity, actor=ACTOR).record
+        patches=patches or [], capacity=capacity, password=password, actor=ACTOR).record
 
 
-def team_leader(at: Authority) -> User:
+def team_leader(at: Authority, *, name: str | None = None,
+                password: str | None = None) -> User:
     n = next(_counter)
-    return admin.create_user(email=f"leader{n}@{at.code.lower()}.example", name=f"Leader {n}",
-                             role="team_leader", authority_code=at.code, actor=ACTOR).record
+    return admin.create_user(email=f"leader{n}@{at.code.lower()}.example",
+                             name=name or f"Leader {n}", role="team_leader",
+                             authority_code=at.code, password=password, actor=ACTOR).record
 
 
-def partner_user(org: Organisation) -> User:
+def partner_user(org: Organisation, *, name: str | None = None,
+                 password: str | None = None) -> User:
     n = next(_counter)
-    return admin.create_user(email=f"referrer{n}@partner.example", name=f"Referrer {n}",
-                             role="partner", organisation_name=org.name, actor=ACTOR).record
+    return admin.create_user(email=f"referrer{n}@partner.example", name=name or f"Referrer {n}",
+                             role="partner", organisation_name=org.name, password=password,
+                             actor=ACTOR).record
 
 
 def referral(org: Organisation, *, person: dict[str, Any] | None = None,

@@ -1,7 +1,7 @@
 """scrutiny figures: working-hours calendar and the indexes the reports read by
 
 Revision ID: 7d1c0a5e9b21
-Revises: 2e6bba5c41d8
+Revises: f0d562fcf770
 Create Date: 2026-12-01 07:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d1c0a5e9b21'
-down_revision = '2e6bba5c41d8'
+down_revision = 'f0d562fcf770'
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,12 @@ from referral_service.models.messaging import (
 )
 from referral_service.models.oauth import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.org import Authority, Organisation
-from referral_service.models.people import OfficerAbsence, User
+from referral_service.models.people import (
+    AuthoritySignInPolicy,
+    OfficerAbsence,
+    PasswordResetToken,
+    User,
+)
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
 from referral_service.models.reporting import WorkingHour
 
@@ -41,6 +46,7 @@ __all__ = [
     "Audience",
     "AuditEvent",
     "Authority",
+    "AuthoritySignInPolicy",
     "Channel",
     "ContactAttempt",
     "ContactAttemptResult",
@@ -57,6 +63,7 @@ __all__ = [
     "Organisation",
     "OrganisationType",
     "OutboxMessage",
+    "PasswordResetToken",
     "Outcome",
     "PossibleDuplicate",
     "Referral",

@@ -38,6 +38,20 @@ class User(Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
+    # Web sign-in (referral_service/auth/accounts.py). Failed passwords are counted within a
+    # window; enough of them lock the account for a while (audited).
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_sign_ins_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Carried in the session cookie: raising it (sign-out, password reset) ends every session the
+    # person has, because a signed cookie cannot otherwise be taken back.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Optional TOTP second factor (RFC 6238): the base32 secret, when enrolment was confirmed,
+    # and the last time step used (a code is accepted once).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
     authority: Mapped[Authority | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     absences: Mapped[list[OfficerAbsence]] = relationship(
@@ -85,3 +99,33 @@ class OfficerAbsence(Model):
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+class PasswordResetToken(Model):
+    """A one-time password reset link: only the SHA-256 digest of its secret is kept."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuthoritySignInPolicy(Model):
+    """How an authority's staff must sign in (kept apart from Authority: a security setting)."""
+
+    __tablename__ = "authority_sign_in_policies"
+
+    authority_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("authorities.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Officers and team leaders of the authority must set up and use a TOTP second factor.
+    totp_required: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from referral_service.auth.guards import public
 from referral_service.extensions import db
 from referral_service.models import OutboxMessage
 
@@ -14,6 +15,7 @@ SHOWN = 200
 
 
 @bp.get("/outbox")
+@public("development only: never registered when APP_ENV=production")
 def outbox() -> ResponseReturnValue:
     messages = db.session.scalars(
         select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(SHOWN)).all()

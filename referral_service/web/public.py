@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
+from referral_service.auth.guards import public
 from referral_service.extensions import db
 from referral_service.models import Authority, Referral, ReferralStatus
 
@@ -12,6 +13,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@public("the front page: counts only, no personal data")
 def index() -> ResponseReturnValue:
     rows = db.session.execute(
         select(Authority.code, Authority.name, Referral.status, func.count(Referral.id))

@@ -40,9 +40,9 @@ def test_front_page_counts_without_personal_data(client) -> None:  # type: ignor
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Welwyn Hatfield (E07000241)" in text
-    assert "<td>1</td>" in text
+    assert '<td class="govuk-table__cell govuk-table__cell--numeric">1</td>' in text
     assert "Zebedee" not in text and "Quartermain" not in text
-    assert '<html lang="en-GB">' in text
+    assert '<html lang="en-GB" class="govuk-template">' in text
 
 
 def test_api_paths_get_problem_json(client) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
-"""No route is left open by accident: each one needs a token with a declared scope, or is
-listed here as public on purpose, with the reason."""
+"""No route is left open by accident: each API route needs a token with a declared scope, each
+web page declares the roles that may open it (``@roles``), and anything else is public on
+purpose with the reason (``@public("why")`` on a page, or listed here)."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ import pytest
 from flask import Flask
 
 PUBLIC = {
-    "static": "CSS and images",
+    "static": "the service's own CSS and JavaScript files",
     "ops.healthz": "load balancers (no data)",
     "ops.readyz": "load balancers (no data)",
     "public.index": "the front page: counts only, no personal data",
@@ -21,9 +22,6 @@ PUBLIC = {
     "api-docs.openapi_swagger_ui": "the published contract, browsable",
     "webhooks.twilio_status": "Twilio calls it; its X-Twilio-Signature is checked inside",
     "webhooks.twilio_inbound": "Twilio calls it; its X-Twilio-Signature is checked inside",
-    "dev.outbox": "development only: never registered when APP_ENV=production",
-    "metrics.metrics": "not public: METRICS_TOKEN bearer or this machine only, checked inside "
-                       "(tests/integration/test_metrics.py)",
 }
 
 
@@ -43,15 +41,33 @@ def _rules(app: Flask) -> list[tuple[str, str, str]]:
     return found
 
 
+def declared(view: object) -> str | None:
+    """How a view says who may call it: "token", "roles", "public", or None (undeclared)."""
+    if getattr(view, "requires_token", False):
+        return "token"
+    if getattr(view, "allowed_roles", None):
+        return "roles"
+    if getattr(view, "public_reason", "").strip():
+        return "public"
+    return None
+
+
 def test_every_route_declares_who_may_call_it(app: Flask) -> None:
     undeclared = []
     for endpoint, method, path in _rules(app):
         if endpoint in PUBLIC:
             continue
         for _, view in _views(app, endpoint, {method}):
-            if not getattr(view, "requires_token", False):
+            if declared(view) is None:
                 undeclared.append(f"{method} {path}")
-    assert undeclared == [], "Protect these routes or list them in PUBLIC with a reason"
+    assert undeclared == [], ("Protect these routes (a token scope, or @roles for a page) or "
+                              "mark them @public with a reason")
+
+
+def test_pages_with_roles_exist_so_the_check_above_is_not_vacuous(app: Flask) -> None:
+    kinds = {declared(view) for endpoint, method, _ in _rules(app) if endpoint not in PUBLIC
+             for _, view in _views(app, endpoint, {method})}
+    assert {"token", "roles", "public"} <= kinds
 
 
 def test_public_list_has_no_stale_entries(app: Flask) -> None:
@@ -69,7 +85,8 @@ def test_protected_routes_refuse_a_missing_or_bad_token(app: Flask, db_session, 
     headers = {"Authorization": with_header} if with_header else {}
     checked = 0
     for endpoint, method, path in _rules(app):
-        if endpoint in PUBLIC:
+        if endpoint in PUBLIC or not any(declared(view) == "token"
+                                         for _, view in _views(app, endpoint, {method})):
             continue
         response = http.open(_concrete(path), method=method, headers=headers, json={})
         assert response.status_code == 401, f"{method} {path}: {response.status_code}"

@@ -1,0 +1,70 @@
+"""Who is signed in to the web pages: the signed Flask session cookie names the user and the
+``session_version`` they signed in with.
+
+Flask's session is a signed cookie, not a server-side record, so two things are done by hand:
+signing in clears whatever the session held before (nothing planted beforehand survives, and the
+CSRF token is renewed: no session fixation), and signing out raises the user's
+``session_version``, which ends every copy of every cookie they had at once.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import g, request, session
+
+from referral_service.domain import clock
+from referral_service.extensions import db
+from referral_service.models import User
+
+USER_KEY = "user_id"
+VERSION_KEY = "session_version"
+SIGNED_IN_AT_KEY = "signed_in_at"
+# The user is cached on the request (its WSGI environ), not on ``g``: ``g`` belongs to the app
+# context, which a test's outer app context keeps alive across requests.
+_CACHE = "referral_service.current_user"
+
+
+def _forget_csrf_token() -> None:
+    """Flask-WTF caches the token on ``g``; after the session is cleared it must make a new one."""
+    g.pop("csrf_token", None)
+
+
+def start(user: User) -> None:
+    """Begin a fresh session for ``user`` (after every check, including a second factor)."""
+    session.clear()
+    session[USER_KEY] = str(user.id)
+    session[VERSION_KEY] = user.session_version
+    session[SIGNED_IN_AT_KEY] = clock.now().isoformat()
+    session.permanent = True
+    _forget_csrf_token()
+    request.environ[_CACHE] = user
+
+
+def end(user: User | None) -> None:
+    """Sign out here and everywhere: the caller commits the raised version."""
+    if user is not None:
+        user.session_version += 1
+        db.session.flush()
+    session.clear()
+    _forget_csrf_token()
+    request.environ[_CACHE] = None
+
+
+def current_user() -> User | None:
+    """The signed-in, active user of this request, or None (loaded once per request)."""
+    if _CACHE in request.environ:
+        return request.environ[_CACHE]  # type: ignore[no-any-return]
+    user = None
+    raw_id = session.get(USER_KEY)
+    if raw_id:
+        try:
+            user = db.session.get(User, uuid.UUID(str(raw_id)))
+        except ValueError:
+            user = None
+        if user is not None and (not user.active
+                                 or session.get(VERSION_KEY) != user.session_version):
+            user = None
+        if user is None:
+            session.clear()
+    request.environ[_CACHE] = user
+    return user

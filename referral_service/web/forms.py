@@ -1,0 +1,45 @@
+"""Form errors the GOV.UK way: one message per field beside it, all of them in an error summary
+at the top linking to the fields.
+
+Views keep errors as ``{field: message}``. A domain refusal becomes the same shape with
+:func:`from_domain_error`: ``ValidationFailed`` keeps its fields, any other ``DomainError``
+(a refused transition, a permission) is one message for the whole form, under ``""``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from referral_service.domain.errors import DomainError, ValidationFailed
+
+FORM = ""  # the key for a message about the whole form rather than one field
+
+
+def from_domain_error(error: DomainError, fields: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``fields`` maps the domain's field names to the form's (e.g. ``{"officer": "officer_id"}``)."""
+    fields = fields or {}
+    if isinstance(error, ValidationFailed) and error.errors:
+        out: dict[str, str] = {}
+        for name, messages in error.errors.items():
+            text = messages[0] if isinstance(messages, list) and messages else str(messages)
+            out[fields.get(name, name)] = str(text)
+        return out
+    return {FORM: error.message}
+
+
+def errors_to_summary(errors: Mapping[str, str | list[str]] | None,
+                      anchors: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Items for ``govukErrorSummary``, in the order the fields appear (``anchors``' order)."""
+    if not errors:
+        return []
+    anchors = anchors or {}
+    ordered = [name for name in anchors if name in errors] + [
+        name for name in errors if name not in anchors]
+    items = []
+    for name in ordered:
+        value = errors[name]
+        text = value[0] if isinstance(value, list) else value
+        item = {"text": str(text)}
+        if name != FORM:
+            item["href"] = anchors.get(name, f"#{name}")
+        items.append(item)
+    return items

@@ -1,0 +1,56 @@
+"""GOV.UK Frontend for the pages: the Jinja macros (govuk-frontend-jinja, a Python package) and
+the CSS, JavaScript, fonts and images (govuk-frontend, installed by npm into node_modules and
+served from there: nothing of it is copied into the repository).
+
+The stylesheet asks for ``/assets/fonts/…`` and ``/assets/images/…`` (its default asset path), so
+those are served from the package's ``dist/govuk/assets``; the compiled CSS and the ES module are
+served under ``/govuk/``. Our own small files are Flask's ``/static/``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask.typing import ResponseReturnValue
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from referral_service.auth.guards import public
+
+log = logging.getLogger(__name__)
+bp = Blueprint("assets", __name__)
+# The only files of dist/govuk served under /govuk/: the built stylesheet and script.
+BUNDLE_FILES = frozenset({"govuk-frontend.min.css", "govuk-frontend.min.js",
+                          "govuk-frontend.min.css.map", "govuk-frontend.min.js.map"})
+ONE_DAY = 24 * 3600
+
+
+def dist_dir(app: Flask) -> Path:
+    return Path(app.config["NODE_MODULES"]) / "govuk-frontend" / "dist" / "govuk"
+
+
+@bp.get("/assets/<path:filename>")
+@public("GOV.UK Frontend fonts and images")
+def govuk_asset(filename: str) -> ResponseReturnValue:
+    return send_from_directory(dist_dir(current_app) / "assets", filename, max_age=ONE_DAY)
+
+
+@bp.get("/govuk/<filename>")
+@public("GOV.UK Frontend stylesheet and script")
+def govuk_bundle(filename: str) -> ResponseReturnValue:
+    if filename not in BUNDLE_FILES:
+        abort(404)
+    return send_from_directory(dist_dir(current_app), filename, max_age=ONE_DAY)
+
+
+def init_app(app: Flask) -> None:
+    """Let templates import ``govuk_frontend_jinja/components/…`` and serve the assets."""
+    app.jinja_loader = ChoiceLoader([
+        PackageLoader("referral_service"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    app.register_blueprint(bp)
+    if not (dist_dir(app) / "govuk-frontend.min.css").is_file():
+        # Pages still render (unstyled); the fix is one command.
+        log.warning("GOV.UK Frontend is not installed under %s: run scripts/setup (npm ci)",
+                    app.config["NODE_MODULES"])

@@ -1,0 +1,82 @@
+"""Signing in and out of the web pages with a local account (email and password)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from referral_service.auth import accounts, session
+from referral_service.auth.guards import public, roles
+from referral_service.extensions import db
+from referral_service.models import Role
+from referral_service.web import navigation
+
+bp = Blueprint("signin", __name__)
+EVERYONE = tuple(Role)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to return to after signing in; anything else is ignored (no open
+    redirect to another site through ``?next=``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public("people sign in here")
+def sign_in() -> ResponseReturnValue:
+    next_path = safe_next(request.values.get("next"))
+    user = session.current_user()
+    if user is not None and request.method == "GET":
+        return redirect(next_path or navigation.home_url(user))
+    errors: dict[str, str] = {}
+    email = request.form.get("email", "").strip()
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if not email:
+            errors["email"] = "Enter your email address."
+        if not password:
+            errors["password"] = "Enter your password."
+        if not errors:
+            try:
+                user = accounts.authenticate(
+                    accounts.Attempt(email, password, request.remote_addr))
+            except accounts.SignInRefused as refused:
+                db.session.commit()  # the failure is counted (and a lock kept) all the same
+                errors["email"] = refused.message
+            else:
+                return complete_sign_in(user, next_path, method="password")
+    return render_template("signin/sign_in.html", errors=errors, email=email,
+                           next_path=next_path), (400 if errors else 200)
+
+
+def complete_sign_in(user, next_path: str | None, *, method: str):  # type: ignore[no-untyped-def]
+    """Every check has passed: start a fresh session and go where the person was going."""
+    session.start(user)
+    accounts.record_sign_in(user, request.remote_addr, method=method)
+    db.session.commit()
+    return redirect(next_path or navigation.home_url(user))
+
+
+@bp.post("/sign-out")
+@public("signing out needs no role; a signed-out visitor is simply sent to the sign-in page")
+def sign_out() -> ResponseReturnValue:
+    user = session.current_user()
+    if user is not None:
+        accounts.record_sign_out(user, request.remote_addr)
+    session.end(user)
+    db.session.commit()
+    return redirect(url_for("signin.signed_out"))
+
+
+@bp.get("/signed-out")
+@public("the page after signing out")
+def signed_out() -> ResponseReturnValue:
+    return render_template("signin/signed_out.html")
+
+
+@bp.get("/account")
+@roles(*EVERYONE)
+def account() -> ResponseReturnValue:
+    """Who you are signed in as; the home page of roles without pages of their own yet."""
+    return render_template("signin/account.html", user=session.current_user())
