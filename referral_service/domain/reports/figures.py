@@ -298,3 +298,8 @@ FIGURES = {f.__name__: f for f in (
 
 def figure(key: str, scope: Scope) -> Figure:
     return FIGURES[key](scope)
+
+
+def dashboard(scope: Scope) -> dict[str, Figure]:
+    """Every figure for the dashboard page, in the order it shows them."""
+    return {key: compute(scope) for key, compute in FIGURES.items()}

@@ -97,3 +97,14 @@ def cohort_filter(scope: Scope) -> list[sa.ColumnElement[bool]]:
         clauses.append(r.referring_organisation_id.in_(
             sa.select(Organisation.id).where(Organisation.type == scope.agency_type)))
     return clauses
+
+
+def authority_choices(user: User) -> list[tuple[str, str]]:
+    """(code, name) of the authorities ``user`` may choose: their own, or all for an admin."""
+    query = sa.select(Authority.code, Authority.name).where(Authority.participating.is_(True))
+    if user.role is not Role.ADMIN:
+        query = query.where(Authority.id == user.authority_id)
+    return [(code, name) for code, name in db.session.execute(query.order_by(Authority.name))]
+
+
+AGENCY_TYPES = [t for t in OrganisationType if not t.is_panel]
