@@ -34,6 +34,31 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"CAST(strftime('%s', {compiler.process(arg, **kw)}) AS INTEGER)"
 
 
+class days_before(FunctionElement[Any]):  # a SQL function, named as one
+    """``t`` minus a whole number of days, comparable with the column (an index can use it)."""
+
+    inherit_cache = True
+
+    def __init__(self, moment: Any, days: int) -> None:
+        self.days = days
+        super().__init__(moment)
+        self.type = moment.type
+
+
+@compiles(days_before, "postgresql")
+def _days_before_pg(element: days_before, compiler: Any, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"({compiler.process(arg, **kw)} - INTERVAL '{int(element.days)} days')"
+
+
+@compiles(days_before, "sqlite")
+def _days_before_sqlite(element: days_before, compiler: Any, **kw: Any) -> str:
+    # datetime() drops the microseconds: 'YYYY-MM-DD HH:MM:SS' sorts just before the stored
+    # 'YYYY-MM-DD HH:MM:SS.ffffff' of the same second, so ">=" keeps that second in.
+    (arg,) = list(element.clauses)
+    return f"datetime({compiler.process(arg, **kw)}, '-{int(element.days)} days')"
+
+
 def utc_hour(moment: Any) -> sa.ColumnElement[int]:
     """The ``working_hours.hour`` key of an instant: integer division, exact on both."""
     return sa.cast(epoch_seconds(moment) // 3600, sa.Integer)
