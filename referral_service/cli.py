@@ -9,7 +9,7 @@ import click
 from flask.cli import FlaskGroup
 
 from referral_service import create_app
-from referral_service.commands import clients, demo, org, people, serve, workers
+from referral_service.commands import clients, demo, org, people, reports, serve, workers
 
 
 @click.group(cls=FlaskGroup, create_app=create_app,
@@ -18,5 +18,5 @@ def main() -> None:
     pass
 
 
-for _module in (org, people, clients, serve, demo, workers):
+for _module in (org, people, clients, serve, demo, workers, reports):
     _module.register(main)

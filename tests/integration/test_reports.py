@@ -241,3 +241,14 @@ def test_received_at_is_counted_on_its_london_day(fx) -> None:  # type: ignore[n
     assert sum(n for _, n in rows("by_agency", june)) == 1
     assert rows("by_agency", may) == []
     assert rows("weekly", june)[0][:2] == ("2026-06-01", 1)
+
+
+def test_the_calendar_command_rebuilds_it(cli, db_session) -> None:  # type: ignore[no-untyped-def]
+    # Knock a working hour out, as a stale calendar would have it; the command restores it.
+    db.session.execute(sa.update(WorkingHour).where(
+        WorkingHour.local_date == date(2026, 1, 5)).values(working=0))
+    result = cli("reports", "calendar", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"hours": ' in result.output
+    assert db.session.scalar(sa.select(sa.func.sum(WorkingHour.working)).where(
+        WorkingHour.local_date == date(2026, 1, 5))) == 8

@@ -17,13 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from referral_service.domain import clock
-from referral_service.domain.reports.figures import (
-    HOUR_S,
-    Figure,
-    flagged_duplicate,
-    is_repeat,
-    timings,
-)
+from referral_service.domain.reports import cohort
+from referral_service.domain.reports.figures import HOUR_S, Figure
 from referral_service.domain.reports.scope import Scope
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, Referral
@@ -84,17 +79,19 @@ def _hours(seconds: int | None) -> float | None:
 
 def referral_rows(scope: Scope) -> Iterator[tuple[Any, ...]]:
     """The cohort, one row per referral, oldest first, fetched in batches (never all at once)."""
-    timed = timings(scope, R.reference, R.authority_id, R.referring_organisation_id,
-                    R.housing_situation, R.urgent, R.status, R.outcome, R.received_at,
-                    is_repeat().label("repeat"), flagged_duplicate().label("flagged"))
+    repeats, links = cohort.repeats(scope), cohort.duplicate_links()
+    timed = cohort.timings(scope, R.reference, R.authority_id, R.referring_organisation_id,
+                           R.housing_situation, R.urgent, R.status, R.outcome, R.received_at)
     t = timed.c
     stmt = (sa.select(t.id, t.reference, Authority.code, t.referring_organisation_id,
                       Organisation.type, t.housing_situation, t.urgent, t.status, t.outcome,
                       t.received_at, t.contact_due_by, t.first_contact_attempt_at,
-                      t.contacted_at, t.closed_at, t.to_attempt, t.to_contact, t.repeat,
-                      t.flagged)
+                      t.contacted_at, t.closed_at, t.to_attempt, t.to_contact,
+                      repeats.c.repeat, links.c.links.is_not(None))
             .join(Authority, Authority.id == t.authority_id)
             .join(Organisation, Organisation.id == t.referring_organisation_id)
+            .join(repeats, repeats.c.id == t.id)
+            .outerjoin(links, links.c.referral_id == t.id)
             .order_by(t.received_at, t.id)
             .execution_options(yield_per=STREAM_BATCH))
     now = clock.now()

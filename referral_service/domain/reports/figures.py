@@ -7,35 +7,31 @@ Definitions, exactly, are in docs/reports.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from referral_service.domain import clock
+from referral_service.domain.reports import cohort
 from referral_service.domain.reports.scope import Scope, cohort_filter
-from referral_service.domain.reports.sql import days_before, percentiles, utc_hour, working_clock
+from referral_service.domain.reports.sql import percentiles
 from referral_service.extensions import db
 from referral_service.models import (
     CASELOAD_STATUSES_LIST,
     Authority,
-    DuplicateDecision,
     MessageStatus,
     Organisation,
     OutboxMessage,
     Outcome,
-    PossibleDuplicate,
     Referral,
     ReferralStatus,
     Role,
     User,
-    WorkingHour,
 )
 
 R = Referral
 HOUR_S = 3600
-REPEAT_WINDOW_DAYS = 365
 # Time-to-contact histogram, in working hours: [low, high) with a label people read.
 BUCKETS: tuple[tuple[str, float, float | None], ...] = (
     ("under 1 working hour", 0, 1),
@@ -91,33 +87,14 @@ def by_housing_situation(scope: Scope) -> Figure:
                   [(s.value, c, u) for s, c, u in rows])
 
 
-def is_repeat() -> sa.ColumnElement[bool]:
-    """An earlier referral of the same person (NHS number, or name and date of birth) to the
-    same authority, received in the 365 days before this one. Both look-ups are answered by
-    the duplicate-matching indexes, which end in received_at."""
-    e = aliased(Referral)
-    within = sa.and_(e.authority_id == R.authority_id, e.received_at < R.received_at,
-                     e.received_at >= days_before(R.received_at, REPEAT_WINDOW_DAYS))
-    by_nhs = sa.exists().where(within, R.person_nhs_number.is_not(None),
-                               e.person_nhs_number == R.person_nhs_number)
-    by_name = sa.exists().where(within, R.person_date_of_birth.is_not(None),
-                                e.person_name_key == R.person_name_key,
-                                e.person_date_of_birth == R.person_date_of_birth)
-    return sa.or_(by_nhs, by_name)
-
-
-def flagged_duplicate(decision: DuplicateDecision | None = None) -> sa.ColumnElement[bool]:
-    link = sa.exists().where(PossibleDuplicate.referral_id == R.id)
-    if decision is not None:
-        link = link.where(PossibleDuplicate.decision == decision)
-    return link
-
-
 def repeats_and_duplicates(scope: Scope) -> Figure:
+    repeats, links = cohort.repeats(scope), cohort.duplicate_links()
     received, repeat, flagged, confirmed, closed = db.session.execute(
-        sa.select(sa.func.count(), _count_if(is_repeat()), _count_if(flagged_duplicate()),
-                  _count_if(flagged_duplicate(DuplicateDecision.CONFIRMED)),
+        sa.select(sa.func.count(), _count_if(repeats.c.repeat.is_(True)),
+                  _count_if(links.c.links.is_not(None)), _count_if(links.c.confirmed > 0),
                   _count_if(R.outcome == Outcome.DUPLICATE))
+        .select_from(R).join(repeats, repeats.c.id == R.id)
+        .outerjoin(links, links.c.referral_id == R.id)
         .where(*cohort_filter(scope))).one()
     rows = [("received", received), ("repeat", repeat), ("possible_duplicate", flagged),
             ("confirmed_duplicate", confirmed), ("closed_as_duplicate", closed)]
@@ -126,42 +103,13 @@ def repeats_and_duplicates(scope: Scope) -> Figure:
                   [(m, c, _share(c, received)) for m, c in rows])
 
 
-def timings(scope: Scope, *extra: Any) -> sa.Subquery:
-    """The cohort with working seconds from receipt to first attempt and to contact made.
-
-    Each timestamp finds its calendar hour by equality; the calendar rows are bounded by what
-    can match (receipt within the period; attempts after it and not after now), so the joins
-    read thousands of calendar rows, not the whole calendar.
-    """
-    h0, h1, h2 = aliased(WorkingHour), aliased(WorkingHour), aliased(WorkingHour)
-    first, last = _hour_of(scope.starts_at), _hour_of(scope.ends_at)
-    now = _hour_of(clock.now())
-    start = working_clock(R.received_at, h0)
-    return (
-        sa.select(R.id, R.contact_due_by, R.first_contact_attempt_at, R.contacted_at,
-                  R.closed_at, h0.week_start.label("week_start"),
-                  (working_clock(R.first_contact_attempt_at, h1) - start).label("to_attempt"),
-                  (working_clock(R.contacted_at, h2) - start).label("to_contact"), *extra)
-        .join(h0, sa.and_(h0.hour == utc_hour(R.received_at), h0.hour.between(first, last)))
-        .outerjoin(h1, sa.and_(h1.hour == utc_hour(R.first_contact_attempt_at),
-                               h1.hour.between(first, now)))
-        .outerjoin(h2, sa.and_(h2.hour == utc_hour(R.contacted_at),
-                               h2.hour.between(first, now)))
-        .where(*cohort_filter(scope))
-    ).subquery("timed")
-
-
-def _hour_of(moment: datetime) -> int:
-    return int(moment.timestamp()) // HOUR_S
-
-
 def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / HOUR_S, 2)
 
 
 def time_to_contact(scope: Scope) -> Figure:
     """Median and 90th percentile, in working hours, to first attempt and to contact made."""
-    found = percentiles(timings(scope), ("to_attempt", "to_contact"), (0.5, 0.9))
+    found = percentiles(cohort.timings(scope), ("to_attempt", "to_contact"), (0.5, 0.9))
     rows = []
     for measure, column in (("first_contact_attempt", "to_attempt"),
                             ("contact_made", "to_contact")):
@@ -182,7 +130,7 @@ def _bucket_counts(value: sa.ColumnElement[Any]) -> list[sa.ColumnElement[int]]:
 
 
 def time_to_contact_distribution(scope: Scope) -> Figure:
-    timed = timings(scope)
+    timed = cohort.timings(scope)
     both = list(db.session.execute(sa.select(*_bucket_counts(timed.c.to_attempt),
                                              *_bucket_counts(timed.c.to_contact))).one())
     attempt, contact = both[:len(BUCKETS) + 1], both[len(BUCKETS) + 1:]
@@ -193,7 +141,7 @@ def time_to_contact_distribution(scope: Scope) -> Figure:
                   list(zip(labels, attempt, contact, strict=True)))
 
 
-def _deadline_columns(timed: sa.Subquery) -> list[sa.ColumnElement[int]]:
+def _deadline_columns(timed: sa.CTE) -> list[sa.ColumnElement[int]]:
     t = timed.c
     now = clock.now()
     # Due: the deadline has passed, or an attempt was made early. Not due: a referral that
@@ -210,7 +158,7 @@ def _deadline_columns(timed: sa.Subquery) -> list[sa.ColumnElement[int]]:
 
 def contact_deadline(scope: Scope) -> Figure:
     """Share of referrals whose first contact attempt (and contact made) beat the deadline."""
-    row = db.session.execute(sa.select(*_deadline_columns(timings(scope)))).one()
+    row = db.session.execute(sa.select(*_deadline_columns(cohort.timings(scope)))).one()
     received, due, met, contacted = row[0], row[1], row[2], row[3]
     return Figure("contact_deadline", "Contact within the deadline",
                   ("received", "due", "attempted_by_deadline", "missed",
@@ -286,7 +234,7 @@ def partners(scope: Scope) -> Figure:
 
 def weekly(scope: Scope) -> Figure:
     """Referrals received per London week (Monday), with first attempts by the deadline."""
-    timed = timings(scope)
+    timed = cohort.timings(scope)
     _, due, met, _ = _deadline_columns(timed)
     found = {week: (n, d, k) for week, n, d, k in db.session.execute(
         sa.select(timed.c.week_start, sa.func.count(), due, met)

@@ -65,11 +65,12 @@ def utc_hour(moment: Any) -> sa.ColumnElement[int]:
 
 
 def working_clock(moment: Any, hour: Any) -> sa.ColumnElement[int]:
-    """W(t): working seconds from the calendar's start to ``t`` (``hour`` is t's calendar row)."""
+    """W(t): working seconds from the calendar's start to ``t``; ``hour`` holds the columns of
+    t's calendar row (``seconds_before``, ``hour``, ``working``)."""
     return hour.seconds_before + (epoch_seconds(moment) - hour.hour * 3600) * hour.working
 
 
-def percentiles(values: sa.Subquery, columns: tuple[str, ...], fractions: tuple[float, ...]
+def percentiles(values: sa.Subquery | sa.CTE, columns: tuple[str, ...], fractions: tuple[float, ...]
                 ) -> dict[str, tuple[int, list[float | None]]]:
     """For each column: how many non-NULL values, and their continuous percentiles
     (``fractions`` in 0..1). One statement on PostgreSQL."""
