@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -200,7 +199,7 @@ def metrics() -> ResponseReturnValue:
     refused = _allowed()
     if refused is not None:
         return refused
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.config.get("PROMETHEUS_MULTIPROC_DIR"):
         in_process = CollectorRegistry()
         multiprocess.MultiProcessCollector(in_process)
     else:

@@ -108,8 +108,9 @@ def _scope() -> tuple[reports.Scope | None, dict[str, Any], dict[str, list[str]]
 def _charts(figures: dict[str, reports.Figure]) -> dict[str, charts.Chart]:
     agency = [(words(t), n) for t, n in figures["by_agency"].rows]
     outcome = [(words(o), n) for o, n in figures["outcomes"].rows]
-    spread = [(SHORT.get(label, label), n)
-              for label, n, _ in figures["time_to_contact_distribution"].rows]
+    # "Not yet" is not a length of time: it is in the table, not among the bars.
+    spread = [(SHORT[label], n) for label, n, _ in figures["time_to_contact_distribution"].rows
+              if label in SHORT]
     week = [(w, n) for w, n, *_ in figures["weekly"].rows]
     return {
         "by_agency": charts.horizontal(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def _free_port() -> int:
 
 
 def test_gunicorn_workers_are_summed(fresh_app: Flask, tmp_path: Path) -> None:
-    """Two worker processes, twenty requests: every scrape, from whichever worker, says 20."""
+    """Two worker processes share 81 requests; every scrape, from whichever worker, says 81."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
            "SECRET_KEY": "test", "METRICS_TOKEN": "t", "LOG_LEVEL": "WARNING",
@@ -186,27 +187,34 @@ def test_gunicorn_workers_are_summed(fresh_app: Flask, tmp_path: Path) -> None:
         [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}",
          "-c", "python:referral_service.gunicorn_conf", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(100):
-                try:
-                    http.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            statuses = set()
-            for _ in range(19):
-                statuses.add(http.get("/healthz", headers={"Connection": "close"}).status_code)
-            counts = []
-            for _ in range(4):
-                text = http.get("/metrics", headers={"Authorization": "Bearer t",
-                                                     "Connection": "close"}).text
-                counts.append(next(
-                    s.value for f in text_string_to_metric_families(text) for s in f.samples
-                    if s.name == "http_request_duration_seconds_count"
-                    and s.labels == {"endpoint": "ops.healthz", "method": "GET"}))
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/healthz", timeout=10)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+
+        def healthz(_: int) -> int:
+            # A new connection each time, eight at once: a busy sync worker leaves the next
+            # connection to the other one, so both workers serve.
+            return httpx.get(f"{base}/healthz", headers={"Connection": "close"},
+                             timeout=10).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = set(pool.map(healthz, range(80)))
+        counts = []
+        for _ in range(6):
+            text = httpx.get(f"{base}/metrics", timeout=10, headers={
+                "Authorization": "Bearer t", "Connection": "close"}).text
+            counts.append(next(
+                s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name == "http_request_duration_seconds_count"
+                and s.labels == {"endpoint": "ops.healthz", "method": "GET"}))
         assert statuses == {200}
-        assert counts == [20.0] * 4
+        assert counts == [81.0] * 6
+        # Both workers wrote their own file, and the scrapes summed them.
         assert len(list((tmp_path / "prometheus").glob("histogram_*.db"))) == 2
     finally:
         server.terminate()

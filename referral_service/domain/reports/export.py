@@ -20,6 +20,7 @@ from referral_service.domain import clock
 from referral_service.domain.reports import cohort
 from referral_service.domain.reports.figures import HOUR_S, Figure
 from referral_service.domain.reports.scope import Scope
+from referral_service.domain.reports.sql import tune_for_reports
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, Referral
 
@@ -79,6 +80,7 @@ def _hours(seconds: int | None) -> float | None:
 
 def referral_rows(scope: Scope) -> Iterator[tuple[Any, ...]]:
     """The cohort, one row per referral, oldest first, fetched in batches (never all at once)."""
+    tune_for_reports()
     repeats, links = cohort.repeats(scope), cohort.duplicate_links()
     timed = cohort.timings(scope, R.reference, R.authority_id, R.referring_organisation_id,
                            R.housing_situation, R.urgent, R.status, R.outcome, R.received_at)

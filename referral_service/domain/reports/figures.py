@@ -6,8 +6,10 @@ Definitions, exactly, are in docs/reports.md.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 from referral_service.domain import clock
 from referral_service.domain.reports import cohort
 from referral_service.domain.reports.scope import Scope, cohort_filter
-from referral_service.domain.reports.sql import percentiles
+from referral_service.domain.reports.sql import percentiles, tune_for_reports
 from referral_service.extensions import db
 from referral_service.models import (
     CASELOAD_STATUSES_LIST,
@@ -250,7 +252,16 @@ def weekly(scope: Scope) -> Figure:
                    "percent_attempted_by_deadline"), rows)
 
 
-FIGURES = {f.__name__: f for f in (
+def _tuned(compute: Callable[[Scope], Figure]) -> Callable[[Scope], Figure]:
+    @wraps(compute)
+    def run(scope: Scope) -> Figure:
+        tune_for_reports()
+        return compute(scope)
+
+    return run
+
+
+FIGURES: dict[str, Callable[[Scope], Figure]] = {f.__name__: _tuned(f) for f in (
     by_agency, by_housing_situation, repeats_and_duplicates, time_to_contact,
     time_to_contact_distribution, contact_deadline, outcomes, caseload, messages, partners,
     weekly)}

@@ -59,6 +59,18 @@ def _days_before_sqlite(element: days_before, compiler: Any, **kw: Any) -> str:
     return f"datetime({compiler.process(arg, **kw)}, '-{int(element.days)} days')"
 
 
+def tune_for_reports() -> None:
+    """For the rest of this transaction on PostgreSQL: no JIT, and room to sort in memory.
+
+    The figures join computed keys, which the planner cannot estimate; it then guesses millions
+    of rows, and JIT compilation alone took 60-75% of a figure's time on a million referrals.
+    ``SET LOCAL`` ends with the transaction, so nothing else is affected.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+        db.session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+
 def utc_hour(moment: Any) -> sa.ColumnElement[int]:
     """The ``working_hours.hour`` key of an instant: integer division, exact on both."""
     return sa.cast(epoch_seconds(moment) // 3600, sa.Integer)
