@@ -94,6 +94,9 @@ def explain(statements: list[tuple[str, Any]]) -> list[str]:
     connection = db.session.connection()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     for statement, parameters in statements:
+        if statement.startswith("SET "):  # the figures' own settings: apply, do not explain
+            cursor.execute(statement, parameters)
+            continue
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
         plans.append("\n".join(row[0] for row in cursor.fetchall()))
     cursor.close()

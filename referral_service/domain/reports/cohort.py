@@ -62,31 +62,36 @@ def repeats(scope: Scope) -> sa.Subquery:
     when the same authority had a referral for the same person (same NHS number, or same name
     and date of birth) in the 365 days before it, whoever referred them.
 
-    One pass with window functions over the period and the year before it (LAG by person),
-    rather than a look-up per referral.
+    One pass per identity with LAG() over the period and the year before it. Each pass reads
+    the duplicate-matching index of its identity, which is already in (person, received_at)
+    order, so neither needs a sort; the two are joined by id.
     """
     window_start = scope.starts_at - timedelta(days=REPEAT_WINDOW_DAYS)
-    clauses = [R.received_at >= window_start, R.received_at < scope.ends_at]
-    if scope.authority_id is not None:
-        clauses.append(R.authority_id == scope.authority_id)
-    by_nhs = sa.func.lag(R.received_at).over(
-        partition_by=(R.authority_id, R.person_nhs_number), order_by=R.received_at)
-    by_name = sa.func.lag(R.received_at).over(
-        partition_by=(R.authority_id, R.person_name_key, R.person_date_of_birth),
-        order_by=R.received_at)
-    w = sa.select(R.id, R.received_at, R.person_nhs_number, R.person_date_of_birth,
-                  by_nhs.label("previous_by_nhs"), by_name.label("previous_by_name")
-                  ).where(*clauses).subquery("people").c
 
-    def recent(previous: Any) -> sa.ColumnElement[bool]:
+    def previous(*person: Any) -> sa.Subquery:
+        clauses = [R.received_at >= window_start, R.received_at < scope.ends_at,
+                   *(column.is_not(None) for column in person)]
+        if scope.authority_id is not None:
+            clauses.append(R.authority_id == scope.authority_id)
+        key: tuple[Any, ...] = person
+        if _on_postgresql():
+            # Sorting by a 4-byte hash first, then the text itself (compared only when hashes
+            # tie), groups the same people together several times faster than text alone.
+            key = (sa.func.hashtext(person[0]), *person)
+        earlier = sa.func.lag(R.received_at).over(partition_by=(R.authority_id, *key),
+                                                  order_by=R.received_at)
+        w = sa.select(R.id, R.received_at, earlier.label("earlier")).where(*clauses).subquery()
         # Strictly earlier: two referrals at the very same instant are not each other's repeat.
-        return sa.and_(previous < w.received_at,
-                       previous >= days_before(w.received_at, REPEAT_WINDOW_DAYS))
+        recent = sa.and_(w.c.earlier < w.c.received_at,
+                         w.c.earlier >= days_before(w.c.received_at, REPEAT_WINDOW_DAYS))
+        return sa.select(w.c.id).where(w.c.received_at >= scope.starts_at, recent).subquery()
 
-    repeat = sa.or_(sa.and_(w.person_nhs_number.is_not(None), recent(w.previous_by_nhs)),
-                    sa.and_(w.person_date_of_birth.is_not(None), recent(w.previous_by_name)))
-    return sa.select(w.id, sa.case((repeat, True), else_=False).label("repeat")).where(
-        w.received_at >= scope.starts_at).subquery("repeats")
+    by_nhs = previous(R.person_nhs_number)
+    by_name = previous(R.person_name_key, R.person_date_of_birth)
+    repeat = sa.or_(by_nhs.c.id.is_not(None), by_name.c.id.is_not(None))
+    return (sa.select(R.id, sa.case((repeat, True), else_=False).label("repeat"))
+            .outerjoin(by_nhs, by_nhs.c.id == R.id).outerjoin(by_name, by_name.c.id == R.id)
+            .where(*cohort_filter(scope)).subquery("repeats"))
 
 
 def duplicate_links() -> sa.Subquery:
