@@ -6,7 +6,6 @@ sets to PostgreSQL. The schema is made by the real Alembic migrations, never ``c
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,23 +132,10 @@ def client(app: Flask, db_session: sa.orm.scoped_session):  # type: ignore[no-un
 def fresh_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """An empty database of the run's kind, for tests that need real commits from several
     connections at once (concurrency) or an unmigrated schema (migrations)."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not is_postgres(base):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    from referral_service.config import normalise_database_url
+    from tests.support_live import own_database
 
-    base = normalise_database_url(base)
-    name = f"referrals_migrations_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_database(tmp_path, "migrations") as url:
+        yield url
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def authenticate(attempt: Attempt) -> User:
         db.session.flush()
         raise SignInRefused(LOCKED)
     if not admin.verify_password(user, attempt.password):
-        _count_failure(user, actor)
+        count_failure(user, actor)
         db.session.flush()
         raise SignInRefused(LOCKED if is_locked(user) else WRONG_DETAILS)
     user.failed_sign_ins = 0
@@ -73,7 +73,8 @@ def authenticate(attempt: Attempt) -> User:
     return user
 
 
-def _count_failure(user: User, actor: audit.Actor) -> None:
+def count_failure(user: User, actor: audit.Actor) -> None:
+    """A wrong password or second-factor code: counted towards the lock."""
     now = clock.now()
     since = clock.as_utc(user.failed_sign_ins_since) if user.failed_sign_ins_since else None
     if since is None or now - since > FAILURE_WINDOW:

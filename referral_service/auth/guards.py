@@ -58,9 +58,10 @@ def public(reason: str) -> Callable[[F], F]:
     return decorate
 
 
-def _local_path() -> str:
-    """Where to come back to after signing in: a path on this site only (never a full URL)."""
-    return request.full_path.rstrip("?") if request.method == "GET" else request.path
+def _local_path() -> str | None:
+    """Where to come back to after signing in: this page's path (never a full URL). None for a
+    form post: its page cannot be opened again with GET, so the person starts from home."""
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 def signed_in_user() -> User:
@@ -71,21 +72,21 @@ def signed_in_user() -> User:
     return user
 
 
-def staff_referrals(user: User) -> Select[tuple[Referral]]:
+def staff_referrals(user: User) -> Select[Any]:
     """Referrals an officer or team leader may see: those held by their own authority."""
     if user.role not in STAFF or user.authority_id is None:
         return select(Referral).where(Referral.id.is_(None))
     return select(Referral).where(Referral.authority_id == user.authority_id)
 
 
-def organisation_referrals(user: User) -> Select[tuple[Referral]]:
+def organisation_referrals(user: User) -> Select[Any]:
     """Referrals a referrer may see: those made by their own organisation."""
     if user.role is not Role.PARTNER or user.organisation_id is None:
         return select(Referral).where(Referral.id.is_(None))
     return select(Referral).where(Referral.referring_organisation_id == user.organisation_id)
 
 
-def _one(query: Select[tuple[Referral]], referral_id: uuid.UUID | str) -> Referral:
+def _one(query: Select[Any], referral_id: uuid.UUID | str) -> Referral:
     try:
         wanted = referral_id if isinstance(referral_id, uuid.UUID) else uuid.UUID(referral_id)
     except ValueError:

@@ -53,7 +53,7 @@ def end(user: User | None) -> None:
 def current_user() -> User | None:
     """The signed-in, active user of this request, or None (loaded once per request)."""
     if _CACHE in request.environ:
-        return request.environ[_CACHE]  # type: ignore[no-any-return]
+        return request.environ[_CACHE]
     user = None
     raw_id = session.get(USER_KEY)
     if raw_id:
@@ -68,3 +68,42 @@ def current_user() -> User | None:
             session.clear()
     request.environ[_CACHE] = user
     return user
+
+
+PENDING_USER_KEY = "pending_user_id"
+PENDING_VERSION_KEY = "pending_session_version"
+PENDING_NEXT_KEY = "pending_next"
+PENDING_METHOD_KEY = "pending_method"
+
+
+def begin_second_step(user: User, next_path: str | None, *, method: str) -> None:
+    """The password was right; the second factor is still to come. Nothing is signed in yet:
+    only these keys are kept (in a fresh session), and every page still needs sign-in."""
+    session.clear()
+    session[PENDING_USER_KEY] = str(user.id)
+    session[PENDING_VERSION_KEY] = user.session_version
+    session[PENDING_NEXT_KEY] = next_path
+    session[PENDING_METHOD_KEY] = method
+    _forget_csrf_token()
+
+
+def pending_user() -> User | None:
+    raw_id = session.get(PENDING_USER_KEY)
+    if not raw_id:
+        return None
+    try:
+        user = db.session.get(User, uuid.UUID(str(raw_id)))
+    except ValueError:
+        return None
+    if user is None or not user.active or session.get(PENDING_VERSION_KEY) != user.session_version:
+        return None
+    return user
+
+
+def pending_next() -> str | None:
+    value = session.get(PENDING_NEXT_KEY)
+    return str(value) if value else None
+
+
+def pending_method() -> str:
+    return str(session.get(PENDING_METHOD_KEY) or "password")

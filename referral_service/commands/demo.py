@@ -31,11 +31,11 @@ def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
     click.echo(f"\nDemo database ready: {database_path}")
     click.echo("Referrals by status: " + ", ".join(
         f"{status} {count}" for status, count in sorted(summary.referrals.items())))
-    click.echo(f"\nDemo accounts (password for all: {DEMO_PASSWORD}; the sign-in pages come "
-               "with the web service):")
+    base = f"http://{host}:{port}"
+    click.echo(f"\nDemo accounts (password for all: {DEMO_PASSWORD}; sign in at "
+               f"{base}/sign-in):")
     for role, email in summary.logins:
         click.echo(f"  {role:12} {email}")
-    base = f"http://{host}:{port}"
     click.echo(f"\nPartner API client for the probation service (try the API at {base}/api/docs):"
                f"\n  client_id:     {summary.api_client_id}"
                f"\n  client_secret: {summary.api_client_secret}"

@@ -167,6 +167,11 @@ def create_user(*, email: str, name: str, role: str, authority_code: str | None 
     return Created(user, True)
 
 
+def hash_password(password: str) -> str:
+    """The argon2id hash to store for a new password (web password reset)."""
+    return _hasher.hash(password)
+
+
 def verify_password(user: User, password: str) -> bool:
     if not user.password_hash:
         return False

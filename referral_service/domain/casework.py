@@ -6,7 +6,7 @@ audits), and flushes. The caller commits once.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 
@@ -315,3 +315,24 @@ def _reroute_caseload(officer: User, actor: audit.Actor) -> list[Referral]:
                          subject_id=referral.id, referral=referral, reason=reason)
     db.session.flush()
     return referrals
+
+
+def end_absence(absence: OfficerAbsence, *, by: User, ip_address: str | None = None) -> None:
+    """A team leader ends an absence early: the officer is back (routable) from today. An absence
+    that has not started yet is cancelled outright."""
+    _require_team_leader(by, absence.user.authority_id)
+    today = clock.today_in_london()
+    if absence.ends_on < today:
+        raise ValidationFailed({"absence": ["That absence is already over."]})
+    actor = audit.Actor.for_user(by, ip_address)
+    starts_on, ends_on = absence.starts_on.isoformat(), absence.ends_on.isoformat()
+    if absence.starts_on >= today:
+        db.session.delete(absence)
+        audit.record(actor, "officer.absence_cancelled", subject_type="user",
+                     subject_id=absence.user_id, starts_on=starts_on, ends_on=ends_on)
+    else:
+        absence.ends_on = today - timedelta(days=1)
+        audit.record(actor, "officer.absence_ended", subject_type="user",
+                     subject_id=absence.user_id, starts_on=starts_on, ends_on=ends_on,
+                     ended_on=absence.ends_on.isoformat())
+    db.session.flush()

@@ -7,15 +7,21 @@ Views keep errors as ``{field: message}``. A domain refusal becomes the same sha
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from referral_service.domain.errors import DomainError, ValidationFailed
+from flask import request
+from sqlalchemy.orm.exc import StaleDataError
+
+from referral_service.domain.errors import Conflict, DomainError, ValidationFailed
+from referral_service.extensions import db
 
 FORM = ""  # the key for a message about the whole form rather than one field
 
 
-def from_domain_error(error: DomainError, fields: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``fields`` maps the domain's field names to the form's (e.g. ``{"officer": "officer_id"}``)."""
+def from_domain_error(error: DomainError,
+                      fields: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``fields`` maps the domain's field names to the form's (``{"body": "reply"}``)."""
     fields = fields or {}
     if isinstance(error, ValidationFailed) and error.errors:
         out: dict[str, str] = {}
@@ -43,3 +49,36 @@ def errors_to_summary(errors: Mapping[str, str | list[str]] | None,
             item["href"] = anchors.get(name, f"#{name}")
         items.append(item)
     return items
+
+
+def attempt(action: Callable[[], Any],
+            fields: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """Run one domain operation: None when it went through (the caller commits), or its
+    refusal as form errors after a rollback (nothing changed)."""
+    try:
+        action()
+        return None
+    except StaleDataError:
+        db.session.rollback()
+        return from_domain_error(Conflict(
+            "Someone else changed this at the same moment. Reload the page and try again."))
+    except DomainError as refused:
+        db.session.rollback()
+        return from_domain_error(refused, fields)
+
+
+def required_text(errors: dict[str, str], name: str, message: str) -> str:
+    """The stripped form value, or ``message`` recorded against the field when it is empty."""
+    value = request.form.get(name, "").strip()
+    if not value:
+        errors[name] = message
+    return value
+
+
+def choice(errors: dict[str, str], name: str, kind: type, message: str) -> Any:
+    """The form value as one of ``kind``'s values (an enum), or ``message`` against the field."""
+    try:
+        return kind(request.form.get(name) or "")
+    except ValueError:
+        errors[name] = message
+        return None

@@ -8,16 +8,32 @@ from flask import Flask, current_app, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from referral_service.auth.session import current_user
-from referral_service.web import forms, frontend, navigation, security
+from referral_service.web import forms, frontend, labels, navigation, security
 
 
 def init_app(app: Flask) -> None:
+    from referral_service.auth import oidc
+    from referral_service.web.casework import bp as casework_bp
+    from referral_service.web.officer import bp as officer_bp
+    from referral_service.web.password import bp as password_bp
     from referral_service.web.signin import bp as signin_bp
+    from referral_service.web.signin_oidc import bp as oidc_bp
+    from referral_service.web.team import bp as team_bp
+    from referral_service.web.two_factor import bp as two_factor_bp
 
     frontend.init_app(app)
     security.init_app(app)
     app.register_blueprint(signin_bp)
+    app.register_blueprint(oidc_bp)
+    oidc.init_app(app)
+    app.register_blueprint(password_bp)
+    app.register_blueprint(officer_bp)
+    app.register_blueprint(casework_bp)
+    app.register_blueprint(team_bp)
+    app.register_blueprint(two_factor_bp)
     app.jinja_env.globals["errors_to_summary"] = forms.errors_to_summary
+    labels.register(app.jinja_env.globals, app.jinja_env.filters)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.context_processor(_template_context)
 
 
@@ -31,4 +47,12 @@ def _template_context() -> dict[str, Any]:
         "service_name": current_app.config["SERVICE_NAME"],
         "home_url": navigation.home_url(user) if user else url_for("public.index"),
         "navigation_items": navigation.items_for(user),
+        "oidc_configured": _oidc_configured(),
+        "oidc_provider_name": current_app.config.get("OIDC_PROVIDER_NAME"),
     }
+
+
+def _oidc_configured() -> bool:
+    from referral_service.auth import oidc
+
+    return oidc.configured()

@@ -12,7 +12,7 @@ when the service is reached over HTTPS.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
@@ -53,6 +53,10 @@ def csrf_field() -> Markup:
 
 
 def _check_csrf() -> None:
+    # Flask-WTF caches the token on ``g``, which lives as long as the app context. Each request
+    # has its own in production; tests that hold one app context open across many requests and
+    # clients would otherwise hand one client's token to the next.
+    g.pop("csrf_token", None)
     # Only for a matched route: an unknown path or method still answers 404 or 405.
     if (request.method in UNSAFE_METHODS and request.url_rule is not None
             and not request.path.startswith(CSRF_EXEMPT_PREFIXES)):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from referral_service.auth import accounts, session
+from referral_service.auth import accounts, session, totp
 from referral_service.auth.guards import public, roles
 from referral_service.extensions import db
-from referral_service.models import Role
+from referral_service.models import Role, User
 from referral_service.web import navigation
 
 bp = Blueprint("signin", __name__)
@@ -36,7 +36,7 @@ def sign_in() -> ResponseReturnValue:
         if not email:
             errors["email"] = "Enter your email address."
         if not password:
-            errors["password"] = "Enter your password."
+            errors["password"] = "Enter your password."  # noqa: S105 (a message, not a secret)
         if not errors:
             try:
                 user = accounts.authenticate(
@@ -45,12 +45,23 @@ def sign_in() -> ResponseReturnValue:
                 db.session.commit()  # the failure is counted (and a lock kept) all the same
                 errors["email"] = refused.message
             else:
-                return complete_sign_in(user, next_path, method="password")
+                return after_first_factor(user, next_path, method="password")
     return render_template("signin/sign_in.html", errors=errors, email=email,
                            next_path=next_path), (400 if errors else 200)
 
 
-def complete_sign_in(user, next_path: str | None, *, method: str):  # type: ignore[no-untyped-def]
+def after_first_factor(user: User, next_path: str | None, *,
+                       method: str) -> ResponseReturnValue:
+    """The password (or the identity provider) checked out: a second factor if the person has
+    one or their authority requires it, otherwise signed in."""
+    if totp.enabled(user) or totp.required_for(user):
+        session.begin_second_step(user, next_path, method=method)
+        db.session.commit()
+        return redirect(url_for("two_factor.code" if totp.enabled(user) else "two_factor.set_up"))
+    return complete_sign_in(user, next_path, method=method)
+
+
+def complete_sign_in(user: User, next_path: str | None, *, method: str) -> ResponseReturnValue:
     """Every check has passed: start a fresh session and go where the person was going."""
     session.start(user)
     accounts.record_sign_in(user, request.remote_addr, method=method)

@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.support_live import LiveServer, own_database, serve
+from tests.web_helpers import cheap_password_hashing
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach the internet.
@@ -54,7 +55,8 @@ def browser() -> Iterator[object]:
 def live_server(tmp_path_factory: pytest.TempPathFactory,
                 request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     label = re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1])[:30]
-    with own_database(tmp_path_factory.mktemp("browser"), label) as url, serve(url) as server:
+    with (cheap_password_hashing(), own_database(tmp_path_factory.mktemp("browser"), label) as url,
+          serve(url) as server):
         yield server
 
 
@@ -76,7 +78,8 @@ class PageProblems:
         request = getattr(response, "request", None)
         if getattr(request, "resource_type", "document") != "document" and getattr(
                 response, "status", 200) >= 400:
-            self.seen.append(f"{getattr(response, 'status', '')} for {getattr(response, 'url', '')}")
+            status, url = getattr(response, "status", ""), getattr(response, "url", "")
+            self.seen.append(f"{status} for {url}")
 
 
 @pytest.fixture

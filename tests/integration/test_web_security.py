@@ -36,7 +36,7 @@ def test_every_page_with_roles_sends_an_anonymous_visitor_to_sign_in(app: Flask,
 
 def test_every_form_refuses_a_missing_csrf_token(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
     checked = 0
-    for endpoint, method, path in _rules(app):
+    for _, method, path in _rules(app):
         if method not in {"POST", "PUT", "PATCH", "DELETE"} or path.startswith(
                 CSRF_EXEMPT_PREFIXES):
             continue

@@ -1,0 +1,98 @@
+"""The words pages use for the service's codes, and how dates are shown (London time)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from referral_service.domain import clock
+
+STATUS = {
+    "received": ("Received", "govuk-tag--grey"),
+    "assigned": ("New", "govuk-tag--light-blue"),
+    "unassigned": ("In team queue", "govuk-tag--purple"),
+    "accepted": ("Accepted", "govuk-tag--blue"),
+    "contact_attempted": ("Contact attempted", "govuk-tag--yellow"),
+    "contacted": ("Contact made", "govuk-tag--green"),
+    "closed": ("Closed", "govuk-tag--grey"),
+    "withdrawn": ("Withdrawn", "govuk-tag--grey"),
+    "transferred": ("Transferred", "govuk-tag--grey"),
+}
+DEADLINE = {
+    "met": ("Attempt made", "govuk-tag--green"),
+    "overdue": ("Overdue", "govuk-tag--red"),
+    "due_today": ("Due today", "govuk-tag--orange"),
+    "due": ("Due", "govuk-tag--blue"),
+}
+CHANNEL = {
+    "phone": "Phone call",
+    "sms": "Text message",
+    "email": "Email",
+    "letter": "Letter",
+    "in_person": "In person",
+    "via_referrer": "Through the referrer",
+}
+ATTEMPT_RESULT = {
+    "no_answer": "No answer",
+    "left_message": "Left a message",
+    "wrong_number": "Wrong number",
+    "unsafe_to_continue": "Unsafe to continue (someone else was there)",
+    "message_sent": "Message sent, no reply yet",
+    "other": "Other",
+}
+OUTCOME = {
+    "prevention_duty": "Prevention duty owed",
+    "relief_duty": "Relief duty owed",
+    "advice_only": "Advice only",
+    "not_eligible": "Not eligible for assistance",
+    "no_contact": "No contact could be made",
+    "declined": "The person declined help",
+    "duplicate": "Duplicate of another referral",
+    "transferred": "Transferred to another authority",
+}
+MATCH = {
+    "nhs_number": "NHS number",
+    "name_and_date_of_birth": "name and date of birth",
+    "phone": "phone number",
+}
+
+
+def words(code: str | None) -> str:
+    """A code as plain words, for anything without a label above: ``mental_health`` →
+    ``Mental health``."""
+    return (code or "").replace("_", " ").capitalize()
+
+
+def sentence(text: str | None) -> str:
+    """The first letter made a capital, the rest left alone ("SMS" stays "SMS")."""
+    return (text or "")[:1].upper() + (text or "")[1:]
+
+
+def london_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = clock.as_utc(moment).astimezone(clock.LONDON)
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def london_date(day: date | datetime | None) -> str:
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = clock.as_utc(day).astimezone(clock.LONDON).date()
+    return f"{day.day} {day:%B %Y}"
+
+
+def items(mapping: dict[str, str], chosen: str | None = None,
+          only: set[str] | frozenset[str] | None = None) -> list[dict[str, object]]:
+    """Radio or select items for the GOV.UK macros."""
+    return [{"value": value, "text": text, "checked": value == chosen,
+             "selected": value == chosen}
+            for value, text in mapping.items() if only is None or value in only]
+
+
+def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object]) -> None:
+    jinja_globals.update(STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE, CHANNEL_LABELS=CHANNEL,
+                         ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
+                         MATCH_LABELS=MATCH, label_items=items)
+    jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,
+                         sentence=sentence)

@@ -1,0 +1,158 @@
+"""Team leaders' pages: caseload and capacity per officer, overdue and escalated referrals,
+reassignment, and officer absences. Each action is one domain function in ``casework``."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from referral_service.auth.guards import roles, signed_in_user, staff_referral
+from referral_service.domain import audit, casework, clock, queues
+from referral_service.domain.errors import DomainError
+from referral_service.extensions import db
+from referral_service.models import OfficerAbsence, Role, User
+from referral_service.web import forms, navigation
+
+bp = Blueprint("team", __name__, url_prefix="/team")
+
+navigation.add("Team overview", "team.overview", Role.TEAM_LEADER, order=10)
+navigation.add("Absences", "team.absences", Role.TEAM_LEADER, order=30)
+navigation.set_home(Role.TEAM_LEADER, "team.overview")
+
+
+def _authority_id() -> uuid.UUID:
+    user = signed_in_user()
+    assert user.authority_id is not None  # a database constraint for team leaders
+    return user.authority_id
+
+
+@bp.get("")
+@roles(Role.TEAM_LEADER)
+def overview() -> ResponseReturnValue:
+    authority_id = _authority_id()
+    now = clock.now()
+    return render_template("team/overview.html", caseloads=queues.caseloads(authority_id, now),
+                           overdue=queues.overdue(authority_id, now),
+                           escalated=queues.escalated(authority_id),
+                           queue=queues.team_queue(authority_id),
+                           deadline_status=queues.deadline_status, now=now)
+
+
+def _officer_of_team(raw_id: str | None) -> User | None:
+    try:
+        wanted = uuid.UUID(raw_id or "")
+    except ValueError:
+        return None
+    officer = db.session.get(User, wanted)
+    if (officer is None or officer.authority_id != _authority_id()
+            or officer.role is not Role.OFFICER):
+        return None
+    return officer
+
+
+@bp.route("/referrals/<uuid:referral_id>/reassign", methods=["GET", "POST"])
+@roles(Role.TEAM_LEADER)
+def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
+    user, case = signed_in_user(), staff_referral(referral_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        officer = _officer_of_team(request.form.get("officer"))
+        if officer is None:
+            errors["officer"] = "Select the officer to give the referral to."
+        reason = forms.required_text(errors, "reason", "Say why the referral is being reassigned.")
+        if not errors:
+            assert officer is not None
+            errors = forms.attempt(lambda: casework.reassign(
+                case, officer, user, reason=reason,
+                allow_over_capacity=request.form.get("over_capacity") == "yes",
+                ip_address=request.remote_addr)) or {}
+            if not errors:
+                db.session.commit()
+                flash(f"{case.reference} was reassigned to {officer.name}.", "success")
+                return redirect(url_for("casework.referral", referral_id=case.id))
+            case = staff_referral(referral_id)
+    loads = {c.officer.id: c for c in queues.caseloads(case.authority_id)}
+    items = [{"value": "", "text": "Choose an officer"}] + [
+        {"value": str(o.id), "selected": str(o.id) == request.form.get("officer"),
+         "text": f"{o.name} ({loads[o.id].open_cases} of {o.capacity} cases"
+                 f"{', absent today' if loads[o.id].absent_today else ''})"}
+        for o in queues.officers_of(case.authority_id) if o.id != case.named_officer_id]
+    return render_template("team/reassign.html", referral=case, errors=errors,
+                           form=request.form, officer_items=items), (400 if errors else 200)
+
+
+def _date(prefix: str, errors: dict[str, str], label: str) -> date | None:
+    parts = [request.form.get(f"{prefix}-{p}", "").strip() for p in ("day", "month", "year")]
+    if not any(parts):
+        errors[prefix] = f"Enter the {label}."
+        return None
+    try:
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day)
+    except ValueError:
+        errors[prefix] = f"The {label} must be a real date, like 21 12 2026."
+        return None
+
+
+@bp.route("/absences", methods=["GET", "POST"])
+@roles(Role.TEAM_LEADER)
+def absences() -> ResponseReturnValue:
+    user = signed_in_user()
+    authority_id = _authority_id()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        officer = _officer_of_team(request.form.get("officer"))
+        if officer is None:
+            errors["officer"] = "Select the officer who is absent."
+        starts_on = _date("starts_on", errors, "first day of absence")
+        ends_on = _date("ends_on", errors, "last day of absence")
+        reason = request.form.get("reason", "").strip()[:100] or None
+        if not errors:
+            assert officer is not None and starts_on is not None and ends_on is not None
+            try:
+                _, moved = casework.record_absence(
+                    officer, starts_on=starts_on, ends_on=ends_on, by=user, reason=reason,
+                    actor=audit.Actor.for_user(user, request.remote_addr),
+                    reassign_open=request.form.get("reassign") == "yes")
+                db.session.commit()
+            except DomainError as refused:
+                db.session.rollback()
+                errors = forms.from_domain_error(refused, {"officer": "officer"})
+            else:
+                flash(f"{officer.name}'s absence was recorded"
+                      + (f" and {len(moved)} open referral(s) routed again." if moved else "."),
+                      "success")
+                return redirect(url_for("team.absences"))
+    today = clock.today_in_london()
+    current = list(db.session.scalars(
+        select(OfficerAbsence).join(User).where(User.authority_id == authority_id,
+                                                OfficerAbsence.ends_on >= today)
+        .order_by(OfficerAbsence.starts_on)))
+    items = [{"value": "", "text": "Choose an officer"}] + [
+        {"value": str(o.id), "text": o.name, "selected": str(o.id) == request.form.get("officer")}
+        for o in queues.officers_of(authority_id)]
+    return render_template("team/absences.html", absences=current, errors=errors,
+                           form=request.form, officer_items=items, today=today), (
+        400 if errors else 200)
+
+
+@bp.post("/absences/<uuid:absence_id>/end")
+@roles(Role.TEAM_LEADER)
+def end_absence(absence_id: uuid.UUID) -> ResponseReturnValue:
+    user = signed_in_user()
+    absence = db.session.get(OfficerAbsence, absence_id)
+    if absence is None or absence.user.authority_id != _authority_id():
+        abort(404)
+    name = absence.user.name
+    try:
+        casework.end_absence(absence, by=user, ip_address=request.remote_addr)
+        db.session.commit()
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(f"{name} is back: new referrals can be routed to them again.", "success")
+    return redirect(url_for("team.absences"))

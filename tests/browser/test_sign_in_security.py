@@ -1,0 +1,49 @@
+"""Password reset through the development outbox, and setting up an authenticator app, in
+Chromium: every page passes axe-core and the QR code renders under the strict CSP."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from referral_service.domain import clock
+from tests import factories
+from tests.browser.steps import check, sign_in, success_banner
+
+
+def test_forgotten_password_then_authenticator_app(live_server, page, shots) -> None:  # type: ignore[no-untyped-def]
+    with live_server.data():
+        officer = factories.officer(factories.authority(), name="Jo Smith",
+                                    password=factories.PASSWORD)
+        email = officer.email
+    base = live_server.url
+    page.goto(base + "/sign-in")
+    page.get_by_role("link", name="Forgotten your password?").click()
+    check(page, shots, "reset-ask")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Send the link").click()
+    assert page.locator("h1").inner_text() == "Check your email"
+    check(page, shots, "reset-sent")
+
+    page.goto(base + "/dev/outbox")
+    check(page, shots, "dev-outbox")
+    link = re.search(r"http://127\.0\.0\.1:\d+/password-reset/\S+",
+                     page.locator("main").inner_text())
+    assert link, "the reset email is in the development outbox"
+    page.goto(link.group(0))
+    check(page, shots, "reset-choose")
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("Confirm the new password").fill("a brand new passphrase")
+    page.get_by_role("button", name="Save password").click()
+    assert "Password changed" in page.locator("main").inner_text()
+    check(page, shots, "reset-done")
+
+    sign_in(page, base, email, "a brand new passphrase")
+    page.goto(base + "/account/second-factor")
+    assert page.locator(".app-qr svg").is_visible()
+    check(page, shots, "second-factor-set-up")
+    secret = page.locator("#secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).at(clock.now()))
+    page.get_by_role("button", name="Confirm").click()
+    assert "Your authenticator app is set up" in success_banner(page)
+    check(page, shots, "second-factor-on")
