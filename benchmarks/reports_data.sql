@@ -2,7 +2,8 @@
 -- PostgreSQL itself (generate_series), on a migrated, empty schema. Reproducible (setseed).
 -- Shape: 5 authorities of 20 officers each, 40 referring organisations, 4 years (2023-2026)
 -- of referrals, 85% received in working hours, about 700,000 people (so some are referred
--- again), older referrals closed with a spread of outcomes, the last 30 days still open.
+-- again), older referrals closed with a spread of outcomes, the last two weeks mostly open
+-- (about 70 open cases per officer, against a capacity of 60: a busy team).
 SELECT setseed(0.42);
 
 INSERT INTO authorities (id, code, name, team_phone, team_email, participating,
@@ -58,7 +59,7 @@ FROM (SELECT g, floor(random() * 700000)::int AS p,
 
 CREATE TEMP TABLE bench_shaped AS
 SELECT b.*,
-       CASE WHEN b.received_at >= timestamptz '2026-11-01 00:00+00' THEN
+       CASE WHEN b.received_at >= timestamptz '2026-11-16 00:00+00' THEN
               CASE WHEN r2 < 0.05 THEN 'unassigned' WHEN r2 < 0.25 THEN 'assigned'
                    WHEN r2 < 0.45 THEN 'accepted' WHEN r2 < 0.60 THEN 'contact_attempted'
                    WHEN r2 < 0.85 THEN 'contacted' ELSE 'closed' END
@@ -86,7 +87,7 @@ INSERT INTO referrals (
   closure_reason, updated_at)
 SELECT gen_random_uuid(), 'DTR-B' || lpad(s.n::text, 7, '0'), s.status,
        CASE WHEN s.status = 'closed' THEN
-              CASE WHEN s.received_at >= timestamptz '2026-11-01 00:00+00' THEN 'advice_only'
+              CASE WHEN s.received_at >= timestamptz '2026-11-16 00:00+00' THEN 'advice_only'
                    ELSE s.closing END
             WHEN s.status = 'transferred' THEN 'transferred' END,
        1, a.id, o.id,
@@ -116,16 +117,18 @@ SELECT gen_random_uuid(), 'DTR-B' || lpad(s.n::text, 7, '0'), s.status,
 FROM bench_shaped s
 JOIN bench_auth a ON a.n = s.auth_n
 JOIN bench_org o ON o.n = s.n % 40
-JOIN bench_officer off ON off.auth_n = s.auth_n AND off.n = s.p % 20
+-- (p / 5) % 20, not p % 20: p % 5 already chose the authority, and p % 20 would give each
+-- authority's referrals to only 4 of its 20 officers.
+JOIN bench_officer off ON off.auth_n = s.auth_n AND off.n = (s.p / 5) % 20
 CROSS JOIN LATERAL (
   SELECT CASE WHEN s.status IN ('contact_attempted', 'contacted')
-                OR (s.status = 'closed' AND s.received_at < timestamptz '2026-11-01 00:00+00'
+                OR (s.status = 'closed' AND s.received_at < timestamptz '2026-11-16 00:00+00'
                     AND s.closing <> 'duplicate')
-                OR (s.status = 'closed' AND s.received_at >= timestamptz '2026-11-01 00:00+00')
+                OR (s.status = 'closed' AND s.received_at >= timestamptz '2026-11-16 00:00+00')
               THEN s.received_at + s.r5 * s.r5 * interval '96 hours' END AS attempt_at,
          CASE WHEN s.status = 'contacted'
-                OR (s.status = 'closed' AND s.received_at >= timestamptz '2026-11-01 00:00+00')
-                OR (s.status = 'closed' AND s.received_at < timestamptz '2026-11-01 00:00+00'
+                OR (s.status = 'closed' AND s.received_at >= timestamptz '2026-11-16 00:00+00')
+                OR (s.status = 'closed' AND s.received_at < timestamptz '2026-11-16 00:00+00'
                     AND s.closing IN ('prevention_duty', 'relief_duty', 'advice_only', 'not_eligible', 'declined'))
               THEN s.received_at + s.r5 * s.r5 * interval '96 hours' + s.r3 * interval '48 hours' END AS contact_at
 ) t
