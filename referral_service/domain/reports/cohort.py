@@ -57,8 +57,8 @@ def timings(scope: Scope, *extra: Any) -> sa.CTE:
     return timed.prefix_with("MATERIALIZED") if _on_postgresql() else timed
 
 
-def repeats(scope: Scope) -> sa.Subquery:
-    """``(id, repeat)`` for the scope's authority's referrals received in the period: repeat
+def repeats(scope: Scope, *extra: Any) -> sa.Subquery:
+    """The cohort's ``id``, ``repeat`` and any ``extra`` columns of the referral: repeat
     when the same authority had a referral for the same person (same NHS number, or same name
     and date of birth) in the 365 days before it, whoever referred them.
 
@@ -89,7 +89,7 @@ def repeats(scope: Scope) -> sa.Subquery:
     by_nhs = previous(R.person_nhs_number)
     by_name = previous(R.person_name_key, R.person_date_of_birth)
     repeat = sa.or_(by_nhs.c.id.is_not(None), by_name.c.id.is_not(None))
-    return (sa.select(R.id, sa.case((repeat, True), else_=False).label("repeat"))
+    return (sa.select(R.id, sa.case((repeat, True), else_=False).label("repeat"), *extra)
             .outerjoin(by_nhs, by_nhs.c.id == R.id).outerjoin(by_name, by_name.c.id == R.id)
             .where(*cohort_filter(scope)).subquery("repeats"))
 

@@ -90,14 +90,12 @@ def by_housing_situation(scope: Scope) -> Figure:
 
 
 def repeats_and_duplicates(scope: Scope) -> Figure:
-    repeats, links = cohort.repeats(scope), cohort.duplicate_links()
+    repeats, links = cohort.repeats(scope, R.outcome), cohort.duplicate_links()
     received, repeat, flagged, confirmed, closed = db.session.execute(
         sa.select(sa.func.count(), _count_if(repeats.c.repeat.is_(True)),
                   _count_if(links.c.links.is_not(None)), _count_if(links.c.confirmed > 0),
-                  _count_if(R.outcome == Outcome.DUPLICATE))
-        .select_from(R).join(repeats, repeats.c.id == R.id)
-        .outerjoin(links, links.c.referral_id == R.id)
-        .where(*cohort_filter(scope))).one()
+                  _count_if(repeats.c.outcome == Outcome.DUPLICATE))
+        .select_from(repeats).outerjoin(links, links.c.referral_id == repeats.c.id)).one()
     rows = [("received", received), ("repeat", repeat), ("possible_duplicate", flagged),
             ("confirmed_duplicate", confirmed), ("closed_as_duplicate", closed)]
     return Figure("repeats_and_duplicates", "Repeat and duplicate referrals",
