@@ -12,8 +12,9 @@ when the service is reached over HTTPS.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
-from flask_wtf.csrf import CSRFProtect, generate_csrf
+from flask import Flask, Response, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 
 csrf = CSRFProtect()
@@ -89,10 +90,19 @@ def _over_https() -> bool:
     return bool(current_app.config.get("SERVED_OVER_HTTPS")) or request.is_secure
 
 
+def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
+    """A form without this session's token: an old tab, an expired session, or another site."""
+    return render_template(
+        "error.html", status=400, title="The form could not be sent",
+        detail="The page was open too long, or the form did not come from this service. Go "
+               "back, reload the page and try again."), 400
+
+
 def init_app(app: Flask) -> None:
     # Checked by our before_request (by path), not Flask-WTF's own (every view unless exempted).
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     app.before_request(_check_csrf)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_field"] = csrf_field

@@ -41,6 +41,12 @@ def test_sign_in_and_out(live_server, page, shots):  # type: ignore[no-untyped-d
     shots("account")
     assert_accessible(page)
 
+    # A page for another role: the 403 page, in the same layout, also accessible.
+    response = page.goto(live_server.url + "/team")
+    assert response.status == 403 and page.locator("h1").inner_text() == "Forbidden"
+    shots("forbidden")
+    assert_accessible(page)
+
     page.get_by_role("button", name="Sign out").click()
     assert page.locator("h1").inner_text() == "You have signed out"
     page.goto(live_server.url + "/account")
