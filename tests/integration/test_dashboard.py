@@ -135,6 +135,7 @@ def test_every_figure_downloads_as_csv(as_leader, key: str) -> None:  # type: ig
     with time_machine.travel(NOW, tick=False):
         response = as_leader.get(f"/dashboard/{key}.csv?{QUERY}")
     assert response.status_code == 200
+    assert response.is_streamed  # written as it is read, never built whole in memory
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="referrals_{key}_E07000241_2026-01-05_2026-01-18.csv"')
