@@ -56,6 +56,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     ratelimits.init_app(app)
     register_error_handlers(app)
+    from referral_service import metrics
+    from referral_service.web.dashboard import bp as dashboard_bp
+
+    metrics.init_app(app)
+    app.register_blueprint(dashboard_bp)
     broker.configure(app)
     return app
 

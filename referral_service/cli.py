@@ -9,7 +9,17 @@ import click
 from flask.cli import FlaskGroup
 
 from referral_service import create_app
-from referral_service.commands import clients, demo, drafts, org, people, serve, workers
+from referral_service.commands import (
+    clients,
+    demo,
+    drafts,
+    org,
+    people,
+    reports,
+    serve,
+    sharing,
+    workers,
+)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app,
@@ -18,9 +28,5 @@ def main() -> None:
     pass
 
 
-for _module in (org, people, clients, serve, demo, workers, drafts):
+for _module in (org, people, clients, serve, demo, workers, drafts, reports, sharing):
     _module.register(main)
-
-from referral_service.commands import sharing as _sharing  # noqa: E402  (MARAC/MAPPA shares)
-
-_sharing.register(main)

@@ -98,4 +98,14 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
         "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "60 per minute"),
+        # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),
     }
+
+
+def prometheus_multiproc_dir(environ: Mapping[str, str] | None = None) -> str | None:
+    """Where gunicorn workers keep their metrics to be summed (prometheus_client reads the same
+    variable itself); the gunicorn hooks ask here because they run before any app exists."""
+    env = os.environ if environ is None else environ
+    return env.get("PROMETHEUS_MULTIPROC_DIR") or None

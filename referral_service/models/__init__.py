@@ -36,6 +36,7 @@ from referral_service.models.people import (
     User,
 )
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.reporting import WorkingHour
 from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 
 __all__ = [
@@ -80,4 +81,5 @@ __all__ = [
     "SmsOptOut",
     "UsedClientAssertion",
     "User",
+    "WorkingHour",
 ]

@@ -79,6 +79,9 @@ class OutboxMessage(Model):
         # The scheduler's "what is due" query, and the stuck-in-sending sweep.
         sa.Index("ix_outbox_messages_status_not_before", "status", "not_before"),
         sa.Index("ix_outbox_messages_referral_created", "referral_id", "created_at"),
+        # Delivery figures per referral cohort (domain/reports), from the index alone.
+        sa.Index("ix_outbox_messages_referral_channel_status", "referral_id", "channel",
+                 "status"),
     )
 
 
