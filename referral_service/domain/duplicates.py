@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.orm import load_only
 
 from referral_service.domain import audit, clock
 from referral_service.domain.errors import Conflict, PermissionDenied
@@ -37,26 +39,31 @@ def name_key(first_name: str, last_name: str) -> str:
     return f"{fold(first_name)} {fold(last_name)}"
 
 
-def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
-    """Open referrals at the same authority that match on NHS number, name and DOB, or phone."""
+# Only what matching and linking read: psycopg describes every column of every row it returns,
+# and a referral has about 65.
+_MATCH_COLUMNS = load_only(Referral.id, Referral.reference, Referral.person_nhs_number,
+                           Referral.person_name_key, Referral.person_date_of_birth,
+                           Referral.person_phone)
+
+
+@cache
+def _matches_statement(nhs_number: bool, date_of_birth: bool,
+                       phone: bool) -> Select[Referral]:
+    """One statement per combination of what the new referral has, built once, values bound:
+    it runs for every referral received."""
     conditions = []
-    if referral.person_nhs_number:
-        conditions.append(Referral.person_nhs_number == referral.person_nhs_number)
-    if referral.person_date_of_birth is not None:
-        conditions.append(
-            and_(
-                Referral.person_name_key == referral.person_name_key,
-                Referral.person_date_of_birth == referral.person_date_of_birth,
-            )
-        )
-    if referral.person_phone:
-        conditions.append(Referral.person_phone == referral.person_phone)
-    if not conditions:
-        return {}
-    candidates = db.session.scalars(
+    if nhs_number:
+        conditions.append(Referral.person_nhs_number == bindparam("nhs_number"))
+    if date_of_birth:
+        conditions.append(and_(Referral.person_name_key == bindparam("name_key"),
+                               Referral.person_date_of_birth == bindparam("date_of_birth")))
+    if phone:
+        conditions.append(Referral.person_phone == bindparam("phone"))
+    return (
         select(Referral)
-        .where(Referral.authority_id == referral.authority_id)
-        .where(Referral.id != referral.id)
+        .options(_MATCH_COLUMNS)
+        .where(Referral.authority_id == bindparam("authority_id"))
+        .where(Referral.id != bindparam("referral_id"))
         .where(Referral.status.in_(OPEN_STATUSES_LIST))
         .where(or_(*conditions))
         .order_by(Referral.received_at.desc())
@@ -64,6 +71,18 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
         # few are what an officer can act on, and the link table stays small.
         .limit(MAX_LINKS)
     )
+
+
+def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
+    """Open referrals at the same authority that match on NHS number, name and DOB, or phone."""
+    has = (bool(referral.person_nhs_number), referral.person_date_of_birth is not None,
+           bool(referral.person_phone))
+    if not any(has):
+        return {}
+    candidates = db.session.scalars(_matches_statement(*has), {
+        "authority_id": referral.authority_id, "referral_id": referral.id,
+        "nhs_number": referral.person_nhs_number, "name_key": referral.person_name_key,
+        "date_of_birth": referral.person_date_of_birth, "phone": referral.person_phone})
     matches: dict[Referral, list[DuplicateMatch]] = {}
     for other in candidates:
         found = []

@@ -5,14 +5,25 @@ is calling (the API client's or the signed-in referrer's organisation), never fr
 """
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from notifications import reminders
 from notifications.outbox import notify
-from referral_service.domain import audit, clock, deadlines, duplicates, lifecycle, routing
+from referral_service.domain import (
+    audit,
+    clock,
+    deadlines,
+    duplicates,
+    lifecycle,
+    routing,
+    rowbatch,
+)
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.domain.references import new_reference
 from referral_service.extensions import db
@@ -24,11 +35,25 @@ from referral_service.models import (
     ReferralStatus,
 )
 
+# Participating authorities, per process: every referral names one, and they change a few
+# times a year. An entry lives AUTHORITY_CACHE_SECONDS, and any insert, update or delete of an
+# authority through the ORM in this process empties the cache at once. The one change in
+# behaviour: an authority withdrawn (or renamed) by another process (``referrals authority``
+# on another machine) is still accepted by this one for up to that long.
+AUTHORITY_CACHE_SECONDS = 30.0
+_authorities: dict[str, tuple[float, dict[str, Any]]] = {}
+_BY_CODE = select(Authority).where(Authority.code == bindparam("code"))
+
 
 def participating_authority(code: str) -> Authority:
-    authority = db.session.scalar(
-        select(Authority).where(Authority.code == code.strip().upper())
-    )
+    wanted = code.strip().upper()
+    authority = _cached_authority(wanted)
+    if authority is None:
+        authority = db.session.scalar(_BY_CODE, {"code": wanted})
+        if authority is not None:
+            _authorities[wanted] = (time.monotonic() + AUTHORITY_CACHE_SECONDS, {
+                attr.key: getattr(authority, attr.key)
+                for attr in sa_inspect(Authority).column_attrs})
     if authority is None or not authority.participating:
         raise ValidationFailed(
             {"authority_code": [
@@ -37,6 +62,29 @@ def participating_authority(code: str) -> Authority:
             ]}
         )
     return authority
+
+
+def _cached_authority(code: str) -> Authority | None:
+    """The cached authority as a persistent object of this session, without a query."""
+    hit = _authorities.get(code)
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    values = hit[1]
+    # Already in this session (perhaps with changes not yet flushed): that object, as it is.
+    present = db.session.identity_map.get(db.session.identity_key(Authority, values["id"]))
+    if present is not None:
+        return present
+    authority = Authority(**values)
+    make_transient_to_detached(authority)
+    db.session.add(authority)
+    return authority
+
+
+@event.listens_for(Authority, "after_insert")
+@event.listens_for(Authority, "after_update")
+@event.listens_for(Authority, "after_delete")
+def _forget_authorities(*_: object) -> None:
+    _authorities.clear()
 
 
 def policy_for(authority: Authority) -> deadlines.DeadlinePolicy:
@@ -53,17 +101,30 @@ def receive_referral(
     submitted_by_user_id: uuid.UUID | None = None,
     submitted_by_client_id: str | None = None,
     transferred_from: Referral | None = None,
+    check_reference: bool = True,
 ) -> Referral:
-    """Store a new referral, link possible duplicates and route it. Flushes; the caller commits."""
+    """Store a new referral, link possible duplicates and route it. Flushes; the caller commits.
+
+    ``check_reference=False``: the new reference is not looked up first; a caller that passes it
+    rolls back and retries when ``references.is_reference_taken`` (the API does)."""
     if organisation.type.is_panel:
         raise DomainError(
             "MARAC and MAPPA panels receive shared cases; they do not make referrals."
         )
     authority = participating_authority(data["authority_code"])
+    with rowbatch.collecting():
+        return _receive(data, authority, organisation, actor, submitted_by_user_id,
+                        submitted_by_client_id, transferred_from, check_reference)
+
+
+def _receive(data: dict[str, Any], authority: Authority, organisation: Organisation,
+             actor: audit.Actor, submitted_by_user_id: uuid.UUID | None,
+             submitted_by_client_id: str | None, transferred_from: Referral | None,
+             check_reference: bool) -> Referral:
     received_at = clock.now()
     referral = Referral(
         id=uuid.uuid4(),
-        reference=new_reference(),
+        reference=new_reference(check=check_reference),
         status=ReferralStatus.RECEIVED,
         # Ids as well as objects: routing and duplicate look-ups run before the first flush.
         authority=authority,
