@@ -96,12 +96,15 @@ def to_applicant(referral: Referral, *, event: str, template: str, text: templat
         order = [Channel.EMAIL, Channel.SMS]
     reasons: list[str] = []
     refused: tuple[Channel, str] | None = None
+    facts: policy.ApplicantFacts | None = None  # read once, for whichever route is tried first
     for channel in order:
         address, why_not = policy.applicant_address(referral, channel)
         if address is None:
             reasons.append(why_not or "")
             continue
-        decision = policy.check_applicant_message(referral, channel, address, text.body, now)
+        facts = facts or policy.applicant_facts(referral, now)
+        decision = policy.check_applicant_message(referral, channel, address, text.body, now,
+                                                  facts)
         if decision.send:
             return _queue(referral, event=event, template=template, audience=Audience.APPLICANT,
                           channel=channel, to=address, text=text, not_before=decision.not_before,

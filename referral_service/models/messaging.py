@@ -79,6 +79,10 @@ class OutboxMessage(Model):
         # The scheduler's "what is due" query, and the stuck-in-sending sweep.
         sa.Index("ix_outbox_messages_status_not_before", "status", "not_before"),
         sa.Index("ix_outbox_messages_referral_created", "referral_id", "created_at"),
+        # The applicant daily cap, counted for every referral received (notifications.policy).
+        sa.Index("ix_outbox_messages_applicant_to_created", "to_address", "created_at",
+                 postgresql_where=sa.text("audience = 'applicant'"),
+                 sqlite_where=sa.text("audience = 'applicant'")),
     )
 
 
