@@ -96,6 +96,7 @@ def main() -> None:
         statements[f"cache:{hit}"] += 1
         if hit is not None and "MISS" in str(hit):
             statements["miss: " + " ".join(statement.split())[:110]] += 1
+        statements["sql: " + " ".join(statement.split())[:70]] += 1
 
     n = 0
 
@@ -127,6 +128,9 @@ def main() -> None:
     for key, value in sorted(stmts.items()):
         if key.startswith(("cache:", "miss:")):
             print(f"  {key}: {value / count:.2f}")
+    for key, value in sorted(stmts.items()):
+        if key.startswith("sql:"):
+            print(f"  {value / count:.2f} x {key[5:]}")
     if args.no_profile:
         return
     profiler = cProfile.Profile(time.process_time)
