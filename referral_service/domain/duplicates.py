@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import load_only
 
-from referral_service.domain import audit, clock
+from referral_service.domain import audit, clock, rowbatch
 from referral_service.domain.errors import Conflict, PermissionDenied
 from referral_service.extensions import db
 from referral_service.models import (
@@ -102,13 +102,17 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
 
 def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[PossibleDuplicate]:
     links = []
+    batch = rowbatch.current()
     for existing, matched_on in find_matches(referral).items():
         link = PossibleDuplicate(
             referral_id=referral.id,
             existing_referral_id=existing.id,
             matched_on=[match.value for match in matched_on],
         )
-        db.session.add(link)
+        if batch is None:
+            db.session.add(link)
+        else:  # receiving: written after the new referral, with it
+            batch.add_object(link)
         links.append(link)
         audit.record(
             actor,
@@ -119,7 +123,7 @@ def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[Pos
             existing_referral=existing.reference,
             matched_on=[match.value for match in matched_on],
         )
-    if links:
+    if links and batch is None:
         db.session.flush()
     return links
 

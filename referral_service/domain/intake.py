@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from notifications import reminders
 from notifications.outbox import notify
@@ -33,6 +34,7 @@ from referral_service.models import (
     Organisation,
     Referral,
     ReferralStatus,
+    User,
 )
 
 # Participating authorities, per process: every referral names one, and they change a few
@@ -145,7 +147,9 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
     referral.contact_due_by = deadlines.contact_due_by(
         received_at, urgent=referral.urgent, policy=policy_for(authority)
     )
-    db.session.add(referral)
+    batch = rowbatch.current()
+    assert batch is not None  # receive_referral's
+    batch.add_object(referral)  # written at the end, with everything about it
     audit.record(
         actor,
         "referral.received",
@@ -159,8 +163,8 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         contact_due_by=referral.contact_due_by.isoformat(),
         transferred_from=transferred_from.reference if transferred_from is not None else None,
     )
-    # Routed before the first flush where possible, so the referral is written once, with its
-    # status, and its audit events go in one batch (the flush in ``transition``).
+    # Routed before anything is written, so the referral is written once, with its status,
+    # together with its audit events, messages and reminders (``rowbatch``).
     with db.session.no_autoflush:
         duplicates.link_possible_duplicates(referral, actor)
         route(referral)
@@ -185,7 +189,13 @@ def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.A
     officer = decision.officer
     assert officer is not None
     referral.named_officer = officer
-    officer.last_assigned_at = clock.now()
+    batch = rowbatch.current()
+    if batch is None:
+        officer.last_assigned_at = clock.now()
+    else:  # receiving: the UPDATE goes with the referral's INSERT
+        now = clock.now()
+        set_committed_value(officer, "last_assigned_at", now)
+        batch.update(User, officer.id, {"last_assigned_at": now})
     lifecycle.transition(
         referral, ReferralStatus.ASSIGNED, actor, officer_id=str(officer.id), reason=decision.reason
     )
