@@ -37,7 +37,7 @@ AREAS = [
     ("  Flask-Limiter check", "flask_limiter", "_check_request_limit"),
     ("  before_request: JSON-only check", "api/__init__.py", "_json_only"),
     ("  bearer token (authlib acquire_token)", "resource_protector.py", "acquire_token"),
-    ("    token query", "auth/oauth2.py", "query_token"),
+    ("    token query", "auth/bearer.py", "token_for"),
     ("  webargs parse (incl. marshmallow load)", "webargs/core.py", "parse"),
     ("    marshmallow load", "marshmallow/schema.py", "_do_load"),
     ("  view: post", "api/referrals.py", "post"),
