@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import load_only
@@ -47,26 +48,27 @@ _MATCH_COLUMNS = load_only(Referral.id, Referral.reference, Referral.person_nhs_
 
 
 @cache
-def _matches_statement(nhs_number: bool, date_of_birth: bool,
-                       phone: bool) -> Select[Referral]:
+def _matches_statement(nhs_number: bool, date_of_birth: bool, phone: bool,
+                       objects: bool) -> Select[Any]:
     """One statement per combination of what the new referral has, built once, values bound:
-    it runs for every referral received."""
+    it runs for every referral received. ``objects=False``: the ids alone, as a Core query
+    (half the CPU time of the ORM one, and almost always there is no match)."""
+    c: Any = Referral if objects else Referral.__table__.c
     conditions = []
     if nhs_number:
-        conditions.append(Referral.person_nhs_number == bindparam("nhs_number"))
+        conditions.append(c.person_nhs_number == bindparam("nhs_number"))
     if date_of_birth:
-        conditions.append(and_(Referral.person_name_key == bindparam("name_key"),
-                               Referral.person_date_of_birth == bindparam("date_of_birth")))
+        conditions.append(and_(c.person_name_key == bindparam("name_key"),
+                               c.person_date_of_birth == bindparam("date_of_birth")))
     if phone:
-        conditions.append(Referral.person_phone == bindparam("phone"))
+        conditions.append(c.person_phone == bindparam("phone"))
     return (
-        select(Referral)
-        .options(_MATCH_COLUMNS)
-        .where(Referral.authority_id == bindparam("authority_id"))
-        .where(Referral.id != bindparam("referral_id"))
-        .where(Referral.status.in_(OPEN_STATUSES_LIST))
+        (select(Referral).options(_MATCH_COLUMNS) if objects else select(c.id))
+        .where(c.authority_id == bindparam("authority_id"))
+        .where(c.id != bindparam("referral_id"))
+        .where(c.status.in_(OPEN_STATUSES_LIST))
         .where(or_(*conditions))
-        .order_by(Referral.received_at.desc())
+        .order_by(c.received_at.desc())
         # A shared number (a hostel's landline) can match dozens of people: the most recent
         # few are what an officer can act on, and the link table stays small.
         .limit(MAX_LINKS)
@@ -79,10 +81,13 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
            bool(referral.person_phone))
     if not any(has):
         return {}
-    candidates = db.session.scalars(_matches_statement(*has), {
+    values = {
         "authority_id": referral.authority_id, "referral_id": referral.id,
         "nhs_number": referral.person_nhs_number, "name_key": referral.person_name_key,
-        "date_of_birth": referral.person_date_of_birth, "phone": referral.person_phone})
+        "date_of_birth": referral.person_date_of_birth, "phone": referral.person_phone}
+    if db.session.execute(_matches_statement(*has, objects=False), values).first() is None:
+        return {}
+    candidates = db.session.scalars(_matches_statement(*has, objects=True), values)
     matches: dict[Referral, list[DuplicateMatch]] = {}
     for other in candidates:
         found = []
