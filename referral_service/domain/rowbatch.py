@@ -94,28 +94,44 @@ def _column_values(obj: Model) -> dict[str, Any]:
     """Every column of a new object, defaults applied as a flush would, and set on the object
     too (so that nothing is expired once it is attached)."""
     state = sa_inspect(obj)
-    mapper = state.mapper
+    given = state.dict
+    foreign_keys, columns = _plan(type(obj))
     # Many-to-one relationships given as objects: their foreign keys, as a flush would sync.
-    for rel in mapper.relationships:
-        if rel.direction is RelationshipDirection.MANYTOONE and rel.key in state.dict:
-            target = state.dict[rel.key]
-            for local, remote in rel.local_remote_pairs:
-                value = None if target is None else getattr(
-                    target, sa_inspect(target).mapper.get_property_by_column(remote).key)
-                setattr(obj, mapper.get_property_by_column(local).key, value)
+    for relationship, pairs in foreign_keys:
+        if relationship in given:
+            target = given[relationship]
+            for local, remote in pairs:
+                setattr(obj, local, None if target is None else getattr(target, remote))
     values: dict[str, Any] = {}
+    for key, column_key, wrapped, default in columns:
+        if key not in given:
+            setattr(obj, key, default(None) if wrapped else default)
+        values[column_key] = given[key]
+    return values
+
+
+@cache
+def _plan(model: type[Model]) -> tuple[
+        tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+        tuple[tuple[str, str, bool, Any], ...]]:
+    """Per model, worked out once: the many-to-one relationships with their (local, remote)
+    attribute names, and each column's attribute, column key and default (a value, or a
+    callable taking the execution context as SQLAlchemy wraps it, flagged)."""
+    mapper = sa_inspect(model)
+    foreign_keys = tuple(
+        (rel.key, tuple((mapper.get_property_by_column(local).key,
+                         rel.mapper.get_property_by_column(remote).key)
+                        for local, remote in rel.local_remote_pairs))
+        for rel in mapper.relationships if rel.direction is RelationshipDirection.MANYTOONE)
+    columns = []
     for attr in mapper.column_attrs:
         column = attr.columns[0]
-        if attr.key not in state.dict:
-            default = column.default
-            value = None
-            if default is not None and getattr(default, "is_scalar", False):
-                value = default.arg
-            elif default is not None and getattr(default, "is_callable", False):
-                value = default.arg(None)
-            setattr(obj, attr.key, value)
-        values[column.key] = state.dict[attr.key]
-    return values
+        default = column.default
+        scalar = default is not None and getattr(default, "is_scalar", False)
+        wrapped = default is not None and getattr(default, "is_callable", False)
+        columns.append((attr.key, column.key, wrapped,
+                        default.arg if (scalar or wrapped) and default is not None else None))
+    return foreign_keys, tuple(columns)
 
 
 def _combined(inserts: list[tuple[Table, list[dict[str, Any]]]],
@@ -123,14 +139,31 @@ def _combined(inserts: list[tuple[Table, list[dict[str, Any]]]],
               ) -> tuple[Executable, dict[str, Any]]:
     shape = (tuple((table, len(rows), tuple(rows[0])) for table, rows in inserts),
              tuple((table, tuple(values)) for table, _, values in updates))
+    insert_names, update_names = _parameter_names(shape)
     params: dict[str, Any] = {}
-    for i, (_, rows) in enumerate(inserts):
-        for j, row in enumerate(rows):
-            params.update({f"i{i}_{j}_{key}": value for key, value in row.items()})
-    for k, (_, ident, values) in enumerate(updates):
-        params[f"u{k}_id"] = ident
-        params.update({f"u{k}_{key}": value for key, value in values.items()})
+    # Values by column key, not dict order: a row listing its columns in another order (or
+    # missing one, a KeyError) cannot put a value in the wrong column.
+    for (_, rows), (_, _, keys), names in zip(inserts, shape[0], insert_names, strict=True):
+        for row, row_names in zip(rows, names, strict=True):
+            params.update(zip(row_names, [row[key] for key in keys], strict=True))
+    for (_, ident, values), (_, keys), (id_name, value_names) in zip(
+            updates, shape[1], update_names, strict=True):
+        params[id_name] = ident
+        params.update(zip(value_names, [values[key] for key in keys], strict=True))
     return _combined_statement(shape), params
+
+
+@cache
+def _parameter_names(shape: Any) -> tuple[tuple[tuple[tuple[str, ...], ...], ...],
+                                          tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The bound parameters' names of ``_combined_statement(shape)``, in row order."""
+    inserts, updates = shape
+    return (
+        tuple(tuple(tuple(f"i{i}_{j}_{key}" for key in keys) for j in range(count))
+              for i, (_, count, keys) in enumerate(inserts)),
+        tuple((f"u{k}_id", tuple(f"u{k}_{key}" for key in keys))
+              for k, (_, keys) in enumerate(updates)),
+    )
 
 
 @cache
