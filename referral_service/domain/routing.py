@@ -91,16 +91,9 @@ def open_caseloads(officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
 
 
 def _officers_with_load_statement() -> Select[User, int, bool]:
-    caseload = (
-        # count(*), not count(id): the officer-and-status index then answers it alone (an
-        # index-only scan) instead of visiting every open case's row: cases per officer add up.
-        select(func.count())
-        .select_from(Referral)
-        .where(Referral.named_officer_id == User.id)
-        .where(Referral.status.in_(CASELOAD_STATUSES_LIST))
-        .correlate(User)
-        .scalar_subquery()
-    )
+    # The open caseload as the triggers keep it on the users row (not a count of the
+    # authority's open cases on every referral), read from the row, never from a loaded object.
+    caseload = User.__table__.c.open_caseload
     absent = (
         select(OfficerAbsence.id)
         .where(OfficerAbsence.user_id == User.id)

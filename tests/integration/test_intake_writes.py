@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +14,15 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral_service.api.referrals import document
-from referral_service.domain import audit, intake, references, rowbatch
+from referral_service.domain import audit, casework, intake, references, routing, rowbatch
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (
+    CASELOAD_STATUSES_LIST,
     AuditEvent,
     Authority,
     OutboxMessage,
+    Outcome,
     PossibleDuplicate,
     Referral,
     ReferralStatus,
@@ -214,3 +218,51 @@ class TestReferenceTaken:
             db.session.add(Authority(code=authority.code, name="Copy"))
             db.session.flush()
         assert not references.is_reference_taken(failed.value)
+
+
+class TestOpenCaseloadCounter:
+    """``users.open_caseload`` is kept by triggers (migration 20261201_0740): it must always
+    equal the count routing used to make, whatever changes a referral."""
+
+    def stored(self, *officers: User) -> list[int]:
+        users = User.__table__.c
+        counted = routing.open_caseloads([o.id for o in officers])
+        kept = [db.session.scalar(select(users.open_caseload).where(users.id == o.id))
+                for o in officers]
+        assert kept == [counted[o.id] for o in officers]
+        return kept  # type: ignore[return-value]
+
+    def test_it_follows_receipt_reassignment_queue_and_closing(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, first, org = desk
+        second = f.officer(authority, capacity=25)
+        leader = f.team_leader(authority)
+        made = [f.referral(org) for _ in range(4)]
+        assert sum(self.stored(first, second)) == 4
+        casework.reassign(made[0], second if made[0].named_officer is first else first,
+                          leader, reason="Balancing the team")
+        assert sum(self.stored(first, second)) == 4
+        officer = made[1].named_officer
+        assert officer is not None
+        casework.return_to_queue(made[1], officer, reason="Going on leave")
+        assert sum(self.stored(first, second)) == 3
+        holder = made[2].named_officer
+        assert holder is not None
+        casework.accept(made[2], holder)
+        assert sum(self.stored(first, second)) == 3
+        casework.close(made[2], holder, outcome=Outcome.DUPLICATE)
+        assert sum(self.stored(first, second)) == 2
+
+    def test_routing_reads_it(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, first, org = desk
+        f.referral(org)
+        [(officer, caseload, _)] = routing.officers_with_load(authority.id, date.today())
+        assert officer is first and caseload == 1
+
+    def test_the_migration_counts_the_statuses_routing_counts(self) -> None:
+        """The triggers list the caseload statuses in SQL: they must be the model's."""
+        migration = next(Path(__file__).parents[2].glob("migrations/versions/20261201_0740_*"))
+        text = migration.read_text()
+        listed = "(" + ", ".join(f"'{s.value}'" for s in CASELOAD_STATUSES_LIST) + ")"
+        # Every status list in it (four in the PostgreSQL function, four in the SQLite triggers,
+        # one in the back-fill) is exactly the model's.
+        assert text.count("status IN (") == text.count("status IN " + listed) == 9
