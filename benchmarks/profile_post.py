@@ -37,7 +37,7 @@ AREAS = [
     ("  Flask-Limiter check", "flask_limiter", "_check_request_limit"),
     ("  before_request: JSON-only check", "api/__init__.py", "_json_only"),
     ("  bearer token (authlib acquire_token)", "resource_protector.py", "acquire_token"),
-    ("    token query", "auth/oauth2.py", "query_token"),
+    ("    token query", "auth/bearer.py", "token_for"),
     ("  webargs parse (incl. marshmallow load)", "webargs/core.py", "parse"),
     ("    marshmallow load", "marshmallow/schema.py", "_do_load"),
     ("  view: post", "api/referrals.py", "post"),
@@ -96,6 +96,7 @@ def main() -> None:
         statements[f"cache:{hit}"] += 1
         if hit is not None and "MISS" in str(hit):
             statements["miss: " + " ".join(statement.split())[:110]] += 1
+        statements["sql: " + " ".join(statement.split())[:70]] += 1
 
     n = 0
 
@@ -127,6 +128,9 @@ def main() -> None:
     for key, value in sorted(stmts.items()):
         if key.startswith(("cache:", "miss:")):
             print(f"  {key}: {value / count:.2f}")
+    for key, value in sorted(stmts.items()):
+        if key.startswith("sql:"):
+            print(f"  {value / count:.2f} x {key[5:]}")
     if args.no_profile:
         return
     profiler = cProfile.Profile(time.process_time)

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from notifications import broker, policy, templates
-from referral_service.domain import clock
+from referral_service.domain import clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,
@@ -35,16 +35,31 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
            channel: Channel, to: str, text: templates.Text,
            status: MessageStatus = MessageStatus.QUEUED, reason: str | None = None,
            not_before: datetime | None = None,
-           expires_at: datetime | None = None) -> OutboxMessage:
+           expires_at: datetime | None = None) -> OutboxMessage | None:
+    now = clock.now()
+    batch = rowbatch.current()
+    if batch is not None:  # receiving a referral: one INSERT for all its messages, at the end
+        first = not_before or now
+        row: dict[str, object] = {
+               "id": uuid.uuid4(), "referral_id": referral.id if referral is not None else None,
+               "event": event, "template": template, "audience": audience, "channel": channel,
+               "to_address": to, "subject": text.subject, "body": text.body, "status": status,
+               "status_reason": reason, "not_before": first,
+               "expires_at": expires_at, "enqueued_at": None, "attempts": 0,
+               "created_at": now, "updated_at": now}
+        if _sends_now(status, first, now):
+            row["enqueued_at"] = now
+            db.session.info.setdefault(PENDING_KEY, []).append(row["id"])
+        batch.add(OutboxMessage, row)
+        return None
     message = OutboxMessage(
         id=uuid.uuid4(), referral=referral, event=event, template=template, audience=audience,
         channel=channel, to_address=to, subject=text.subject, body=text.body, status=status,
-        status_reason=reason, not_before=not_before or clock.now(), expires_at=expires_at,
-        created_at=clock.now())
+        status_reason=reason, not_before=not_before or now, expires_at=expires_at,
+        created_at=now)
     db.session.add(message)
-    if (status is MessageStatus.QUEUED and message.not_before <= clock.now()
-            and broker.delivers_now()):
-        message.enqueued_at = clock.now()
+    if _sends_now(status, message.not_before, now):
+        message.enqueued_at = now
         # Sent as soon as the transaction commits (see _enqueue_after_commit); the scheduler
         # tick is the safety net for anything the broker loses.
         db.session.info.setdefault(PENDING_KEY, []).append(message.id)
@@ -52,6 +67,10 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
 
 
 PENDING_KEY = "notifications.outbox.pending"
+
+
+def _sends_now(status: MessageStatus, not_before: datetime, now: datetime) -> bool:
+    return status is MessageStatus.QUEUED and not_before <= now and broker.delivers_now()
 
 
 @event.listens_for(Session, "after_commit", propagate=True)
@@ -69,7 +88,7 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 def to_applicant(referral: Referral, *, event: str, template: str, text: templates.Text,
-                 channels: list[Channel] | None = None) -> OutboxMessage:
+                 channels: list[Channel] | None = None) -> OutboxMessage | None:
     """By the preferred safe route (SMS first unless email is preferred), or suppressed."""
     now = clock.now()
     order = channels or [Channel.SMS, Channel.EMAIL]
@@ -77,12 +96,15 @@ def to_applicant(referral: Referral, *, event: str, template: str, text: templat
         order = [Channel.EMAIL, Channel.SMS]
     reasons: list[str] = []
     refused: tuple[Channel, str] | None = None
+    facts: policy.ApplicantFacts | None = None  # read once, for whichever route is tried first
     for channel in order:
         address, why_not = policy.applicant_address(referral, channel)
         if address is None:
             reasons.append(why_not or "")
             continue
-        decision = policy.check_applicant_message(referral, channel, address, text.body, now)
+        facts = facts or policy.applicant_facts(referral, now)
+        decision = policy.check_applicant_message(referral, channel, address, text.body, now,
+                                                  facts)
         if decision.send:
             return _queue(referral, event=event, template=template, audience=Audience.APPLICANT,
                           channel=channel, to=address, text=text, not_before=decision.not_before,
@@ -98,13 +120,13 @@ def to_applicant(referral: Referral, *, event: str, template: str, text: templat
 
 
 def to_person(referral: Referral | None, user: User, *, event: str, template: str,
-              audience: Audience, text: templates.Text) -> OutboxMessage:
+              audience: Audience, text: templates.Text) -> OutboxMessage | None:
     return _queue(referral, event=event, template=template, audience=audience,
                   channel=Channel.EMAIL, to=user.email, text=text)
 
 
 def to_referrer(referral: Referral, *, event: str, template: str,
-                text: templates.Text) -> OutboxMessage:
+                text: templates.Text) -> OutboxMessage | None:
     return _queue(referral, event=event, template=template, audience=Audience.REFERRER,
                   channel=Channel.EMAIL, to=referral.referrer_email, text=text)
 

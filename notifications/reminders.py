@@ -9,12 +9,13 @@ query, so a lost broker or a restart loses nothing.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from notifications import outbox, templates
-from referral_service.domain import audit, clock
+from referral_service.domain import audit, clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import Audience, Referral, ReferralStatus, Reminder, User
 
@@ -37,8 +38,14 @@ def schedule(referral: Referral) -> None:
         eve = datetime.combine(release - timedelta(days=1), time(9, 0), tzinfo=clock.LONDON)
         if eve > referral.received_at:
             plans["release_tomorrow"] = eve
+    batch = rowbatch.current()
     for kind, due_at in plans.items():
-        db.session.add(Reminder(referral=referral, kind=kind, due_at=due_at))
+        if batch is None:
+            db.session.add(Reminder(referral=referral, kind=kind, due_at=due_at))
+        else:  # receiving a referral: one INSERT for its reminders, at the end
+            batch.add(Reminder, {"id": uuid.uuid4(), "referral_id": referral.id,
+                                           "kind": kind, "due_at": due_at, "done_at": None,
+                                           "created_at": clock.now()})
 
 
 def _still_relevant(reminder: Reminder) -> bool:

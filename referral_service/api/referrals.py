@@ -16,12 +16,13 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from referral_service.api import Blueprint, idempotency
 from referral_service.api import schemas as s
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, current_organisation, require_scope
-from referral_service.domain import audit, casework, intake, messages, timeline
+from referral_service.domain import audit, casework, intake, messages, references, timeline
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
@@ -38,6 +39,9 @@ SUBMISSION = ReferralSubmissionSchema()
 LIST_QUERY = s.ReferralListQuerySchema()
 WITHDRAWAL = s.WithdrawSchema()
 MESSAGE_IN = s.MessageInSchema()
+# A new reference is drawn again if it is taken (~1 in 729 million per referral held): three
+# draws in a row taken would mean the generator is broken, which should be a loud 500.
+REFERENCE_ATTEMPTS = 3
 
 
 def actor() -> audit.Actor:
@@ -125,12 +129,21 @@ class Referrals(MethodView):
         """Make a referral (the person has consented and chose this authority)."""
         client = current_client()
         key = idempotency.key_from(request.headers)
-        referral, replayed = idempotency.once(
-            # The body's digest is compared only when a key is given: not worked out otherwise.
-            client.client_id, key, request_digest() if key is not None else "",
-            lambda: intake.receive_referral(
-                data, organisation=client.organisation, actor=actor(),
-                submitted_by_client_id=client.client_id))
+        # The body's digest is compared only when a key is given: not worked out otherwise.
+        digest = request_digest() if key is not None else ""
+        for attempt in range(REFERENCE_ATTEMPTS):
+            try:
+                referral, replayed = idempotency.once(
+                    client.client_id, key, digest,
+                    # No look-up of the new reference first: the unique constraint decides.
+                    lambda: intake.receive_referral(
+                        data, organisation=client.organisation, actor=actor(),
+                        submitted_by_client_id=client.client_id, check_reference=False))
+                break
+            except IntegrityError as error:
+                if not references.is_reference_taken(error) or attempt + 1 == REFERENCE_ATTEMPTS:
+                    raise
+                db.session.rollback()  # drawn again: the whole referral is made afresh
         headers = {"Location": f"/api/v1/referrals/{referral.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"

@@ -14,9 +14,12 @@ from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Response, g, request
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
-from referral_service.auth.oauth2 import query_token
+from referral_service.extensions import db
 from referral_service.models import OAuthClient, OAuthToken, Organisation
+from referral_service.models.oauth import digest
 from referral_service.web.errors import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,8 +38,22 @@ def token_for(token_string: str) -> OAuthToken | None:
     cache: dict[str, OAuthToken | None] = request.environ.setdefault(
         "referral_service.bearer_tokens", {})
     if token_string not in cache:
-        cache[token_string] = query_token(token_string)
+        cache[token_string] = db.session.scalar(
+            _BEARER_TOKEN, {"token_hash": digest(token_string)})
     return cache[token_string]
+
+
+# The token with only what an API call reads of its client (id, revocation, organisation) and
+# the organisation: not the client's secrets, keys and scopes, which psycopg would describe and
+# the ORM load on every call (anything else is still loaded if asked for). Built once.
+_BEARER_TOKEN = (
+    select(OAuthToken)
+    .where(OAuthToken.access_token_hash == bindparam("token_hash"))
+    .options(joinedload(OAuthToken.client)
+             .load_only(OAuthClient.client_id, OAuthClient.organisation_id,
+                        OAuthClient.revoked_at)
+             .joinedload(OAuthClient.organisation))
+)
 
 
 def presented_client_id() -> str | None:

@@ -5,14 +5,26 @@ is calling (the API client's or the signed-in referrer's organisation), never fr
 """
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from notifications import reminders
 from notifications.outbox import notify
-from referral_service.domain import audit, clock, deadlines, duplicates, lifecycle, routing
+from referral_service.domain import (
+    audit,
+    clock,
+    deadlines,
+    duplicates,
+    lifecycle,
+    routing,
+    rowbatch,
+)
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.domain.references import new_reference
 from referral_service.extensions import db
@@ -22,13 +34,28 @@ from referral_service.models import (
     Organisation,
     Referral,
     ReferralStatus,
+    User,
 )
+
+# Participating authorities, per process: every referral names one, and they change a few
+# times a year. An entry lives AUTHORITY_CACHE_SECONDS, and any insert, update or delete of an
+# authority through the ORM in this process empties the cache at once. The one change in
+# behaviour: an authority withdrawn (or renamed) by another process (``referrals authority``
+# on another machine) is still accepted by this one for up to that long.
+AUTHORITY_CACHE_SECONDS = 30.0
+_authorities: dict[str, tuple[float, dict[str, Any]]] = {}
+_BY_CODE = select(Authority).where(Authority.code == bindparam("code"))
 
 
 def participating_authority(code: str) -> Authority:
-    authority = db.session.scalar(
-        select(Authority).where(Authority.code == code.strip().upper())
-    )
+    wanted = code.strip().upper()
+    authority = _cached_authority(wanted)
+    if authority is None:
+        authority = db.session.scalar(_BY_CODE, {"code": wanted})
+        if authority is not None:
+            _authorities[wanted] = (time.monotonic() + AUTHORITY_CACHE_SECONDS, {
+                attr.key: getattr(authority, attr.key)
+                for attr in sa_inspect(Authority).column_attrs})
     if authority is None or not authority.participating:
         raise ValidationFailed(
             {"authority_code": [
@@ -37,6 +64,29 @@ def participating_authority(code: str) -> Authority:
             ]}
         )
     return authority
+
+
+def _cached_authority(code: str) -> Authority | None:
+    """The cached authority as a persistent object of this session, without a query."""
+    hit = _authorities.get(code)
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    values = hit[1]
+    # Already in this session (perhaps with changes not yet flushed): that object, as it is.
+    present = db.session.identity_map.get(db.session.identity_key(Authority, values["id"]))
+    if present is not None:
+        return present
+    authority = Authority(**values)
+    make_transient_to_detached(authority)
+    db.session.add(authority)
+    return authority
+
+
+@event.listens_for(Authority, "after_insert")
+@event.listens_for(Authority, "after_update")
+@event.listens_for(Authority, "after_delete")
+def _forget_authorities(*_: object) -> None:
+    _authorities.clear()
 
 
 def policy_for(authority: Authority) -> deadlines.DeadlinePolicy:
@@ -53,17 +103,30 @@ def receive_referral(
     submitted_by_user_id: uuid.UUID | None = None,
     submitted_by_client_id: str | None = None,
     transferred_from: Referral | None = None,
+    check_reference: bool = True,
 ) -> Referral:
-    """Store a new referral, link possible duplicates and route it. Flushes; the caller commits."""
+    """Store a new referral, link possible duplicates and route it. Flushes; the caller commits.
+
+    ``check_reference=False``: the new reference is not looked up first; a caller that passes it
+    rolls back and retries when ``references.is_reference_taken`` (the API does)."""
     if organisation.type.is_panel:
         raise DomainError(
             "MARAC and MAPPA panels receive shared cases; they do not make referrals."
         )
     authority = participating_authority(data["authority_code"])
+    with rowbatch.collecting():
+        return _receive(data, authority, organisation, actor, submitted_by_user_id,
+                        submitted_by_client_id, transferred_from, check_reference)
+
+
+def _receive(data: dict[str, Any], authority: Authority, organisation: Organisation,
+             actor: audit.Actor, submitted_by_user_id: uuid.UUID | None,
+             submitted_by_client_id: str | None, transferred_from: Referral | None,
+             check_reference: bool) -> Referral:
     received_at = clock.now()
     referral = Referral(
         id=uuid.uuid4(),
-        reference=new_reference(),
+        reference=new_reference(check=check_reference),
         status=ReferralStatus.RECEIVED,
         # Ids as well as objects: routing and duplicate look-ups run before the first flush.
         authority=authority,
@@ -84,7 +147,9 @@ def receive_referral(
     referral.contact_due_by = deadlines.contact_due_by(
         received_at, urgent=referral.urgent, policy=policy_for(authority)
     )
-    db.session.add(referral)
+    batch = rowbatch.current()
+    assert batch is not None  # receive_referral's
+    batch.add_object(referral)  # written at the end, with everything about it
     audit.record(
         actor,
         "referral.received",
@@ -98,8 +163,8 @@ def receive_referral(
         contact_due_by=referral.contact_due_by.isoformat(),
         transferred_from=transferred_from.reference if transferred_from is not None else None,
     )
-    # Routed before the first flush where possible, so the referral is written once, with its
-    # status, and its audit events go in one batch (the flush in ``transition``).
+    # Routed before anything is written, so the referral is written once, with its status,
+    # together with its audit events, messages and reminders (``rowbatch``).
     with db.session.no_autoflush:
         duplicates.link_possible_duplicates(referral, actor)
         route(referral)
@@ -124,7 +189,13 @@ def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.A
     officer = decision.officer
     assert officer is not None
     referral.named_officer = officer
-    officer.last_assigned_at = clock.now()
+    batch = rowbatch.current()
+    if batch is None:
+        officer.last_assigned_at = clock.now()
+    else:  # receiving: the UPDATE goes with the referral's INSERT
+        now = clock.now()
+        set_committed_value(officer, "last_assigned_at", now)
+        batch.update(User, officer.id, {"last_assigned_at": now})
     lifecycle.transition(
         referral, ReferralStatus.ASSIGNED, actor, officer_id=str(officer.id), reason=decision.reason
     )

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from referral_service.domain import clock
 from referral_service.extensions import db
@@ -90,29 +90,35 @@ def open_caseloads(officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return counts
 
 
-def officers_with_load(authority_id: uuid.UUID, day: date) -> list[tuple[User, int, bool]]:
-    """Active officers of an authority with their open caseload and whether they are absent on
-    ``day``: one query, since it runs for every referral received."""
-    caseload = (
-        select(func.count(Referral.id))
-        .where(Referral.named_officer_id == User.id)
-        .where(Referral.status.in_(CASELOAD_STATUSES_LIST))
-        .correlate(User)
-        .scalar_subquery()
-    )
+def _officers_with_load_statement() -> Select[User, int, bool]:
+    # The open caseload as the triggers keep it on the users row (not a count of the
+    # authority's open cases on every referral), read from the row, never from a loaded object.
+    caseload = User.__table__.c.open_caseload
     absent = (
         select(OfficerAbsence.id)
         .where(OfficerAbsence.user_id == User.id)
-        .where(OfficerAbsence.starts_on <= day, OfficerAbsence.ends_on >= day)
+        .where(OfficerAbsence.starts_on <= bindparam("day"),
+               OfficerAbsence.ends_on >= bindparam("day"))
         .correlate(User)
         .exists()
     )
-    rows = db.session.execute(
+    return (
         select(User, caseload, absent)
-        .where(User.authority_id == authority_id)
+        .where(User.authority_id == bindparam("authority_id"))
         .where(User.role == Role.OFFICER)
         .where(User.active.is_(True))
-    ).all()
+    )
+
+
+# Built once, with the authority and the day bound: it runs for every referral received, and
+# building it and working out its cache key cost more than running it.
+_OFFICERS_WITH_LOAD = _officers_with_load_statement()
+
+
+def officers_with_load(authority_id: uuid.UUID, day: date) -> list[tuple[User, int, bool]]:
+    """Active officers of an authority with their open caseload and whether they are absent on
+    ``day``: one query, since it runs for every referral received."""
+    rows = db.session.execute(_OFFICERS_WITH_LOAD, {"authority_id": authority_id, "day": day})
     return [(officer, count, bool(is_absent)) for officer, count, is_absent in rows]
 
 

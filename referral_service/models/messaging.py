@@ -82,6 +82,10 @@ class OutboxMessage(Model):
         # Delivery figures per referral cohort (domain/reports), from the index alone.
         sa.Index("ix_outbox_messages_referral_channel_status", "referral_id", "channel",
                  "status"),
+        # The applicant daily cap, counted for every referral received (notifications.policy).
+        sa.Index("ix_outbox_messages_applicant_to_created", "to_address", "created_at",
+                 postgresql_where=sa.text("audience = 'applicant'"),
+                 sqlite_where=sa.text("audience = 'applicant'")),
     )
 
 

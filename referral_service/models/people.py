@@ -34,6 +34,10 @@ class User(Model):
     capacity: Mapped[int | None] = mapped_column()
     # Ties between equally loaded officers go to whoever was given a case least recently.
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Open referrals named to this officer (statuses in CASELOAD_STATUSES), kept by database
+    # triggers on referrals (migration 20261201_0740). Routing reads it from the table; the
+    # attribute on a loaded object is not refreshed when the triggers change the row.
+    open_caseload: Mapped[int] = mapped_column(default=0, server_default="0")
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,209 @@
+"""New rows written all at once at the end of a hot operation: on PostgreSQL in one statement.
+
+Receiving a referral writes the referral, two or three audit events, three outbox messages,
+three or four reminders and the routed officer's ``last_assigned_at``. Written by the ORM's unit
+of work, and then one INSERT per table, that was five round trips and most of the request's CPU
+time (benchmarks/README.md). Inside ``with collecting():``
+
+- ``add_object(referral)`` keeps the new referral out of the session until the end;
+- ``audit.record``, ``notifications.outbox`` and ``notifications.reminders.schedule`` add plain
+  rows (every column named) instead of ORM objects;
+- ``update(...)`` records a column change to an existing row whose object the caller has
+  already given the new value (``set_committed_value``).
+
+On leaving the block without an error everything is written: on PostgreSQL as one statement
+(each insert and update a data-modifying CTE; foreign keys are checked at the end of the
+statement, so the referral and the rows about it go in together), elsewhere one statement per
+table in order. The referral is then a persistent, fully loaded object of the session, exactly
+as after a flush. Nothing is written if the block raises. Outside the block nothing changes.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Executable, Table, bindparam, insert, literal_column, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import RelationshipDirection, make_transient_to_detached
+
+from referral_service.extensions import Model, db
+
+_KEY = "referral_service.rowbatch"
+
+
+def _cache_wider_statements() -> None:
+    """psycopg remembers its parsed form only of statements of up to 50 parameters and 4 KiB
+    (see ``extensions._cache_wide_statements``); the combined statement binds about 170 and
+    is about 9 KiB, so it was parsed afresh, by regular expression, on every referral (a fifth
+    of the request's CPU time). The parse is a pure function of the text: caching it changes
+    nothing else. The LRU cache still holds at most 128 statements."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", 400) < 400:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = 400
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 32768) < 32768:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = 32768
+
+
+_cache_wider_statements()
+
+
+class RowBatch:
+    def __init__(self) -> None:
+        self.objects: list[Model] = []
+        self.rows: dict[Table, list[dict[str, Any]]] = {}
+        self.updates: list[tuple[Table, uuid.UUID, dict[str, Any]]] = []
+
+    def add_object(self, obj: Model) -> None:
+        """A new object, written first and then attached to the session as persistent."""
+        self.objects.append(obj)
+
+    def add(self, model: type[Model], row: dict[str, Any]) -> None:
+        """``row`` names every column of the table, always in the same order."""
+        self.rows.setdefault(cast(Table, model.__table__), []).append(row)
+
+    def update(self, model: type[Model], ident: uuid.UUID, values: dict[str, Any]) -> None:
+        self.updates.append((cast(Table, model.__table__), ident, values))
+
+    def write(self) -> None:
+        db.session.flush()  # anything already in the session first (nothing, usually)
+        inserts = [(cast(Table, type(obj).__table__), [_column_values(obj)])
+                   for obj in self.objects] + list(self.rows.items())
+        if db.session.get_bind().dialect.name == "postgresql":
+            statement, params = _combined(inserts, self.updates)
+            db.session.execute(statement, params)
+        else:
+            for table, rows in inserts:
+                db.session.execute(insert(table), rows)
+            for table, ident, values in self.updates:
+                db.session.execute(update(table).where(table.c.id == ident).values(values))
+        for obj in self.objects:
+            make_transient_to_detached(obj)  # every column was set: nothing left to load
+            db.session.add(obj)
+        self.objects.clear()
+        self.rows.clear()
+        self.updates.clear()
+
+
+def _column_values(obj: Model) -> dict[str, Any]:
+    """Every column of a new object, defaults applied as a flush would, and set on the object
+    too (so that nothing is expired once it is attached)."""
+    state = sa_inspect(obj)
+    given = state.dict
+    foreign_keys, columns = _plan(type(obj))
+    # Many-to-one relationships given as objects: their foreign keys, as a flush would sync.
+    for relationship, pairs in foreign_keys:
+        if relationship in given:
+            target = given[relationship]
+            for local, remote in pairs:
+                setattr(obj, local, None if target is None else getattr(target, remote))
+    values: dict[str, Any] = {}
+    for key, column_key, wrapped, default in columns:
+        if key not in given:
+            setattr(obj, key, default(None) if wrapped else default)
+        values[column_key] = given[key]
+    return values
+
+
+@cache
+def _plan(model: type[Model]) -> tuple[
+        tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+        tuple[tuple[str, str, bool, Any], ...]]:
+    """Per model, worked out once: the many-to-one relationships with their (local, remote)
+    attribute names, and each column's attribute, column key and default (a value, or a
+    callable taking the execution context as SQLAlchemy wraps it, flagged)."""
+    mapper = sa_inspect(model)
+    foreign_keys = tuple(
+        (rel.key, tuple((mapper.get_property_by_column(local).key,
+                         rel.mapper.get_property_by_column(remote).key)
+                        for local, remote in rel.local_remote_pairs))
+        for rel in mapper.relationships if rel.direction is RelationshipDirection.MANYTOONE)
+    columns = []
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        default = column.default
+        scalar = default is not None and getattr(default, "is_scalar", False)
+        wrapped = default is not None and getattr(default, "is_callable", False)
+        columns.append((attr.key, column.key, wrapped,
+                        default.arg if (scalar or wrapped) and default is not None else None))
+    return foreign_keys, tuple(columns)
+
+
+def _combined(inserts: list[tuple[Table, list[dict[str, Any]]]],
+              updates: list[tuple[Table, uuid.UUID, dict[str, Any]]],
+              ) -> tuple[Executable, dict[str, Any]]:
+    shape = (tuple((table, len(rows), tuple(rows[0])) for table, rows in inserts),
+             tuple((table, tuple(values)) for table, _, values in updates))
+    insert_names, update_names = _parameter_names(shape)
+    params: dict[str, Any] = {}
+    # Values by column key, not dict order: a row listing its columns in another order (or
+    # missing one, a KeyError) cannot put a value in the wrong column.
+    for (_, rows), (_, _, keys), names in zip(inserts, shape[0], insert_names, strict=True):
+        for row, row_names in zip(rows, names, strict=True):
+            params.update(zip(row_names, [row[key] for key in keys], strict=True))
+    for (_, ident, values), (_, keys), (id_name, value_names) in zip(
+            updates, shape[1], update_names, strict=True):
+        params[id_name] = ident
+        params.update(zip(value_names, [values[key] for key in keys], strict=True))
+    return _combined_statement(shape), params
+
+
+@cache
+def _parameter_names(shape: Any) -> tuple[tuple[tuple[tuple[str, ...], ...], ...],
+                                          tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The bound parameters' names of ``_combined_statement(shape)``, in row order."""
+    inserts, updates = shape
+    return (
+        tuple(tuple(tuple(f"i{i}_{j}_{key}" for key in keys) for j in range(count))
+              for i, (_, count, keys) in enumerate(inserts)),
+        tuple((f"u{k}_id", tuple(f"u{k}_{key}" for key in keys))
+              for k, (_, keys) in enumerate(updates)),
+    )
+
+
+@cache
+def _combined_statement(shape: tuple[tuple[tuple[Table, int, tuple[str, ...]], ...],
+                                     tuple[tuple[Table, tuple[str, ...]], ...]]) -> Executable:
+    """WITH i0_0 AS (INSERT ...), i1_0 AS (INSERT ...), ..., u0 AS (UPDATE ...) SELECT 1:
+    built once per shape (tables, row counts, columns), every value bound. One CTE per row: a
+    multi-row VALUES has no cache key in SQLAlchemy, so it would be compiled on every call."""
+    inserts, updates = shape
+    ctes = []
+    for i, (table, count, keys) in enumerate(inserts):
+        for j in range(count):
+            ctes.append(insert(table).values(
+                {key: bindparam(f"i{i}_{j}_{key}", type_=table.c[key].type) for key in keys}
+            ).cte(f"i{i}_{j}"))
+    for k, (table, keys) in enumerate(updates):
+        ctes.append(update(table)
+                    .where(table.c.id == bindparam(f"u{k}_id", type_=table.c.id.type))
+                    .values({key: bindparam(f"u{k}_{key}", type_=table.c[key].type)
+                             for key in keys})
+                    .cte(f"u{k}"))
+    return select(literal_column("1")).add_cte(*ctes)
+
+
+def current() -> RowBatch | None:
+    """The batch being collected in this session, if any."""
+    batch: RowBatch | None = db.session.info.get(_KEY)
+    return batch
+
+
+@contextmanager
+def collecting() -> Iterator[RowBatch]:
+    outer = current()
+    if outer is not None:  # nested: the outer block writes
+        yield outer
+        return
+    batch = RowBatch()
+    db.session.info[_KEY] = batch
+    try:
+        yield batch
+    finally:
+        db.session.info.pop(_KEY, None)
+    batch.write()

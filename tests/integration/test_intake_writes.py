@@ -1,0 +1,268 @@
+"""How receiving a referral writes: all at once at the end (``rowbatch``), the cached
+authorities, and the reference drawn again when it is taken (benchmarks/README.md says why)."""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from referral_service.api.referrals import document
+from referral_service.domain import audit, casework, intake, references, routing, rowbatch
+from referral_service.domain.errors import ValidationFailed
+from referral_service.extensions import db
+from referral_service.models import (
+    CASELOAD_STATUSES_LIST,
+    AuditEvent,
+    Authority,
+    OutboxMessage,
+    Outcome,
+    PossibleDuplicate,
+    Referral,
+    ReferralStatus,
+    Reminder,
+    User,
+)
+from referral_service.schemas.referral import ReferralSubmissionSchema
+from tests import factories as f
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement the session's connection runs inside the block."""
+    seen: list[str] = []
+    connection = db.session.connection()
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def writes(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith(("INSERT", "UPDATE", "WITH", "DELETE"))]
+
+
+@pytest.fixture
+def desk(db_session):  # type: ignore[no-untyped-def]
+    authority = f.authority()
+    officer = f.officer(authority)
+    org = f.organisation()
+    db.session.commit()
+    return authority, officer, org
+
+
+def count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_received_referral_is_written_with_everything_about_it(desk) -> None:  # type: ignore[no-untyped-def]
+    _, officer, org = desk
+    with statements() as seen:
+        made = f.referral(org)
+    assert made.status is ReferralStatus.ASSIGNED and made.named_officer is officer
+    assert made.named_officer_id == officer.id  # the foreign key, as a flush would set it
+    stored = db.session.execute(
+        select(Referral.__table__.c.status, Referral.__table__.c.named_officer_id,
+               Referral.__table__.c.version).where(Referral.__table__.c.id == made.id)).one()
+    assert tuple(stored) == ("assigned", officer.id, 1)
+    users = User.__table__.c
+    assert officer.last_assigned_at is not None and not db.session.is_modified(officer)
+    assert db.session.scalar(select(users.last_assigned_at).where(users.id == officer.id)) == (
+        officer.last_assigned_at)
+    assert count(AuditEvent) >= 2 and count(Reminder) == 3
+    assert count(OutboxMessage) == 3  # referrer, officer, applicant
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The referral, its events, messages, reminders and the officer: one statement.
+        assert len(writes(seen)) == 1, writes(seen)
+
+
+def test_received_referral_is_loaded_and_clean(desk) -> None:  # type: ignore[no-untyped-def]
+    _, _, org = desk
+    made = f.referral(org)
+    assert made in db.session and not db.session.is_modified(made)
+    with statements() as seen:
+        document(made)  # every column and the relationships the API shows
+        db.session.flush()
+    assert seen == []
+
+
+def test_a_later_change_is_an_ordinary_update(desk) -> None:  # type: ignore[no-untyped-def]
+    _, _, org = desk
+    made = f.referral(org)
+    made.agency_reference = "CHANGED-1"
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Referral, made.id)
+    assert again is not None and again.agency_reference == "CHANGED-1" and again.version == 2
+
+
+def test_possible_duplicate_links_are_written_after_the_referral(desk) -> None:  # type: ignore[no-untyped-def]
+    _, _, org = desk
+    person = f.unique_person(nhs_number="9434765919")
+    first = f.referral(org, person=person)
+    second = f.referral(org, person={**f.unique_person(), "nhs_number": "9434765919"})
+    link = db.session.scalar(select(PossibleDuplicate))
+    assert link is not None
+    assert (link.referral_id, link.existing_referral_id) == (second.id, first.id)
+    assert link.matched_on == ["nhs_number"]
+
+
+def test_nothing_is_written_when_the_block_fails(desk) -> None:  # type: ignore[no-untyped-def]
+    before = (count(AuditEvent), count(Referral))
+    with pytest.raises(RuntimeError), rowbatch.collecting():
+        audit.record(audit.Actor.system("test"), "test.event", subject_type="test",
+                     subject_id="1")
+        raise RuntimeError("stop")
+    assert rowbatch.current() is None
+    db.session.flush()
+    assert (count(AuditEvent), count(Referral)) == before
+
+
+def test_outside_a_batch_rows_are_orm_objects(desk) -> None:  # type: ignore[no-untyped-def]
+    event = audit.record(audit.Actor.system("test"), "test.event", subject_type="test",
+                         subject_id="1")
+    assert isinstance(event, AuditEvent) and event in db.session
+
+
+class TestAuthorityCache:
+    def test_an_authority_changed_in_this_process_is_seen_at_once(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, _, org = desk
+        f.referral(org)  # cached now
+        authority.participating = False
+        db.session.flush()
+        with pytest.raises(ValidationFailed):
+            f.referral(org)
+
+    def test_an_unflushed_change_in_this_session_is_seen(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, _, org = desk
+        f.referral(org)
+        authority.participating = False  # not flushed: the session's object is used as it is
+        with pytest.raises(ValidationFailed):
+            f.referral(org)
+
+    def test_a_change_by_another_process_waits_for_the_expiry(self, desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        """The documented change: withdrawn elsewhere, still accepted here until the entry
+        expires (AUTHORITY_CACHE_SECONDS), then refused."""
+        authority, _, org = desk
+        f.referral(org)
+        db.session.expunge(authority)  # this session no longer holds it: as in a new request
+        # Another process withdraws it: no ORM event here (a Core UPDATE, as seen from here).
+        db.session.execute(update(Authority.__table__).where(
+            Authority.__table__.c.id == authority.id).values(participating=False))
+        assert f.referral(org).authority_id == authority.id
+        monkeypatch.setattr(intake, "AUTHORITY_CACHE_SECONDS", 0.0)
+        intake._authorities.clear()  # what the expiry does: the next look-up reads the table
+        with pytest.raises(ValidationFailed):
+            f.referral(org)
+
+
+class TestReferenceTaken:
+    def draws(self, monkeypatch, *references_: str) -> None:  # type: ignore[no-untyped-def]
+        """Make the generator's random draws spell these references, in order (the random
+        source is the boundary here: references are otherwise unpredictable)."""
+        letters = itertools.chain.from_iterable(r.removeprefix("DTR-") for r in references_)
+
+        class Scripted:
+            @staticmethod
+            def choice(_: str) -> str:
+                return next(letters)
+
+        monkeypatch.setattr(references, "secrets", Scripted)
+
+    def test_the_api_draws_again_when_a_reference_is_taken(self, client, desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        _, _, org = desk
+        taken = f.referral(org).reference
+        db.session.commit()
+        headers = f.bearer_headers(client, f.api_client(org))
+        events_before = count(AuditEvent)
+        self.draws(monkeypatch, taken, "DTR-NEW234")
+        response = client.post("/api/v1/referrals", json=f.payload(person=f.unique_person()),
+                               headers=headers)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert response.json["reference"] == "DTR-NEW234"
+        assert count(Referral) == 2
+        # The failed attempt left nothing behind: one receipt, one routing event.
+        assert count(AuditEvent) == events_before + 2
+
+    def test_the_constraint_is_recognised(self, desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        _, _, org = desk
+        taken = f.referral(org).reference
+        db.session.commit()
+        self.draws(monkeypatch, taken)
+        data = ReferralSubmissionSchema().load(f.payload(person=f.unique_person()))
+        with pytest.raises(IntegrityError) as failed, db.session.begin_nested():
+            intake.receive_referral(data, organisation=org, actor=audit.Actor.system("test"),
+                                    check_reference=False)
+        assert references.is_reference_taken(failed.value)
+
+    def test_elsewhere_a_taken_reference_is_looked_up_first(self, desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        _, _, org = desk
+        taken = f.referral(org).reference
+        self.draws(monkeypatch, taken, "DTR-NEW234")
+        assert f.referral(org).reference == "DTR-NEW234"
+
+    def test_other_integrity_errors_are_not_mistaken_for_it(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, _, _ = desk
+        with pytest.raises(IntegrityError) as failed, db.session.begin_nested():
+            db.session.add(Authority(code=authority.code, name="Copy"))
+            db.session.flush()
+        assert not references.is_reference_taken(failed.value)
+
+
+class TestOpenCaseloadCounter:
+    """``users.open_caseload`` is kept by triggers (migration 20261201_0740): it must always
+    equal the count routing used to make, whatever changes a referral."""
+
+    def stored(self, *officers: User) -> list[int]:
+        users = User.__table__.c
+        counted = routing.open_caseloads([o.id for o in officers])
+        kept = [db.session.scalar(select(users.open_caseload).where(users.id == o.id))
+                for o in officers]
+        assert kept == [counted[o.id] for o in officers]
+        return kept  # type: ignore[return-value]
+
+    def test_it_follows_receipt_reassignment_queue_and_closing(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, first, org = desk
+        second = f.officer(authority, capacity=25)
+        leader = f.team_leader(authority)
+        made = [f.referral(org) for _ in range(4)]
+        assert sum(self.stored(first, second)) == 4
+        casework.reassign(made[0], second if made[0].named_officer is first else first,
+                          leader, reason="Balancing the team")
+        assert sum(self.stored(first, second)) == 4
+        officer = made[1].named_officer
+        assert officer is not None
+        casework.return_to_queue(made[1], officer, reason="Going on leave")
+        assert sum(self.stored(first, second)) == 3
+        holder = made[2].named_officer
+        assert holder is not None
+        casework.accept(made[2], holder)
+        assert sum(self.stored(first, second)) == 3
+        casework.close(made[2], holder, outcome=Outcome.DUPLICATE)
+        assert sum(self.stored(first, second)) == 2
+
+    def test_routing_reads_it(self, desk) -> None:  # type: ignore[no-untyped-def]
+        authority, first, org = desk
+        f.referral(org)
+        [(officer, caseload, _)] = routing.officers_with_load(authority.id, date.today())
+        assert officer is first and caseload == 1
+
+    def test_the_migration_counts_the_statuses_routing_counts(self) -> None:
+        """The triggers list the caseload statuses in SQL: they must be the model's."""
+        migration = next(Path(__file__).parents[2].glob("migrations/versions/20261201_0740_*"))
+        text = migration.read_text()
+        listed = "(" + ", ".join(f"'{s.value}'" for s in CASELOAD_STATUSES_LIST) + ")"
+        # Every status list in it (four in the PostgreSQL function, four in the SQLite triggers,
+        # one in the back-fill) is exactly the model's.
+        assert text.count("status IN (") == text.count("status IN " + listed) == 9
