@@ -22,7 +22,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,12 +43,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from referral_service.auth.guards import public
-from referral_service.domain import clock
+from referral_service.domain import clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
     AuditEvent,
     Authority,
+    Channel,
     MessageStatus,
     OutboxMessage,
     Referral,
@@ -104,6 +105,20 @@ def _after_flush(session: Session, _context: object) -> None:
                 pending.append((DEADLINE_BREACHES, ()))
 
 
+def _rows_written(inserts: Sequence[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
+    """The same counts for rows written in one statement by ``domain.rowbatch`` (intake)."""
+    pending = db.session.info.setdefault(PENDING, [])
+    for table, rows in inserts:
+        if table is Referral.__table__:
+            pending.extend((REFERRALS_RECEIVED, ()) for _ in rows)
+        elif table is AuditEvent.__table__:
+            pending.extend((TRANSITIONS, (row["to_status"] or "unknown",)) for row in rows
+                           if row["action"] == "referral.transition")
+        elif table is OutboxMessage.__table__:
+            pending.extend((MESSAGES, (Channel(row["channel"]).value,
+                                       MessageStatus(row["status"]).value)) for row in rows)
+
+
 def _after_commit(session: Session) -> None:
     for metric, labels in session.info.pop(PENDING, []):
         (metric.labels(*labels) if labels else metric).inc()
@@ -118,6 +133,7 @@ def _listen() -> None:
                           ("after_rollback", _after_rollback)):
         if not event.contains(Session, name, handler):
             event.listen(Session, name, handler)
+    rowbatch.observe(_rows_written)
 
 
 # -- Gauges read from the database at scrape time ----------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import time_machine
 from flask import Flask
 from prometheus_client import REGISTRY
@@ -92,6 +93,27 @@ def test_committed_referrals_and_transitions_are_counted(client, db_session) -> 
     factories.referral(org)
     db.session.rollback()
     assert sample("referrals_received_total") == received + 1
+
+
+def test_messages_written_with_a_received_referral_are_counted(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Intake writes its outbox rows in one statement (domain.rowbatch), outside the unit of
+    work: they are counted all the same, once committed."""
+    at = factories.authority()
+    factories.officer(at)
+    org = factories.organisation()
+    db.session.commit()
+    before = {channel: sample("outbox_messages_total", channel=channel.value, status="queued")
+              for channel in Channel}
+    referral = factories.referral(org, authority_code=at.code)
+    db.session.commit()
+    written = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.referral_id == referral.id)).all()
+    assert written, "the fixture's referral should cause messages"
+    for channel in Channel:
+        expected = sum(1 for m in written if m.channel is channel
+                       and m.status is MessageStatus.QUEUED)
+        assert sample("outbox_messages_total", channel=channel.value,
+                      status="queued") == before[channel] + expected
 
 
 def test_messages_are_counted_by_the_status_they_reach(client, db_session) -> None:  # type: ignore[no-untyped-def]
