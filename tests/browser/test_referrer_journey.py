@@ -231,7 +231,7 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     seen("withdraw")
     page.get_by_label("Why are you withdrawing it? (optional)").fill("Moved out of the area")
     press(page, "Withdraw referral")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("Withdrawn")
+    expect(page.locator(".govuk-summary-list").first).to_contain_text("Withdrawn")
     seen("withdrawn")
     with live_server.data():
         assert db.session.get(Referral, other_id).status is ReferralStatus.WITHDRAWN
