@@ -23,6 +23,8 @@ from referral_service.web import forms, navigation
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 navigation.add("Figures", "dashboard.index", Role.TEAM_LEADER, Role.ADMIN, order=60)
+# The figures are the one page an administrator has (accounts are managed with the CLI).
+navigation.set_home(Role.ADMIN, "dashboard.index")
 
 HEADINGS = {
     "agency_type": "Referring agency", "referrals": "Referrals", "urgent": "Urgent",
