@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -44,6 +44,8 @@ _SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '
 # 408 and 429 are 4xx but say "not now", not "never". A 401 (bad credentials, code 20003) stays
 # permanent: waiting does not fix configuration, and a person hears of it at once via the fallback.
 _RETRYABLE_4XX = frozenset({408, 429})
+# The status-callback query parameter that carries our outbox id (read by web/webhooks.py).
+CALLBACK_MESSAGE_PARAM = "message"
 
 
 class TwilioSmsSender:
@@ -99,7 +101,7 @@ class TwilioSmsSender:
         else:
             params["from_"] = self.from_number
         if message.status_callback:
-            params["status_callback"] = message.status_callback
+            params["status_callback"] = callback_url(message.status_callback, message.reference)
         if message.validity_seconds is not None:
             params["validity_period"] = message.validity_seconds
         try:
@@ -177,6 +179,15 @@ class TwilioSmsSender:
             + (f": {reason}" if reason else ""),
             code=twilio_code,
         )
+
+
+def callback_url(base: str, reference: str) -> str:
+    """The status-callback URL with our outbox id in its query (``?message=<id>``): a callback
+    that arrives before the worker has recorded Twilio's sid still finds its message. Twilio
+    signs the whole URL, query included, so the id cannot be changed by anyone else."""
+    parts = urlsplit(base)
+    query = urlencode([*parse_qsl(parts.query), (CALLBACK_MESSAGE_PARAM, reference)])
+    return urlunsplit(parts._replace(query=query))
 
 
 def _comparable(body: str) -> str:

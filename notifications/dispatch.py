@@ -148,6 +148,7 @@ def deliver_batch(message_ids: Iterable[uuid.UUID], senders: Senders
 
 def _record(results: list[tuple[OutboxMessage, ProviderOutcome]]) -> None:
     """Commit the states ``_send`` set, after arranging the fallback for each refused SMS."""
+    _keep_callback_progress(results)
     refused = [(message, outcome) for message, outcome in results
                if isinstance(outcome, PermanentError)]
     if refused:
@@ -156,6 +157,29 @@ def _record(results: list[tuple[OutboxMessage, ProviderOutcome]]) -> None:
         for message, error in refused:
             fallback.after_permanent_failure(message, error)
     db.session.commit()
+
+
+def _keep_callback_progress(results: list[tuple[OutboxMessage, ProviderOutcome]]) -> None:
+    """A status callback can come before this batch records Twilio's sid: it finds the message
+    by the outbox id in its URL and moves it on (delivered, or failed with its fallback). That
+    state is kept, not overwritten with "sent". The rows are locked (PostgreSQL), so a callback
+    arriving now waits for this commit and then finds the message by its sid."""
+    from notifications.inbound import STATUS_RANK
+
+    accepted = {message.id: message for message, outcome in results
+                if outcome is None and message.channel is Channel.SMS and message.provider_id}
+    if not accepted:
+        return
+    with db.session.no_autoflush:  # the database's values, not this session's pending ones
+        stored = db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.provider_status,
+                   OutboxMessage.status_reason)
+            .where(OutboxMessage.id.in_(list(accepted))).with_for_update()).all()
+    for ident, status, provider_status, reason in stored:
+        message = accepted[ident]
+        if STATUS_RANK[status] > STATUS_RANK[message.status]:
+            message.status, message.provider_status = status, provider_status
+            message.status_reason = reason
 
 
 def deliver(message_id: uuid.UUID, senders: Senders) -> MessageStatus | None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from integrations.ports import PermanentError
@@ -13,6 +14,7 @@ from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
     Audience,
+    Channel,
     InboundSms,
     MessageStatus,
     OutboxMessage,
@@ -26,7 +28,7 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", 
 START_WORDS = frozenset({"START", "YES", "UNSTOP", "OPTIN", "OPT IN"})
 
 # Later states never go backwards when callbacks arrive out of order.
-_RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1, MessageStatus.SENT: 2,
+STATUS_RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1, MessageStatus.SENT: 2,
          MessageStatus.DELIVERED: 3, MessageStatus.FAILED: 3, MessageStatus.SUPPRESSED: 3}
 _TWILIO_STATUS = {"queued": None, "accepted": None, "scheduled": None, "sending": None,
                   "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED,
@@ -34,15 +36,26 @@ _TWILIO_STATUS = {"queued": None, "accepted": None, "scheduled": None, "sending"
                   "failed": MessageStatus.FAILED, "canceled": MessageStatus.FAILED}
 
 
-def record_status(provider_id: str, provider_status: str, error_code: str | None) -> bool:
-    """Apply a status callback. False when the message is not ours (nothing changes)."""
-    message = db.session.scalar(select(OutboxMessage).where(
-        OutboxMessage.provider_id == provider_id))
+def record_status(provider_id: str, provider_status: str, error_code: str | None,
+                  message_id: uuid.UUID | None = None) -> bool:
+    """Apply a status callback. False when the message is not ours (nothing changes).
+
+    ``message_id`` is our outbox id from the (signed) callback URL: it finds an SMS whose sid
+    the worker has not recorded yet, and records the sid. The row is locked (PostgreSQL) so the
+    worker's recording of the same message waits for this, or this for it.
+    """
+    found = OutboxMessage.provider_id == provider_id
+    if message_id is not None:
+        found = or_(found, and_(OutboxMessage.id == message_id,
+                                OutboxMessage.channel == Channel.SMS,
+                                OutboxMessage.provider_id.is_(None)))
+    message = db.session.scalar(select(OutboxMessage).where(found).limit(1).with_for_update())
     if message is None:
         return False
+    message.provider_id = provider_id
     message.provider_status = provider_status
     new = _TWILIO_STATUS.get(provider_status.lower())
-    if new is not None and _RANK[new] > _RANK[message.status]:
+    if new is not None and STATUS_RANK[new] > STATUS_RANK[message.status]:
         message.status = new
         if new is MessageStatus.FAILED:
             message.status_reason = f"Not delivered (provider code {error_code or 'none'})."

@@ -2,8 +2,9 @@
 between question pages, deleted when sent, abandoned (no consent, "start again") or stale.
 
 A draft holds personal data about someone not yet referred, so it is kept no longer than
-``RETENTION`` after its last change: a stale draft is gone for its referrer at once, and
-``referrals drafts purge`` (run daily) deletes the rows. Functions flush; the caller commits.
+``RETENTION`` after its last change: a stale draft is gone for its referrer at once, and the
+scheduler's first tick of each day (or ``referrals drafts purge``) deletes the rows. Functions
+flush; the caller commits.
 """
 from __future__ import annotations
 

@@ -19,10 +19,12 @@ from referral_service.domain.errors import ValidationFailed
 from referral_service.domain.reports import export
 from referral_service.models import Role
 from referral_service.web import dashboard_charts as charts
-from referral_service.web import navigation
+from referral_service.web import forms, navigation
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 navigation.add("Figures", "dashboard.index", Role.TEAM_LEADER, Role.ADMIN, order=60)
+# The figures are the one page an administrator has (accounts are managed with the CLI).
+navigation.set_home(Role.ADMIN, "dashboard.index")
 
 HEADINGS = {
     "agency_type": "Referring agency", "referrals": "Referrals", "urgent": "Urgent",
@@ -70,13 +72,8 @@ def words(value: Any) -> str:
 
 
 def _date(prefix: str, default: date, errors: dict[str, list[str]]) -> date:
-    parts = [request.args.get(f"{prefix}-{part}", "").strip() for part in ("day", "month",
-                                                                           "year")]
-    if not any(parts):
-        return default
     try:
-        day, month, year = (int(part) for part in parts)
-        return date(year, month, day)
+        return forms.date_parts(request.args, prefix) or default
     except ValueError:
         which = "start" if prefix == "start" else "end"
         errors[prefix] = [f"The {which} of the period must be a real date, like 31 3 2026."]

@@ -8,6 +8,7 @@ Views keep errors as ``{field: message}``. A domain refusal becomes the same sha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -82,3 +83,27 @@ def choice(errors: dict[str, str], name: str, kind: type, message: str) -> Any:
     except ValueError:
         errors[name] = message
         return None
+
+
+def date_parts(values: Mapping[str, str], prefix: str) -> date | None:
+    """A GOV.UK date input (``prefix-day``, ``-month``, ``-year``) as a date; None when all three
+    are blank. ValueError when what was typed is not a real date."""
+    parts = [values.get(f"{prefix}-{part}", "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None
+    day, month, year = (int(part) for part in parts)
+    return date(year, month, day)
+
+
+def date_input(errors: dict[str, str], prefix: str, what: str, example: str,
+               required: bool = True) -> date | None:
+    """The posted date input as a date, or an error against it (``what`` names the date in the
+    messages; ``example`` is a real date shown in the message for one that is not)."""
+    try:
+        value = date_parts(request.form, prefix)
+    except ValueError:
+        errors[prefix] = f"The {what} must be a real date, like {example}."
+        return None
+    if value is None and required:
+        errors[prefix] = f"Enter the {what}."
+    return value

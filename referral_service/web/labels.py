@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import phonenumbers
+
 from referral_service.domain import clock
 
 STATUS = {
@@ -90,9 +92,20 @@ def items(mapping: dict[str, str], chosen: str | None = None,
             for value, text in mapping.items() if only is None or value in only]
 
 
+def uk_phone(e164: str | None) -> str:
+    """A stored E.164 number as people dial it in the UK: +441632960100 is 01632 960100."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164),
+                                          phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object]) -> None:
     jinja_globals.update(STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE, CHANNEL_LABELS=CHANNEL,
                          ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
                          MATCH_LABELS=MATCH, label_items=items)
     jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,
-                         sentence=sentence)
+                         sentence=sentence, uk_phone=uk_phone)

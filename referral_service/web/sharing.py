@@ -7,7 +7,7 @@ Views are thin: read the form, call one operation in ``domain/sharing.py`` or
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -21,6 +21,8 @@ from referral_service.models import Referral, Role
 from referral_service.web import forms, navigation
 
 bp = Blueprint("sharing", __name__, url_prefix="/casework")
+# The real date shown when a typed one is not.
+_EXAMPLE = "14 1 2027"
 
 navigation.add("MARAC and MAPPA", "sharing.flagged", *STAFF, order=60)
 
@@ -37,22 +39,6 @@ def _int_or_none(name: str, errors: dict[str, str], words: str) -> int | None:
         errors[name] = words
         return None
     return int(raw)
-
-
-def form_date(prefix: str, errors: dict[str, str], what: str,
-              required: bool = True) -> date | None:
-    """A GOV.UK date input (``prefix-day``, ``-month``, ``-year``) as a date, or an error."""
-    parts = [request.form.get(f"{prefix}-{part}", "").strip() for part in ("day", "month", "year")]
-    if not any(parts):
-        if required:
-            errors[prefix] = f"Enter the {what}."
-        return None
-    try:
-        day, month, year = (int(p) for p in parts)
-        return date(year, month, day)
-    except ValueError:
-        errors[prefix] = f"The {what} must be a real date, like 14 1 2027."
-        return None
 
 
 @bp.get("/sharing")
@@ -124,8 +110,10 @@ def new_share(referral_id: uuid.UUID) -> ResponseReturnValue:
                                items=items, errors=errors), (400 if errors else 200)
     form = request.form
     if request.method == "POST":
-        meeting = form_date("next_meeting", errors, "date of the next panel meeting")
-        expires = form_date("expires", errors, "expiry date", required=False)
+        meeting = forms.date_input(errors, "next_meeting", "date of the next panel meeting",
+                                   _EXAMPLE)
+        expires = forms.date_input(errors, "expires", "expiry date", _EXAMPLE,
+                                   required=False)
         # Asked even when a date did not parse, so every problem is listed at once; nothing is
         # kept unless the whole form was right (the rollback below).
         try:

@@ -3,7 +3,6 @@ reassignment, and officer absences. Each action is one domain function in ``case
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,6 +16,8 @@ from referral_service.models import OfficerAbsence, Role, User
 from referral_service.web import forms, navigation
 
 bp = Blueprint("team", __name__, url_prefix="/team")
+# The real date shown when a typed one is not.
+_EXAMPLE = "21 12 2026"
 
 navigation.add("Team overview", "team.overview", Role.TEAM_LEADER, order=10)
 navigation.add("Absences", "team.absences", Role.TEAM_LEADER, order=30)
@@ -84,19 +85,6 @@ def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
                            form=request.form, officer_items=items), (400 if errors else 200)
 
 
-def _date(prefix: str, errors: dict[str, str], label: str) -> date | None:
-    parts = [request.form.get(f"{prefix}-{p}", "").strip() for p in ("day", "month", "year")]
-    if not any(parts):
-        errors[prefix] = f"Enter the {label}."
-        return None
-    try:
-        day, month, year = (int(p) for p in parts)
-        return date(year, month, day)
-    except ValueError:
-        errors[prefix] = f"The {label} must be a real date, like 21 12 2026."
-        return None
-
-
 @bp.route("/absences", methods=["GET", "POST"])
 @roles(Role.TEAM_LEADER)
 def absences() -> ResponseReturnValue:
@@ -107,8 +95,8 @@ def absences() -> ResponseReturnValue:
         officer = _officer_of_team(request.form.get("officer"))
         if officer is None:
             errors["officer"] = "Select the officer who is absent."
-        starts_on = _date("starts_on", errors, "first day of absence")
-        ends_on = _date("ends_on", errors, "last day of absence")
+        starts_on = forms.date_input(errors, "starts_on", "first day of absence", _EXAMPLE)
+        ends_on = forms.date_input(errors, "ends_on", "last day of absence", _EXAMPLE)
         reason = request.form.get("reason", "").strip()[:100] or None
         if not errors:
             assert officer is not None and starts_on is not None and ends_on is not None

@@ -5,10 +5,13 @@ Each request must carry a valid ``X-Twilio-Signature`` for the exact public URL 
 """
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
 
+from integrations.twilio_sms import CALLBACK_MESSAGE_PARAM
 from notifications import inbound
 from referral_service.web.errors import problem
 
@@ -27,6 +30,15 @@ def signed() -> bool:
     if not token or not signature:
         return False
     return bool(RequestValidator(token).validate(public_url(), request.form.to_dict(), signature))
+
+
+def _outbox_id() -> uuid.UUID | None:
+    """Our outbox id from the callback URL's query (signed with it; see
+    integrations/twilio_sms.callback_url). Anything that is not an id is ignored."""
+    try:
+        return uuid.UUID(request.args.get(CALLBACK_MESSAGE_PARAM, ""))
+    except ValueError:
+        return None
 
 
 def _refused() -> Response:
@@ -48,7 +60,7 @@ def twilio_status() -> ResponseReturnValue:
     if (refusal := _missing("MessageSid", "MessageStatus")) is not None:
         return refusal
     inbound.record_status(request.form["MessageSid"], request.form["MessageStatus"],
-                          request.form.get("ErrorCode"))
+                          request.form.get("ErrorCode"), _outbox_id())
     return "", 204
 
 

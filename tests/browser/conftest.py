@@ -86,6 +86,9 @@ class PageProblems:
 def page(browser: object) -> Iterator[object]:
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     context.set_default_timeout(15_000)
+    # expect() assertions retry for as long as actions wait (a loaded 2-core CI machine).
+    from playwright.sync_api import expect
+    expect.set_options(timeout=15_000)
     problems = PageProblems()
     new_page = context.new_page()
     new_page.on("console", problems.console)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.steps import check, sign_in, sign_out, success_banner
+from playwright.sync_api import expect
+
+from tests.browser.steps import at, check, follow, press, sign_in, sign_out, success_banner
 from tests.web_helpers import make_team
 
 
@@ -19,80 +21,79 @@ def test_officer_and_team_leader_journey(live_server, page, shots) -> None:  # t
 
     # The named officer: the referral is first in "My referrals".
     sign_in(page, base, emails["officer"])
-    assert page.url.endswith("/casework/my-referrals")
-    first_row = page.locator("tbody tr").first
-    assert named in first_row.inner_text()
+    at(page, "/casework/my-referrals")
+    expect(page.locator("tbody tr").first).to_contain_text(named)
     check(page, shots, "officer-my-referrals")
 
-    page.get_by_role("link", name=named).click()
-    assert page.get_by_role("heading", name="Safe contact and risk").is_visible()
-    assert "Do not leave messages with partner" in page.locator(".app-risk-panel").inner_text()
+    follow(page, page.get_by_role("link", name=named))
+    expect(page.get_by_role("heading", name="Safe contact and risk")).to_be_visible()
+    expect(page.locator(".app-risk-panel")).to_contain_text("Do not leave messages with partner")
     check(page, shots, "officer-referral-new")
 
-    page.get_by_role("button", name="Accept referral").click()
-    assert "You accepted" in success_banner(page)
+    press(page, "Accept referral")
+    success_banner(page, "You accepted")
     check(page, shots, "officer-referral-accepted")
 
     # A failed attempt, after first sending the form empty (the error summary pattern).
-    page.get_by_role("button", name="Record contact attempt").click()
-    page.get_by_role("button", name="Record attempt").click()
-    assert "There is a problem" in page.locator(".govuk-error-summary").inner_text()
-    assert page.title().startswith("Error:")
+    press(page, "Record contact attempt")
+    press(page, "Record attempt")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("There is a problem")
+    expect(page).to_have_title(re.compile("^Error:"))
     check(page, shots, "officer-attempt-errors")
     page.get_by_role("link", name="Select how you tried to contact them.").click()
     page.get_by_label("Phone call").check()
     page.get_by_label("No answer").check()
     page.get_by_label("Notes (optional)").fill("Rang at 10am, no answer, no voicemail left.")
-    page.get_by_role("button", name="Record attempt").click()
-    assert "The contact attempt was recorded" in success_banner(page)
-    assert "Phone: no answer" in page.locator(".app-timeline").inner_text()
+    press(page, "Record attempt")
+    success_banner(page, "The contact attempt was recorded")
+    expect(page.locator(".app-timeline")).to_contain_text("Phone: no answer")
     check(page, shots, "officer-attempt-recorded")
 
-    page.get_by_role("button", name="Record contact made").click()
+    press(page, "Record contact made")
     check(page, shots, "officer-contact-form")
     page.get_by_label("Phone call").check()
-    page.get_by_role("button", name="Record contact").click()
-    assert "Contact with the person was recorded" in success_banner(page)
+    press(page, "Record contact")
+    success_banner(page, "Contact with the person was recorded")
 
-    page.get_by_role("button", name="Close with outcome").click()
+    press(page, "Close with outcome")
     check(page, shots, "officer-close-form")
     page.get_by_label("Prevention duty owed").check()
-    page.get_by_role("button", name="Close referral").click()
-    assert "was closed" in success_banner(page)
-    assert "Closed" in page.locator("main").inner_text()
-    assert "Prevention duty owed" in page.locator("main").inner_text()
+    press(page, "Close referral")
+    success_banner(page, "was closed")
+    expect(page.locator("main")).to_contain_text("Closed")
+    expect(page.locator("main")).to_contain_text("Prevention duty owed")
     check(page, shots, "officer-referral-closed")
-    page.get_by_role("link", name="My referrals", exact=True).click()
-    assert named not in page.locator("main").inner_text()
+    follow(page, page.get_by_role("link", name="My referrals", exact=True))
+    expect(page.locator("main")).not_to_contain_text(named)
     sign_out(page)
 
     # A second officer claims from the team queue.
     sign_in(page, base, emails["second_officer"])
-    page.get_by_role("link", name="Team queue", exact=True).click()
-    assert queued in page.locator("tbody").inner_text()
+    follow(page, page.get_by_role("link", name="Team queue", exact=True))
+    expect(page.locator("tbody")).to_contain_text(queued)
     check(page, shots, "second-officer-queue")
-    page.get_by_role("button", name=re.compile(f"Claim {queued}")).click()
-    assert "You claimed" in success_banner(page)
+    follow(page, page.get_by_role("button", name=re.compile(f"Claim {queued}")))
+    success_banner(page, "You claimed")
     check(page, shots, "second-officer-claimed")
     sign_out(page)
 
     # The team leader sees the caseloads and reassigns the claimed referral to the first officer.
     sign_in(page, base, emails["leader"])
-    assert page.url.endswith("/team")
-    assert "Caseload and capacity" in page.locator("main").inner_text()
+    at(page, "/team")
+    expect(page.locator("main")).to_contain_text("Caseload and capacity")
     check(page, shots, "leader-overview")
-    page.get_by_role("link", name="Team queue", exact=True).click()
-    assert queued not in page.locator("main").inner_text()  # claimed: no longer queued
+    follow(page, page.get_by_role("link", name="Team queue", exact=True))
+    expect(page.locator("main")).not_to_contain_text(queued)  # claimed: no longer queued
     page.goto(f"{base}/casework/referrals/{_id_of(live_server, queued)}")
-    assert "Sam Lee" in page.locator("main").inner_text()
-    page.get_by_role("button", name="Reassign").click()
+    expect(page.locator("main")).to_contain_text("Sam Lee")
+    press(page, "Reassign")
     page.get_by_label("Officer").select_option(label=_option(page, "Jo Smith"))
     page.get_by_label("Why is it being reassigned?").fill("Sam is at capacity this week")
     check(page, shots, "leader-reassign-form")
-    page.get_by_role("button", name="Reassign referral").click()
-    assert "was reassigned to Jo Smith" in success_banner(page)
+    press(page, "Reassign referral")
+    success_banner(page, "was reassigned to Jo Smith")
     check(page, shots, "leader-reassigned")
-    page.get_by_role("link", name="Absences", exact=True).click()
+    follow(page, page.get_by_role("link", name="Absences", exact=True))
     check(page, shots, "leader-absences")
     assert len(shots.taken) >= 14
 
@@ -108,6 +109,7 @@ def _id_of(live_server, reference: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _option(page, name: str) -> str:  # type: ignore[no-untyped-def]
-    """The full text of the officer option (it carries their caseload)."""
-    labels = page.locator("#officer option").all_inner_texts()
-    return next(label for label in labels if label.startswith(name))
+    """The full text of the officer option (it carries their caseload); the locator waits for
+    the option to be on the page."""
+    option = page.locator("#officer option").filter(has_text=re.compile("^" + re.escape(name)))
+    return str(option.first.inner_text())

@@ -5,12 +5,16 @@ referrer then sees the outcome, the timeline and the reply, sends a note, and wi
 referral. Every page passes axe-core and is kept as a screenshot."""
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
 from tests import factories
 from tests.browser.axe import assert_accessible
+from tests.browser.steps import at, follow, press
 
 
 def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # type: ignore[no-untyped-def]
@@ -26,6 +30,7 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
         email = referrer.email
 
     def seen(name: str) -> None:
+        page.wait_for_load_state()
         shots(name)
         assert_accessible(page)
 
@@ -33,22 +38,22 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
         return page.locator("h1").first.inner_text().strip()
 
     def go_on() -> None:
-        page.get_by_role("button", name="Continue").click()
+        press(page, "Continue")
 
     def sign_in_as(who: str) -> None:
         if "/sign-in" not in page.url:
             page.goto(live_server.url + "/sign-in")
         page.get_by_label("Email address").fill(who)
         page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        press(page, "Sign in")
 
     # Signing in brings the referrer back to the page they asked for.
     page.goto(live_server.url + "/referrer/new")
     assert "/sign-in" in page.url
     sign_in_as(email)
-    assert page.url.endswith("/referrer/new")
+    at(page, "/referrer/new")
     seen("start")
-    page.get_by_role("button", name="Start now").click()
+    press(page, "Start now")
 
     assert heading() == "Has the person agreed to this referral?"
     seen("consent")
@@ -78,16 +83,16 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     page.get_by_label("Phone number (optional)").fill("12345")
     go_on()
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
-    assert page.title().startswith("Error:")
+    expect(summary).to_be_visible()
+    expect(page).to_have_title(re.compile("^Error:"))
     message = summary.locator("li").inner_text()
     assert "phone" in message.lower()
-    assert message in page.locator("#person-phone-error").inner_text()
+    expect(page.locator("#person-phone-error")).to_contain_text(message)
     # GOV.UK Frontend moves focus to the summary; its link goes to the box.
-    assert page.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
+    expect(summary).to_be_focused()
     seen("contact-error")
     summary.get_by_role("link").click()
-    assert page.evaluate("() => document.activeElement.id") == "person-phone"
+    expect(page.locator("#person-phone")).to_be_focused()
     page.get_by_label("Phone number (optional)").fill("07700 900123")
     go_on()
 
@@ -124,8 +129,8 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
     # The other mistake: no reason given. The API's words, on the reason page.
     seen("reason")
     go_on()
-    assert "Enter the reason for the referral." in page.locator(
-        ".govuk-error-summary").inner_text()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter the reason for the referral.")
     seen("reason-error")
     page.get_by_label("Why are you referring the person?").fill(
         "Section 21 notice expires 18 December; no savings for a deposit.")
@@ -151,47 +156,47 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
 
     assert heading() == "Check your answers before sending the referral"
     seen("check-answers")
-    assert "07700 900123" in page.locator("main").inner_text()
-    page.get_by_role("button", name="Send referral").click()
+    expect(page.locator("main")).to_contain_text("07700 900123")
+    press(page, "Send referral")
 
     panel = page.locator(".govuk-panel")
-    assert "Referral sent" in panel.inner_text()
+    expect(panel).to_contain_text("Referral sent")
     reference = panel.locator("strong").inner_text().strip()
     assert reference.startswith("DTR-")
     seen("sent")
 
-    page.get_by_role("link", name="Your referrals").click()
-    assert reference in page.locator(".govuk-table").inner_text()
+    follow(page, page.get_by_role("link", name="Your referrals"))
+    expect(page.locator(".govuk-table")).to_contain_text(reference)
     seen("referrals")
 
     # Later the named officer works the case through the officer pages, and closes it.
-    page.get_by_role("button", name="Sign out").click()
+    press(page, "Sign out")
     sign_in_as(officer_email)
-    assert page.url.endswith("/casework/my-referrals")
-    page.get_by_role("link", name=reference).click()
+    at(page, "/casework/my-referrals")
+    follow(page, page.get_by_role("link", name=reference))
     seen("officer-referral")
-    page.get_by_role("button", name="Accept referral").click()
-    page.get_by_role("button", name="Record contact attempt").click()
+    press(page, "Accept referral")
+    press(page, "Record contact attempt")
     page.get_by_label("Phone call").check()
     page.get_by_label("No answer").check()
     page.get_by_label("Notes (optional)").fill("Officer's own note: no answer at 10am")
-    page.get_by_role("button", name="Record attempt").click()
-    page.get_by_role("button", name="Record contact made").click()
+    press(page, "Record attempt")
+    press(page, "Record contact made")
     page.get_by_label("Phone call").check()
-    page.get_by_role("button", name="Record contact").click()
-    page.get_by_role("button", name="Close with outcome").click()
+    press(page, "Record contact")
+    press(page, "Close with outcome")
     page.get_by_label("Prevention duty owed").check()
-    page.get_by_role("button", name="Close referral").click()
+    press(page, "Close referral")
     page.get_by_label("Reply to the referrer").fill("She has a prevention plan now.")
-    page.get_by_role("button", name="Send note").click()
+    press(page, "Send note")
     seen("officer-closed")
-    page.get_by_role("button", name="Sign out").click()
+    press(page, "Sign out")
 
     # The referrer comes back and sees what happened.
     sign_in_as(email)
-    page.get_by_role("link", name="Your referrals").click()
-    assert "Closed" in page.locator(".govuk-table").inner_text()
-    page.get_by_role("link", name=reference).click()
+    follow(page, page.get_by_role("link", name="Your referrals"))
+    expect(page.locator(".govuk-table")).to_contain_text("Closed")
+    follow(page, page.get_by_role("link", name=reference))
     body = page.locator("main").inner_text()
     for shown in ("Prevention duty owed", "Received by Welwyn Hatfield.",
                   "Named officer: Jo Smith.", "The council tried to contact the person.",
@@ -200,17 +205,17 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
         assert shown in body
     assert "Officer's own note" not in body
     assert "She has a prevention plan now." in body
-    assert page.get_by_role("button", name="Withdraw referral").count() == 0
+    expect(page.get_by_role("button", name="Withdraw referral")).to_have_count(0)
     seen("referral-closed")
 
     # A note to the council: an empty one is refused, then one is sent.
-    page.get_by_role("button", name="Send note").click()
-    assert "Write the note." in page.locator(".govuk-error-summary").inner_text()
+    press(page, "Send note")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Write the note.")
     seen("note-error")
     page.get_by_label("Send the council a note").fill("Thank you, she has moved in.")
-    page.get_by_role("button", name="Send note").click()
-    notes = page.locator("#notes ~ .govuk-inset-text").last.inner_text()
-    assert "Thank you, she has moved in." in notes
+    press(page, "Send note")
+    expect(page.locator("#notes ~ .govuk-inset-text").last).to_contain_text(
+        "Thank you, she has moved in.")
     seen("note-sent")
 
     # Withdrawing another referral of theirs, behind a confirmation page.
@@ -221,12 +226,12 @@ def test_a_referrer_makes_and_follows_a_referral(live_server, page, shots):  # t
         other = factories.referral(db.session.get(type(probation), probation.id))
         other_id, other_reference = other.id, other.reference
     page.goto(live_server.url + f"/referrer/referrals/{other_id}")
-    page.get_by_role("button", name="Withdraw referral").click()
+    press(page, "Withdraw referral")
     assert heading() == f"Withdraw referral {other_reference}?"
     seen("withdraw")
     page.get_by_label("Why are you withdrawing it? (optional)").fill("Moved out of the area")
-    page.get_by_role("button", name="Withdraw referral").click()
-    assert "Withdrawn" in page.locator(".govuk-summary-list").inner_text()
+    press(page, "Withdraw referral")
+    expect(page.locator(".govuk-summary-list").first).to_contain_text("Withdrawn")
     seen("withdrawn")
     with live_server.data():
         assert db.session.get(Referral, other_id).status is ReferralStatus.WITHDRAWN
@@ -242,13 +247,13 @@ def test_without_consent_nothing_is_kept(live_server, page, shots):  # type: ign
     page.goto(live_server.url + "/sign-in?next=/referrer/new/consent")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Continue").click()
-    assert "consent" in page.locator(".govuk-error-summary").inner_text()
+    press(page, "Sign in")
+    press(page, "Continue")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("consent")
     shots("consent-error")
     assert_accessible(page)
     page.get_by_label("No").check()
-    page.get_by_role("button", name="Continue").click()
-    assert page.locator("h1").inner_text() == "You need the person's consent to refer them"
+    press(page, "Continue")
+    expect(page.locator("h1")).to_have_text("You need the person's consent to refer them")
     shots("no-consent")
     assert_accessible(page)

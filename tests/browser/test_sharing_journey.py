@@ -6,8 +6,10 @@ Every page is checked with axe-core and kept as a screenshot.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from referral_service.domain import clock
@@ -16,18 +18,9 @@ from referral_service.models import AccessAction, CaseAccessRecord
 from tests import factories as f
 from tests import panel_factories as pf
 from tests.browser.axe import assert_accessible
-
-
-def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="Sign out").click()
-    assert page.locator("h1").inner_text() == "You have signed out"
+from tests.browser.steps import at, follow, press
+from tests.browser.steps import sign_in as _sign_in
+from tests.browser.steps import sign_out as _sign_out
 
 
 def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, shots):  # type: ignore[no-untyped-def]
@@ -45,28 +38,30 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
     meeting = clock.today_in_london() + timedelta(days=7)
 
     # The officer flags the case for MARAC and shares it.
-    _sign_in(page, base, emails[0])
+    _sign_in(page, base, emails[0], f.PASSWORD)
     page.goto(f"{base}/casework/referrals/{case_id}")
-    page.get_by_role("link", name="Sharing with MARAC and MAPPA").click()
-    assert "Flag the case for MARAC or MAPPA" in page.locator("main").inner_text()
+    follow(page, page.get_by_role("link", name="Sharing with MARAC and MAPPA"))
+    expect(page.locator("main")).to_contain_text("Flag the case for MARAC or MAPPA")
     shots("officer-sharing-unflagged")
     assert_accessible(page)
-    page.get_by_role("link", name="Change panel flags").click()
+    follow(page, page.get_by_role("link", name="Change panel flags"))
     page.get_by_label("This is a high-risk domestic abuse case for the MARAC").check()
     shots("officer-flags")
     assert_accessible(page)
-    page.get_by_role("button", name="Save flags").click()
-    assert "Flags saved." in page.locator(".govuk-notification-banner").inner_text()
-    page.get_by_role("button", name="Share with a panel").click()
-    page.get_by_role("button", name="Continue").click()  # nothing chosen: an error
-    assert "Choose the MARAC or MAPPA panel" in page.locator(".govuk-error-summary").inner_text()
+    press(page, "Save flags")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Flags saved.")
+    press(page, "Share with a panel")
+    press(page, "Continue")  # nothing chosen: an error
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Choose the MARAC or MAPPA panel")
     assert_accessible(page)
     page.get_by_label("Hertfordshire MARAC").check()
-    page.get_by_role("button", name="Continue").click()
+    press(page, "Continue")
     page.get_by_label("Crime and Disorder Act 1998, section 115").check()
-    page.get_by_role("button", name="Share the case").click()  # no purpose or meeting yet
-    summary = page.locator(".govuk-error-summary").inner_text()
-    assert "Say why the panel needs this case" in summary and "next panel meeting" in summary
+    press(page, "Share the case")  # no purpose or meeting yet
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Say why the panel needs this case")
+    expect(summary).to_contain_text("next panel meeting")
     shots("officer-share-errors")
     assert_accessible(page)
     page.get_by_label("Purpose").fill("High-risk domestic abuse: housing options at MARAC.")
@@ -74,22 +69,22 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
     group.get_by_label("Day").fill(str(meeting.day))
     group.get_by_label("Month").fill(str(meeting.month))
     group.get_by_label("Year").fill(str(meeting.year))
-    page.get_by_role("button", name="Share the case").click()
-    assert f"{reference} is shared with Hertfordshire MARAC" in page.locator(
-        ".govuk-notification-banner").inner_text()
-    assert "Live" in page.locator("#shares").inner_text()
+    press(page, "Share the case")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        f"{reference} is shared with Hertfordshire MARAC")
+    expect(page.locator("#shares")).to_contain_text("Live")
     shots("officer-shared")
     assert_accessible(page)
     _sign_out(page)
 
     # The MARAC lead lands on the panel's cases and opens the redacted case.
-    _sign_in(page, base, emails[1])
-    assert page.url.endswith("/panel/cases")
+    _sign_in(page, base, emails[1], f.PASSWORD)
+    at(page, "/panel/cases")
     shots("lead-cases")
     assert_accessible(page)
-    page.get_by_role("link", name=reference).click()
-    assert page.locator("#marking-top").inner_text().startswith("OFFICIAL-SENSITIVE")
-    assert page.locator("#marking-bottom").is_visible()
+    follow(page, page.get_by_role("link", name=reference))
+    expect(page.locator("#marking-top")).to_have_text(re.compile("^OFFICIAL-SENSITIVE"))
+    expect(page.locator("#marking-bottom")).to_be_visible()
     text = page.locator("main").inner_text()
     assert "Do not leave messages with partner" in text  # the safe-contact instructions
     for hidden in ("AL8 6AB", "9434765919", "Mental health", "Section 21 notice expires"):
@@ -98,15 +93,15 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
     assert_accessible(page)
     page.get_by_label("Add an action or note for the housing officer").fill(
         "IDVA to make contact by the safe number only.")
-    page.get_by_role("button", name="Add action").click()
-    assert "Action added" in page.locator(".govuk-notification-banner").inner_text()
-    assert "IDVA to make contact" in page.locator("#panel-actions").inner_text()
+    press(page, "Add action")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Action added")
+    expect(page.locator("#panel-actions")).to_contain_text("IDVA to make contact")
     shots("lead-action-added")
     assert_accessible(page)
     _sign_out(page)
 
     # The officer sees the action on the case's timeline, who looked, and revokes the share.
-    _sign_in(page, base, emails[0])
+    _sign_in(page, base, emails[0], f.PASSWORD)
     page.goto(f"{base}/casework/referrals/{case_id}")
     timeline = page.locator(".app-timeline").inner_text()
     assert "Action from Hertfordshire MARAC" in timeline
@@ -114,26 +109,26 @@ def test_officer_shares_with_marac_lead_acts_officer_revokes(live_server, page, 
     assert "Shared now with Hertfordshire MARAC" in page.locator("#sharing-summary").inner_text()
     shots("officer-referral-timeline")
     assert_accessible(page)
-    page.get_by_role("link", name="Sharing with MARAC and MAPPA").click()
-    assert "IDVA to make contact by the safe number only." in page.locator(
-        "#panel-actions").inner_text()
-    assert "Opened the case" in page.locator("#access-log").inner_text()
+    follow(page, page.get_by_role("link", name="Sharing with MARAC and MAPPA"))
+    expect(page.locator("#panel-actions")).to_contain_text(
+        "IDVA to make contact by the safe number only.")
+    expect(page.locator("#access-log")).to_contain_text("Opened the case")
     shots("officer-sees-action")
     assert_accessible(page)
-    page.get_by_role("link", name="Revoke the share with Hertfordshire MARAC").click()
+    follow(page, page.get_by_role("link", name="Revoke the share with Hertfordshire MARAC"))
     page.get_by_label("Reason (optional)").fill("Discussed at MARAC; no further action.")
     shots("officer-revoke")
     assert_accessible(page)
-    page.get_by_role("button", name="Revoke the share").click()
-    assert "Revoked" in page.locator("#shares").inner_text()
+    press(page, "Revoke the share")
+    expect(page.locator("#shares")).to_contain_text("Revoked")
     _sign_out(page)
 
     # The lead can no longer see or open the case.
-    _sign_in(page, base, emails[1])
-    assert "No case is shared with your panel" in page.locator("main").inner_text()
+    _sign_in(page, base, emails[1], f.PASSWORD)
+    expect(page.locator("main")).to_contain_text("No case is shared with your panel")
     response = page.goto(f"{base}/panel/cases/{case_id}")
     assert response is not None and response.status == 404
-    assert reference not in page.locator("main").inner_text()
+    expect(page.locator("main")).not_to_contain_text(reference)
     shots("lead-refused")
     assert_accessible(page)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pyotp
+from playwright.sync_api import expect
 
 from referral_service.domain import clock
 from tests import factories
-from tests.browser.steps import check, sign_in, success_banner
+from tests.browser.steps import check, follow, press, sign_in, success_banner
 
 
 def test_forgotten_password_then_authenticator_app(live_server, page, shots) -> None:  # type: ignore[no-untyped-def]
@@ -18,11 +19,11 @@ def test_forgotten_password_then_authenticator_app(live_server, page, shots) -> 
         email = officer.email
     base = live_server.url
     page.goto(base + "/sign-in")
-    page.get_by_role("link", name="Forgotten your password?").click()
+    follow(page, page.get_by_role("link", name="Forgotten your password?"))
     check(page, shots, "reset-ask")
     page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Send the link").click()
-    assert page.locator("h1").inner_text() == "Check your email"
+    press(page, "Send the link")
+    expect(page.locator("h1")).to_have_text("Check your email")
     check(page, shots, "reset-sent")
 
     page.goto(base + "/dev/outbox")
@@ -34,16 +35,16 @@ def test_forgotten_password_then_authenticator_app(live_server, page, shots) -> 
     check(page, shots, "reset-choose")
     page.get_by_label("New password", exact=True).fill("a brand new passphrase")
     page.get_by_label("Confirm the new password").fill("a brand new passphrase")
-    page.get_by_role("button", name="Save password").click()
-    assert "Password changed" in page.locator("main").inner_text()
+    press(page, "Save password")
+    expect(page.locator("main")).to_contain_text("Password changed")
     check(page, shots, "reset-done")
 
     sign_in(page, base, email, "a brand new passphrase")
     page.goto(base + "/account/second-factor")
-    assert page.locator(".app-qr svg").is_visible()
+    expect(page.locator(".app-qr svg")).to_be_visible()
     check(page, shots, "second-factor-set-up")
     secret = page.locator("#secret").inner_text().replace(" ", "")
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).at(clock.now()))
-    page.get_by_role("button", name="Confirm").click()
-    assert "Your authenticator app is set up" in success_banner(page)
+    press(page, "Confirm")
+    success_banner(page, "Your authenticator app is set up")
     check(page, shots, "second-factor-on")

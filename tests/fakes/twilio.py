@@ -23,7 +23,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -86,6 +86,9 @@ class FakeTwilio:
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _connections: set[socket.socket] = field(default_factory=set, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    # Called with each accepted message (its form fields and sid) before the answer goes back:
+    # Twilio's first status callback can reach us before its answer to the send does.
+    on_accepted: Callable[[dict[str, str]], None] | None = field(default=None, repr=False)
 
     # --- what tests read and steer -----------------------------------------------------------
     @property
@@ -270,6 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, body, message = self._respond_to(form, authorised)
         self.twilio._record(RecordedRequest("POST", self.path, authorised, form, status), message)
+        if message is not None and self.twilio.on_accepted is not None:
+            self.twilio.on_accepted({**form, "sid": message["sid"]})
         headers = _CHALLENGE if status == 401 else {}
         self._answer(status, body, headers)
 

@@ -80,6 +80,52 @@ def deliver(app: Flask, ids: list[uuid.UUID],
             actors.close_thread_senders()
 
 
+# --- a status callback that comes before the sid is recorded -----------------------------------
+
+@pytest.mark.parametrize(("twilio_says", "kept"), [("delivered", MessageStatus.DELIVERED),
+                                                   ("undelivered", MessageStatus.FAILED)])
+def test_a_callback_before_the_sid_is_recorded_is_matched_by_the_outbox_id(
+        twilio_app: Flask, fake_twilio: FakeTwilio, twilio_says: str,  # noqa: F811
+        kept: MessageStatus) -> None:
+    """Twilio calls the status webhook (signed, at the exact URL we gave it) before its answer
+    to the send reaches the worker: the callback finds the row by the outbox id in the URL, and
+    the worker's recording of "sent" afterwards does not undo it."""
+    from twilio.request_validator import RequestValidator
+
+    answers: list[int] = []
+
+    def twilio_calls_back(message: dict[str, str]) -> None:
+        url = message["StatusCallback"]
+        form = {"MessageSid": message["sid"], "MessageStatus": twilio_says, "ErrorCode": "30003"}
+        signature = RequestValidator(fake_twilio.auth_token).compute_signature(url, form)
+        answers.append(twilio_app.test_client().post(
+            url.removeprefix("https://dtr.example"), data=form,
+            headers={"X-Twilio-Signature": signature}).status_code)
+
+    [message_id] = add(twilio_app)
+    fake_twilio.on_accepted = twilio_calls_back
+    statuses = deliver(twilio_app, [message_id])
+    [sent] = fake_twilio.messages
+    assert answers == [204]
+    assert statuses == {message_id: kept}
+    stored = row(twilio_app, message_id)
+    assert (stored.status, stored.provider_id, stored.provider_status) == (
+        kept, sent["sid"], twilio_says)
+
+
+def test_a_callback_naming_another_message_by_id_changes_nothing(
+        twilio_app: Flask) -> None:
+    """The outbox id only finds a row that has no sid yet: a signed callback cannot move a
+    message Twilio knows by another sid."""
+    from notifications import inbound
+
+    [message_id] = add(twilio_app, status=MessageStatus.SENT, provider_id="SM" + "b" * 32)
+    with twilio_app.app_context():
+        assert not inbound.record_status("SM" + "c" * 32, "undelivered", None, message_id)
+    stored = row(twilio_app, message_id)
+    assert (stored.status, stored.provider_id) == (MessageStatus.SENT, "SM" + "b" * 32)
+
+
 # --- a batch sends what it claimed, and only that -----------------------------------------------
 
 def test_a_batch_sends_only_the_rows_it_claims(twilio_app: Flask,
@@ -97,8 +143,9 @@ def test_a_batch_sends_only_the_rows_it_claims(twilio_app: Flask,
     for message_id in due:
         sent = row(twilio_app, message_id)
         assert sent.provider_id == sids[sent.body] and sent.attempts == 1
-        assert fake_twilio.messages[0]["StatusCallback"] == (
-            "https://dtr.example/webhooks/twilio/status")
+        sent_for = next(m for m in fake_twilio.messages if m["sid"] == sent.provider_id)
+        assert sent_for["StatusCallback"] == (
+            f"https://dtr.example/webhooks/twilio/status?message={message_id}")
     assert row(twilio_app, later).status is MessageStatus.QUEUED
     assert row(twilio_app, in_hand).status is MessageStatus.SENDING
     assert row(twilio_app, done).status is MessageStatus.SENT

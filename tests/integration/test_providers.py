@@ -83,7 +83,8 @@ def test_sms_reaches_the_fake_with_every_field_as_sent(
     assert accepted == Accepted(accepted.provider_id, "queued")
     [message] = fake_twilio.messages
     assert message == {"To": TO, "From": "+447700900001", "Body": BODY,
-                       "StatusCallback": CALLBACK, "ValidityPeriod": "14400",
+                       "StatusCallback": CALLBACK + "?message=3f1d0c2e-0000-4000-8000-000000000001",
+                       "ValidityPeriod": "14400",
                        "sid": accepted.provider_id}
     [request] = fake_twilio.requests
     assert request.path == f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"

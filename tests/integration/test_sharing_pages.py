@@ -164,6 +164,9 @@ def test_marac_lead_sees_only_marac_fields_marked_official_sensitive(client, w, 
     assert html.count("OFFICIAL-SENSITIVE") >= 3  # title, top and bottom markings
     assert 'id="marking-top"' in html and 'id="marking-bottom"' in html
     assert "Do not leave messages with partner" in html  # the safe-contact instructions
+    # Numbers as people dial them, as on the referrer's pages (stored as E.164).
+    assert case.person_phone.startswith("+44")
+    assert f"Safe number: 0{case.person_phone[3:7]} {case.person_phone[7:]}" in html
     for value in [*NEVER, "AL8 6AB", "Flat 2"]:  # nor the address, for MARAC
         assert value not in html, value
     assert [r.action for r in _records()] == [AccessAction.LIST, AccessAction.VIEW]

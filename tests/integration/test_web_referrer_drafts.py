@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import func, select
+from sqlalchemy import update as sa_update
 
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, ReferralDraft
@@ -66,3 +67,36 @@ def test_purge_deletes_stale_drafts_and_audits_only_the_count(client, cli, world
 def test_purge_refuses_a_nonsense_age(cli, world: World) -> None:  # type: ignore[no-untyped-def]
     result = cli("drafts", "purge", "--older-than-days", "0")
     assert result.exit_code != 0 and "older-than-days" in result.output
+
+
+
+def test_the_scheduler_deletes_stale_drafts_once_a_day(client, world: World,  # type: ignore[no-untyped-def]
+                                                       monkeypatch) -> None:
+    from notifications import scheduler
+
+    monkeypatch.setattr(scheduler, "_drafts_purged_on", None)
+    later = f.partner_user(world.organisation)
+    db.session.commit()
+    with time_machine.travel(MONDAY, tick=False):
+        for referrer in (world.referrer, later):
+            sign_in(client, referrer)
+            answer(client, "consent")
+    with time_machine.travel(MONDAY + timedelta(days=29), tick=False):
+        assert scheduler.tick()["drafts_purged"] == 0  # not stale yet
+    with time_machine.travel(MONDAY + timedelta(days=20, hours=1), tick=False):
+        sign_in(client, later)
+        answer(client, "name")  # a change: later's month starts again
+    with time_machine.travel(MONDAY + timedelta(days=31), tick=False):
+        assert scheduler.tick()["drafts_purged"] == 1
+        assert db.session.scalars(select(ReferralDraft.user_id)).all() == [later.id]
+    db.session.execute(sa_update(ReferralDraft).values(updated_at=MONDAY))  # stale now too
+    db.session.commit()
+    with time_machine.travel(MONDAY + timedelta(days=31, hours=8), tick=False):
+        assert scheduler.tick()["drafts_purged"] == 0  # the same London day: not again
+        assert drafts_kept() == 1
+    with time_machine.travel(MONDAY + timedelta(days=32), tick=False):
+        assert scheduler.tick()["drafts_purged"] == 1
+        assert drafts_kept() == 0
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "referral_drafts.purged")).all()
+    assert [(e.details["count"], e.actor_label) for e in events] == [(1, "system:scheduler")] * 2

@@ -2,6 +2,7 @@
 who may open each page."""
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -119,6 +120,20 @@ def test_a_referral_shows_its_timeline_and_outcome_without_private_notes(client,
         assert shown in page
     assert "PRIVATE" not in page
     assert "Withdraw referral" not in page
+
+
+def test_a_referral_shows_what_the_organisation_sent(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    """The referrer sent it, so they see it: the same summary lists as the officer's page."""
+    referral = f.referral(world.organisation, person=f.unique_person(phone="07700 900456"),
+                          risk={"details": "Ex-partner knows the current address."})
+    db.session.commit()
+    sign_in(client, world.referrer)
+    page = client.get(f"/referrer/referrals/{referral.id}").get_data(as_text=True)
+    assert "What your organisation sent" in page
+    for shown in (referral.person_first_name, referral.person_phone, referral.reason,
+                  referral.referrer_name, "Ex-partner knows the current address.",
+                  "Contacting them safely", "Housing situation"):
+        assert html.escape(shown, quote=True) in page, shown
 
 
 def test_notes_are_read_and_added(client, world: World) -> None:  # type: ignore[no-untyped-def]

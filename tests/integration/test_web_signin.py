@@ -110,3 +110,28 @@ def test_every_role_can_open_its_account_page(client) -> None:  # type: ignore[n
         assert person.role.value.replace("_", " ") in page.get_data(as_text=True).lower()
         assert person.role in set(Role)
         client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
+
+
+def _each_role() -> dict[str, object]:
+    from referral_service.domain import admin
+    from tests import panel_factories as pf
+
+    council = f.authority()
+    return {
+        "/casework/my-referrals": f.officer(council, password=f.PASSWORD),
+        "/team": f.team_leader(council, password=f.PASSWORD),
+        "/referrer/referrals": f.partner_user(f.organisation(), password=f.PASSWORD),
+        "/panel/cases": pf.panel_lead(pf.panel("marac"), password=f.PASSWORD),
+        "/dashboard": admin.create_user(email="admin@council.example", name="Ada Admin",
+                                        role="admin", password=f.PASSWORD,
+                                        actor=f.ACTOR).record,
+    }
+
+
+def test_each_role_lands_on_its_own_home_page(app, db_session) -> None:  # type: ignore[no-untyped-def]
+    people = _each_role()
+    f.db.session.commit()
+    for home, person in people.items():
+        client = app.test_client()
+        assert sign_in(client, person).headers["Location"] == home, person
+        assert client.get(home).status_code == 200, home

@@ -204,7 +204,8 @@ def test_an_sms_goes_through_twilio_with_the_status_callback(
         with app.app_context():
             db.engine.dispose()
     [sent] = fake_twilio.messages
-    assert sent["StatusCallback"] == "https://dtr.example/webhooks/twilio/status"
+    assert sent["StatusCallback"] == (
+        f"https://dtr.example/webhooks/twilio/status?message={message_id}")
     message = reload(fresh_app, message_id)
     assert (message.status, message.provider_id) == (MessageStatus.SENT, sent["sid"])
 

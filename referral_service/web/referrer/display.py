@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import phonenumbers
-
 from referral_service.web.labels import london_date
+from referral_service.web.labels import uk_phone as phone  # noqa: F401  (the pages' name)
 from referral_service.web.referrer.answers import date_text, household_rows
 from referral_service.web.referrer.questions import Field
 
@@ -24,17 +23,6 @@ STATUS_WORDS: dict[str, str] = {
     "withdrawn": "Withdrawn",
     "transferred": "Transferred",
 }
-
-
-def phone(e164: str | None) -> str:
-    """A stored E.164 number as people dial it in the UK: +441632960100 is 01632 960100."""
-    if not e164:
-        return ""
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164),
-                                          phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
 
 
 def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
