@@ -8,7 +8,6 @@ Setting a new password also unlocks the account and ends every session the perso
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -20,15 +19,12 @@ from referral_service.domain import admin, audit, clock
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Audience, PasswordResetToken, Role, User
+from referral_service.models.oauth import digest
 
 LIFETIME = timedelta(minutes=30)
 AUDIENCE = {Role.OFFICER: Audience.OFFICER, Role.TEAM_LEADER: Audience.TEAM_LEADER,
             Role.PARTNER: Audience.REFERRER, Role.PANEL_LEAD: Audience.REFERRER,
             Role.ADMIN: Audience.OFFICER}
-
-
-def digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _cancel_outstanding(user: User) -> None:

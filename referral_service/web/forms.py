@@ -92,7 +92,10 @@ def date_parts(values: Mapping[str, str], prefix: str) -> date | None:
     if not any(parts):
         return None
     day, month, year = (int(part) for part in parts)
-    return date(year, month, day)
+    try:
+        return date(year, month, day)
+    except OverflowError as too_big:  # a year of many digits: as wrong as 31 February
+        raise ValueError(str(too_big)) from too_big
 
 
 def date_input(errors: dict[str, str], prefix: str, what: str, example: str,

@@ -17,7 +17,10 @@ EVERYONE = tuple(Role)
 def safe_next(target: str | None) -> str | None:
     """A path on this site to return to after signing in; anything else is ignored (no open
     redirect to another site through ``?next=``)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # Browsers drop tabs and newlines from a URL, so "/\t/evil.example" would become
+    # "//evil.example": only printable paths are kept.
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or not target.isprintable()):
         return None
     return target
 

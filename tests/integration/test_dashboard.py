@@ -122,6 +122,10 @@ def test_bad_filters_show_the_form_with_errors(as_leader) -> None:  # type: igno
     html = page.get_data(as_text=True)
     assert "There is a problem" in html
     assert "The start of the period must be a real date" in html
+    too_big = as_leader.get("/dashboard?start-day=1&start-month=1&start-year=99999999999"
+                            "&end-day=18&end-month=1&end-year=2026")
+    assert too_big.status_code == 400
+    assert "The start of the period must be a real date" in too_big.get_data(as_text=True)
     bad_agency = as_leader.get(f"/dashboard?{QUERY}&agency_type=astrology")
     assert bad_agency.status_code == 400
     assert "Choose a referring agency type from the list." in bad_agency.get_data(as_text=True)

@@ -143,6 +143,11 @@ def test_a_date_that_is_not_real_is_refused_in_form_words(client, world: World) 
     assert response.status_code == 400
     assert error_messages(response) == ["Enter a real date, for example 27 3 1990."]
     assert summary_links(response) == ["#person-date-of-birth-day"]
+    too_big = answer(client, "identity", {"person-date-of-birth-day": "9" * 20,
+                                          "person-date-of-birth-month": "2",
+                                          "person-date-of-birth-year": "1990"})
+    assert too_big.status_code == 400
+    assert error_messages(too_big) == ["Enter a real date, for example 27 3 1990."]
     future = answer(client, "identity", {"person-date-of-birth-day": "1",
                                          "person-date-of-birth-month": "1",
                                          "person-date-of-birth-year": "2999"})

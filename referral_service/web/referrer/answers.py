@@ -102,7 +102,7 @@ def date_text(parts: dict[str, str]) -> str | None:
     if day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4:
         try:
             return dt.date(int(year), int(month), int(day)).isoformat()
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a day or month of many digits
             pass
     # Not a real date: the schema refuses it with its own message ("Enter a date…").
     return f"{year}-{month}-{day}"
