@@ -182,12 +182,13 @@ def add_action(viewer: Viewer, referral_id: object, text: str | None) -> PanelAc
     """A panel lead notes an action on a live-shared case; the housing officer sees it."""
     if viewer.user is None:
         raise PermissionDenied("Panel actions are added by a panel lead, signed in.")
+    # The share first: a refused attempt is recorded even when the text is wrong too.
+    share, referral = _live_share(viewer, referral_id)
     text = (text or "").strip()
     if not text:
         raise ValidationFailed({"text": ["Write the action or note for the housing officer."]})
     if len(text) > ACTION_MAX:
         raise ValidationFailed({"text": [f"Keep it to {ACTION_MAX} characters or fewer."]})
-    share, referral = _live_share(viewer, referral_id)
     action = PanelAction(share=share, referral_id=referral.id, author=viewer.user, text=text,
                          created_at=clock.now())
     db.session.add(action)

@@ -163,15 +163,17 @@ def test_panel_actions_are_refused_without_a_live_share_or_text(db_session, froz
     w = pf.world()
     case = pf.marac_case(w.referrer)
     lead = _lead(w.marac_lead)
+    with pytest.raises(panel_access.CaseNotShared):
+        panel_access.add_action(lead, case.id, "An action")
+    # Not shared and no text either: still refused as not shared, and recorded.
+    with pytest.raises(panel_access.CaseNotShared):
+        panel_access.add_action(lead, case.id, "   ")
+    assert [r.refusal for r in _records()] == ["not_shared", "not_shared"]
+    pf.share(case, w.officer, w.marac)
     with pytest.raises(ValidationFailed):
         panel_access.add_action(lead, case.id, "   ")
     with pytest.raises(ValidationFailed):
         panel_access.add_action(lead, case.id, "x" * 2001)
-    assert _count() == 0
-    with pytest.raises(panel_access.CaseNotShared):
-        panel_access.add_action(lead, case.id, "An action")
-    assert [r.refusal for r in _records()] == ["not_shared"]
-    pf.share(case, w.officer, w.marac)
     client = f.api_client(w.marac, scopes=("cases:shared",)).client
     with pytest.raises(PermissionDenied):
         panel_access.add_action(panel_access.Viewer.panel_client(client), case.id, "An action")
