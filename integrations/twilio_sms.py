@@ -186,7 +186,8 @@ def callback_url(base: str, reference: str) -> str:
     that arrives before the worker has recorded Twilio's sid still finds its message. Twilio
     signs the whole URL, query included, so the id cannot be changed by anyone else."""
     parts = urlsplit(base)
-    query = urlencode([*parse_qsl(parts.query), (CALLBACK_MESSAGE_PARAM, reference)])
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True),
+                       (CALLBACK_MESSAGE_PARAM, reference)])
     return urlunsplit(parts._replace(query=query))
 
 

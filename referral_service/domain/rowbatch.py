@@ -45,25 +45,6 @@ def observe(callback: Observer) -> None:
         _observers.append(callback)
 
 
-def _cache_wider_statements() -> None:
-    """psycopg remembers its parsed form only of statements of up to 50 parameters and 4 KiB
-    (see ``extensions._cache_wide_statements``); the combined statement binds about 170 and
-    is about 9 KiB, so it was parsed afresh, by regular expression, on every referral (a fifth
-    of the request's CPU time). The parse is a pure function of the text: caching it changes
-    nothing else. The LRU cache still holds at most 128 statements."""
-    try:
-        from psycopg import _queries
-    except ImportError:  # pragma: no cover - SQLite-only installs
-        return
-    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", 400) < 400:
-        _queries.MAX_CACHED_STATEMENT_PARAMS = 400
-    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 32768) < 32768:
-        _queries.MAX_CACHED_STATEMENT_LENGTH = 32768
-
-
-_cache_wider_statements()
-
-
 class RowBatch:
     def __init__(self) -> None:
         self.objects: list[Model] = []
