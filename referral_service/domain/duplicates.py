@@ -10,14 +10,14 @@ import unicodedata
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select, union
 from sqlalchemy.orm import load_only
 
 from referral_service.domain import audit, clock, rowbatch
 from referral_service.domain.errors import Conflict, PermissionDenied
 from referral_service.extensions import db
 from referral_service.models import (
-    OPEN_STATUSES_LIST,
+    OPEN_STATUSES_SQL,
     DuplicateDecision,
     DuplicateMatch,
     PossibleDuplicate,
@@ -52,27 +52,42 @@ def _matches_statement(nhs_number: bool, date_of_birth: bool, phone: bool,
                        objects: bool) -> Select[Any]:
     """One statement per combination of what the new referral has, built once, values bound:
     it runs for every referral received. ``objects=False``: the ids alone, as a Core query
-    (half the CPU time of the ORM one, and almost always there is no match)."""
-    c: Any = Referral if objects else Referral.__table__.c
+    (half the CPU time of the ORM one, and almost always there is no match).
+
+    Each identifier is its own branch, an equality on its own index, so that finding nothing
+    costs a few index pages. As one ``WHERE … OR …`` ordered by ``received_at``, PostgreSQL
+    walked every referral of the authority backwards and filtered them (a generic plan, or stale
+    statistics on a growing table): 1,000 pages and 4.5 ms per referral at 5,500 referrals,
+    growing with the table."""
+    t = Referral.__table__.c
     conditions = []
     if nhs_number:
-        conditions.append(c.person_nhs_number == bindparam("nhs_number"))
+        conditions.append(t.person_nhs_number == bindparam("nhs_number"))
     if date_of_birth:
-        conditions.append(and_(c.person_name_key == bindparam("name_key"),
-                               c.person_date_of_birth == bindparam("date_of_birth")))
+        conditions.append(and_(t.person_name_key == bindparam("name_key"),
+                               t.person_date_of_birth == bindparam("date_of_birth")))
     if phone:
-        conditions.append(c.person_phone == bindparam("phone"))
-    return (
-        (select(Referral).options(_MATCH_COLUMNS) if objects else select(c.id))
-        .where(c.authority_id == bindparam("authority_id"))
-        .where(c.id != bindparam("referral_id"))
-        .where(c.status.in_(OPEN_STATUSES_LIST))
-        .where(or_(*conditions))
-        .order_by(c.received_at.desc())
+        conditions.append(t.person_phone == bindparam("phone"))
+    branches = [
+        select(t.id, t.received_at)
+        .where(t.authority_id == bindparam("authority_id"))
+        .where(condition)
+        .where(t.id != bindparam("referral_id"))
+        .where(t.status.in_(OPEN_STATUSES_SQL))
+        .order_by(t.received_at.desc())
         # A shared number (a hostel's landline) can match dozens of people: the most recent
         # few are what an officer can act on, and the link table stays small.
         .limit(MAX_LINKS)
-    )
+        .subquery()  # SQLite takes no ORDER BY or LIMIT on a member of a UNION itself
+        for condition in conditions
+    ]
+    found = union(*(select(branch) for branch in branches)).subquery("found")
+    recent = select(found.c.id).order_by(found.c.received_at.desc()).limit(MAX_LINKS)
+    if not objects:
+        return recent
+    return (select(Referral).options(_MATCH_COLUMNS)
+            .where(Referral.id.in_(recent.scalar_subquery()))
+            .order_by(Referral.received_at.desc()))
 
 
 def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:

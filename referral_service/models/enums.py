@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import ColumnClause, literal_column
+
 
 class OrganisationType(StrEnum):
     PRISON = "prison"
@@ -162,3 +164,8 @@ class DuplicateDecision(StrEnum):
 # For SQL ``IN`` clauses, in a stable order.
 CASELOAD_STATUSES_LIST = sorted(CASELOAD_STATUSES)
 OPEN_STATUSES_LIST = sorted(OPEN_STATUSES)
+# The same, written into the SQL as constants, for statements built once and run per request:
+# an ``IN`` list of bound values is an "expanding" parameter, spliced into the SQL string on
+# every execution. Safe as literals: they are this module's own enum values.
+OPEN_STATUSES_SQL: list[ColumnClause[str]] = [
+    literal_column(f"'{status}'") for status in OPEN_STATUSES_LIST]
