@@ -8,6 +8,7 @@ the database, the clock or a request, so the API schemas and the web forms share
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -161,8 +162,17 @@ def normalise_email(value: str) -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(EMAIL_MESSAGE)
+    normalised = _normalised_email(value.strip())
+    if normalised is None:
+        raise ValidationError(EMAIL_MESSAGE)
+    return normalised
+
+
+@lru_cache(maxsize=4096)
+def _normalised_email(value: str) -> str | None:
+    """A pure function of its text, and a referrer sends the same address on every referral
+    (email_validator's checks are about 1% of receiving one). None: not an address."""
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValidationError(EMAIL_MESSAGE) from exc
-    return result.normalized
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import load_only
 
 from referral_service.domain import clock
 from referral_service.extensions import db
@@ -104,6 +105,11 @@ def _officers_with_load_statement() -> Select[User, int, bool]:
     )
     return (
         select(User, caseload, absent)
+        # What routing, the officer's messages and the audit read: not the sign-in columns
+        # (password hash, second factor), for eight or so officers on every referral.
+        .options(load_only(User.id, User.email, User.name, User.role, User.authority_id,
+                           User.specialisms, User.patches, User.capacity,
+                           User.last_assigned_at, User.active))
         .where(User.authority_id == bindparam("authority_id"))
         .where(User.role == Role.OFFICER)
         .where(User.active.is_(True))
