@@ -104,3 +104,34 @@ def test_the_caseload_triggers_exist_at_head(fresh_database: str) -> None:
         "users.open_caseload is kept by triggers on referrals: a migration that rebuilt the "
         "table (batch_alter_table on SQLite) must create them again")
     assert function in (None, 1)
+
+
+OUR_PACKAGES = ("referral_service", "notifications", "integrations")
+
+
+def imported_modules(path: str) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    import ast
+    from pathlib import Path
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(Path(path).read_text(), filename=path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
+def test_migrations_import_nothing_of_the_live_code() -> None:
+    """A revision must do tomorrow what it did the day it was written: it may not import our
+    packages (their code changes), only the standard library, Alembic and SQLAlchemy."""
+    script = ScriptDirectory(MIGRATIONS_DIR)
+    offenders = {
+        os.path.basename(revision.path): sorted(
+            name for name in imported_modules(revision.path)
+            if name.startswith(".") or name.split(".")[0] in OUR_PACKAGES)
+        for revision in script.walk_revisions()
+    }
+    assert any("_0720_" in name for name in offenders)  # the calendar's revision is read
+    assert {name: found for name, found in offenders.items() if found} == {}
