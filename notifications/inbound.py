@@ -54,15 +54,27 @@ def record_status(provider_id: str, provider_status: str, error_code: str | None
         return False
     message.provider_id = provider_id
     message.provider_status = provider_status
-    new = _TWILIO_STATUS.get(provider_status.lower())
+    new = our_status(provider_status)
     if new is not None and STATUS_RANK[new] > STATUS_RANK[message.status]:
         message.status = new
         if new is MessageStatus.FAILED:
-            message.status_reason = f"Not delivered (provider code {error_code or 'none'})."
-            fallback.after_permanent_failure(message, PermanentError("undelivered",
-                                                                     code=error_code))
+            not_delivered(message, error_code)
     db.session.commit()
     return True
+
+
+def our_status(provider_status: str) -> MessageStatus | None:
+    """What a Twilio status word means for our row (None: still on its way, nothing new). The
+    one mapping: status callbacks and the reconciler's lookup of a stuck text both use it."""
+    return _TWILIO_STATUS.get(provider_status.lower())
+
+
+def not_delivered(message: OutboxMessage, error_code: str | None) -> None:
+    """Twilio took the text and could not deliver it: say so on the row, and run the fallback
+    (a safe email, or the officer is told) in the caller's transaction. Flushes; never commits."""
+    message.status = MessageStatus.FAILED
+    message.status_reason = f"Not delivered (provider code {error_code or 'none'})."
+    fallback.after_permanent_failure(message, PermanentError("undelivered", code=error_code))
 
 
 def keyword(body: str) -> str:

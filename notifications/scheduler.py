@@ -47,8 +47,6 @@ UNKNOWN_DELIVERY = ("Delivery unknown after a worker stopped: check the provider
                     "sending again.")
 EMAIL_REQUEUED = "Requeued: a worker stopped while sending it."
 GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
-# Twilio statuses of a message it accepted but could not deliver.
-FAILED_AT_PROVIDER = frozenset({"failed", "undelivered", "canceled"})
 
 
 _Query = TypeVar("_Query", bound=Select)
@@ -120,6 +118,12 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     settles the row: sent (its id recorded), or never sent (queued again). Without a lookup, or
     when the provider cannot tell, the row is marked failed with a reason that says to check
     the provider, and the named officer is told.
+
+    A text Twilio took and then could not deliver is failed as its status callback would fail
+    it (``inbound.our_status``, ``inbound.not_delivered``), and its fallback (a safe email, or
+    the officer is told) is written before the one commit: the batch's settling, its fallbacks
+    and its notices to officers commit together or not at all, so a crash can never leave a row
+    settled whose fallback did not run.
     """
     counts = {"stuck_requeued": 0, "stuck_sent": 0, "stuck_unknown": 0, "stuck_gave_up": 0}
     # Columns, not entities: the rows are changed by compare-and-set updates below, and no stale
@@ -139,19 +143,14 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
         sms = sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
-    found_failed: list[tuple[str, str]] = []
+    undelivered: list[uuid.UUID] = []
     try:
-        _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, found_failed)
+        _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, undelivered)
     finally:
         actors.close_sender(sms)
+    _fall_back_for_undelivered(undelivered)
     _tell_officers_of_unknown(unknown)
     db.session.commit()
-    # Twilio took it, then could not deliver it: as if its status callback had said so (the
-    # row fails, and the fallback runs: a safe email, or the officer is told).
-    from notifications import inbound
-
-    for provider_id, provider_status in found_failed:
-        inbound.record_status(provider_id, provider_status, None)
     if counts["stuck_unknown"]:
         log.warning("%d SMS message(s) marked failed: delivery unknown after a worker stopped",
                     counts["stuck_unknown"])
@@ -160,7 +159,9 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
 def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now: datetime,
                 counts: dict[str, int], unknown: list[uuid.UUID],
-                found_failed: list[tuple[str, str]]) -> None:
+                undelivered: list[uuid.UUID]) -> None:
+    from notifications import inbound
+
     taken: set[str] = set()  # provider ids matched in this pass (two rows, same text)
     for message in stuck:
         if message.channel is Channel.SMS:
@@ -177,14 +178,14 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
             ours = [accepted for accepted in candidates if accepted.provider_id not in recorded]
             if ours:
                 accepted = ours[-1]  # the oldest not yet claimed by another row
-                if _settle(message.id, counts, "stuck_sent",
-                           status=(MessageStatus.DELIVERED if accepted.status == "delivered"
-                                   else MessageStatus.SENT),
+                # Twilio has it: sent, unless its status says more (delivered, or failed).
+                status = inbound.our_status(accepted.status) or MessageStatus.SENT
+                if _settle(message.id, counts, "stuck_sent", status=status,
                            provider_id=accepted.provider_id, provider_status=accepted.status,
                            sent_at=message.claimed_at, status_reason=None):
                     taken.add(accepted.provider_id)
-                    if accepted.status in FAILED_AT_PROVIDER:
-                        found_failed.append((accepted.provider_id, accepted.status))
+                    if status is MessageStatus.FAILED:
+                        undelivered.append(message.id)
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
         # A duplicate email is less harmful than a lost one, so an email whose fate is unknown
@@ -231,6 +232,17 @@ def _settle(message_id: uuid.UUID, counts: dict[str, int], outcome: str,
         counts[outcome] += 1
         return True
     return False
+
+
+def _fall_back_for_undelivered(message_ids: list[uuid.UUID]) -> None:
+    """Rows settled as failed from Twilio's records: the reason and the fallback, as the status
+    callback would have written them, in this same transaction."""
+    from notifications import inbound
+
+    for message_id in message_ids:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is not None:
+            inbound.not_delivered(message, None)
 
 
 def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:

@@ -98,6 +98,11 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
         "TOKEN_RATE_LIMIT": env.get("TOKEN_RATE_LIMIT", "60 per minute"),
+        # Per address, on form posts: refused passwords, refused second-factor codes, and
+        # password-reset requests (these also per email address asked about).
+        "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
+        "SECOND_FACTOR_RATE_LIMIT": env.get("SECOND_FACTOR_RATE_LIMIT", "10 per minute"),
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
         # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),

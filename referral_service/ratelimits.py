@@ -1,13 +1,22 @@
-"""Rate limits (Flask-Limiter): per API client on the partner API, per address elsewhere.
+"""Rate limits (Flask-Limiter): per API client on the partner API, per address elsewhere, and
+tight ones on the pages that take a password, a reset request or a second-factor code.
 
 The counters live in Redis when ``RATELIMIT_STORAGE_URI`` names it, so every web process shares
 them; in the embedded default they are in memory (one process).
 """
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_limiter import Limiter
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 
 def client_or_address() -> str:
@@ -35,4 +44,78 @@ def init_app(app: Flask) -> Limiter:
 
     # Token requests are keyed by address: a guessed client id must not exhaust a real client's.
     limiter.limit(app.config["TOKEN_RATE_LIMIT"], key_func=get_remote_address)(oauth_bp)
+    _limit_sign_in_pages(app, limiter)
     return limiter
+
+
+# --- the sign-in pages ---------------------------------------------------------------------------
+# Only form posts are limited (the pages themselves can be opened freely), each on top of the
+# default limit. A password or a code is counted only when the page refused it (400): a council
+# office behind one address, signing in at nine, is not one person guessing. Every reset request
+# is counted, by address and by the address it names (each sends an email).
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 400
+
+
+def _named_email() -> str:
+    """The submitted email address, as a counter key: hashed (no addresses kept in the counters'
+    storage), keyed with the secret so a key cannot be matched to an address outside."""
+    email = request.form.get("email", "").strip().lower()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return "email:" + hashlib.blake2b(email.encode(), key=secret[:64], digest_size=16).hexdigest()
+
+
+def _no_email() -> bool:
+    return not request.form.get("email", "").strip()
+
+
+def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
+    """When a limit refuses an attempt that names an account (the email on the form, or the
+    person half-way through signing in), the refusal is audited as a failed sign-in is; once per
+    request. Nothing else is written: the page's own work never runs."""
+    def on_breach(limit: RequestLimit) -> None:
+        if g.get("_sign_in_limit_audited"):
+            return
+        g._sign_in_limit_audited = True
+        log.warning("rate limit: %s refused an attempt (%s)", page, limit.limit)
+        from referral_service.auth import accounts, session
+        from referral_service.extensions import db
+
+        try:
+            user = (session.pending_user() if page == "second_factor"
+                    else accounts.find_by_email(request.form.get("email", "")))
+            if user is not None:
+                accounts.record_rate_limited(user, request.remote_addr, page=page,
+                                             limit=str(limit.limit))
+                db.session.commit()
+        except SQLAlchemyError:  # the refusal stands even when it cannot be recorded
+            db.session.rollback()
+            log.warning("rate limit: the refusal on %s could not be audited", page)
+
+    return on_breach
+
+
+def _limit_sign_in_pages(app: Flask, limiter: Limiter) -> None:
+    config = app.config
+    limits: dict[str, list[dict[str, Any]]] = {
+        "signin.sign_in": [{"limit_value": config["SIGN_IN_RATE_LIMIT"],
+                            "deduct_when": _refused, "page": "sign_in"}],
+        "two_factor.code": [{"limit_value": config["SECOND_FACTOR_RATE_LIMIT"],
+                             "deduct_when": _refused, "page": "second_factor"}],
+        "two_factor.set_up": [{"limit_value": config["SECOND_FACTOR_RATE_LIMIT"],
+                               "deduct_when": _refused, "page": "second_factor"}],
+        "password.ask": [
+            {"limit_value": config["PASSWORD_RESET_RATE_LIMIT"], "page": "password_reset"},
+            {"limit_value": config["PASSWORD_RESET_RATE_LIMIT"], "page": "password_reset",
+             "key_func": _named_email, "exempt_when": _no_email,
+             "scope": "password-reset-email"}],
+    }
+    for endpoint, wanted in limits.items():
+        view: Callable[..., Any] = app.view_functions[endpoint]
+        for one in wanted:
+            page = one.pop("page")
+            one.setdefault("key_func", get_remote_address)
+            view = limiter.limit(methods=["POST"], override_defaults=False,
+                                 on_breach=_audit_refusal(page), **one)(view)
+        app.view_functions[endpoint] = view

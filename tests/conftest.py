@@ -17,6 +17,7 @@ from flask_sqlalchemy.session import Session
 
 from referral_service import create_app
 from referral_service.extensions import SESSION_OPTIONS, db
+from tests.support_live import UNLIMITED
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -85,9 +86,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "PUBLIC_BASE_URL": "http://localhost",
-            # The whole run shares one app: limits are tested on apps of their own.
-            "API_RATE_LIMIT": "100000 per minute",
-            "TOKEN_RATE_LIMIT": "100000 per minute",
+            # The whole run shares one app (every test signing in from 127.0.0.1): limits are
+            # tested on apps of their own (test_web_sign_in_limits.py).
+            **UNLIMITED,
         }
     )
     application.instance_path = str(instance)

@@ -89,6 +89,13 @@ def count_failure(user: User, actor: audit.Actor) -> None:
                      until=user.locked_until.isoformat())
 
 
+def record_rate_limited(user: User, ip_address: str | None, *, page: str, limit: str) -> None:
+    """Too many attempts from one address (or at one email address): refused before any check,
+    and audited as a failed sign-in is. Nothing about the account changes."""
+    audit.record(audit.Actor.for_user(user, ip_address), "user.sign_in_rate_limited",
+                 subject_type="user", subject_id=user.id, page=page, limit=limit)
+
+
 def record_sign_in(user: User, ip_address: str | None, *, method: str) -> None:
     audit.record(audit.Actor.for_user(user, ip_address), "user.signed_in", subject_type="user",
                  subject_id=user.id, method=method)

@@ -65,6 +65,20 @@ def _field_errors(error: HTTPException) -> dict[str, object]:
     return {"errors": flat} if flat else {}
 
 
+def _wait_words(error: HTTPException) -> str:
+    """How long to wait, in words: the length of the limit's window (the counter starts again
+    within it); ``Retry-After`` carries the exact seconds."""
+    limit = getattr(getattr(error, "limit", None), "limit", None)
+    seconds = limit.get_expiry() if limit is not None else 60
+    if seconds <= 60:
+        return "a minute"
+    if seconds < 3600:
+        return f"{-(-seconds // 60)} minutes"
+    if seconds == 3600:
+        return "an hour"
+    return f"{-(-seconds // 3600)} hours"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
@@ -73,6 +87,12 @@ def register_error_handlers(app: Flask) -> None:
             fields = _field_errors(error)
             detail = (FIELD_ERRORS_DETAIL if fields else error.description)
             response = problem(status, error.name, detail, **fields)
+        elif status == 429:
+            response = app.make_response((render_template(
+                "error.html", status=status, title="Too many attempts",
+                detail=("You have tried this too many times in a short time, so this attempt "
+                        "was not carried out and nothing was changed."),
+                wait=_wait_words(error)), status))
         else:
             response = app.make_response(
                 (render_template("error.html", status=status, title=error.name,

@@ -338,3 +338,67 @@ def test_a_stuck_text_twilio_could_not_deliver_is_failed_as_its_callback_would(
     assert (failed.status, failed.provider_id, failed.provider_status) == (
         MessageStatus.FAILED, sid, "undelivered")
     assert failed.status_reason == "Not delivered (provider code none)."
+
+
+def test_a_stuck_text_twilio_could_not_deliver_fails_with_its_fallback_in_one_commit(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    """Settling the row and writing its fallback (here a safe email to the applicant) are one
+    unit: when the fallback cannot be written (the database refuses the insert), nothing of the
+    settling is kept, and the next tick does the whole of it."""
+    from sqlalchemy import event, select
+
+    from tests import factories as f
+
+    with twilio_app.app_context():
+        authority = f.authority()
+        f.officer(authority)
+        case = f.referral(f.organisation(), person=f.unique_person(email="pat@example.org"))
+        text = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.referral_id == case.id, OutboxMessage.audience == Audience.APPLICANT,
+            OutboxMessage.channel == Channel.SMS)).one()
+        text.status, text.attempts = MessageStatus.SENDING, 1
+        text.claimed_at = clock.now() - timedelta(minutes=1)
+        message_id, referral_id, to, body = text.id, case.id, text.to_address, text.body
+        db.session.commit()
+    sid = send_directly(fake_twilio, to, body)
+    fake_twilio.set_status(sid, "undelivered")
+
+    def applicant_emails() -> list[OutboxMessage]:
+        with twilio_app.app_context():
+            found = list(db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.referral_id == referral_id,
+                OutboxMessage.audience == Audience.APPLICANT,
+                OutboxMessage.channel == Channel.EMAIL)))
+            db.session.expunge_all()
+            return found
+
+    class DatabaseRefused(Exception):
+        pass
+
+    def refuse_new_messages(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX_MESSAGES"):
+            raise DatabaseRefused("the database went away")
+
+    later = clock.now() + scheduler.STUCK_AFTER
+    with twilio_app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", refuse_new_messages)
+        try:
+            with pytest.raises(DatabaseRefused):
+                scheduler.reconcile_stuck(later)
+        finally:
+            event.remove(engine, "before_cursor_execute", refuse_new_messages)
+            db.session.rollback()
+    halfway = row(twilio_app, message_id)
+    assert (halfway.status, halfway.provider_id) == (MessageStatus.SENDING, None)
+    assert applicant_emails() == []
+
+    with twilio_app.app_context():
+        assert scheduler.reconcile_stuck(later)["stuck_sent"] == 1
+    failed = row(twilio_app, message_id)
+    assert (failed.status, failed.provider_id, failed.provider_status) == (
+        MessageStatus.FAILED, sid, "undelivered")
+    assert failed.status_reason == "Not delivered (provider code none)."
+    [email] = applicant_emails()
+    assert (email.to_address, email.body, email.status) == (
+        "pat@example.org", body, MessageStatus.QUEUED)

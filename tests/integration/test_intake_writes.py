@@ -21,6 +21,8 @@ from referral_service.models import (
     CASELOAD_STATUSES_LIST,
     AuditEvent,
     Authority,
+    ContactAttemptResult,
+    ContactChannel,
     OutboxMessage,
     Outcome,
     PossibleDuplicate,
@@ -251,6 +253,64 @@ class TestOpenCaseloadCounter:
         assert sum(self.stored(first, second)) == 3
         casework.close(made[2], holder, outcome=Outcome.DUPLICATE)
         assert sum(self.stored(first, second)) == 2
+
+    def everyone(self) -> None:
+        """Every officer's kept caseload is the count ``routing.open_caseloads`` makes."""
+        users = User.__table__.c
+        kept = dict(db.session.execute(select(users.id, users.open_caseload)
+                                       .where(users.role == "officer")).all())
+        assert kept == routing.open_caseloads(list(kept))
+
+    def test_it_follows_every_kind_of_casework(self, desk) -> None:  # type: ignore[no-untyped-def]
+        """Receive, claim, accept, contact, close, reassign, withdraw, transfer (to an authority
+        that takes referrals here, so the case is received and routed again there), an absence
+        that routes the caseload again: the two definitions of a caseload never drift."""
+        authority, first, org = desk
+        second = f.officer(authority, capacity=25)
+        leader = f.team_leader(authority)
+        elsewhere = f.authority(code="E07000243", name="Stevenage")
+        there = f.officer(elsewhere)
+        client = audit.Actor.for_client("tests")
+        made = [f.referral(org) for _ in range(7)]
+        self.everyone()
+
+        def holder(referral: Referral) -> User:
+            assert referral.named_officer is not None
+            return referral.named_officer
+
+        casework.return_to_queue(made[0], holder(made[0]), reason="Going on leave")
+        self.everyone()
+        casework.claim(made[0], second)
+        self.everyone()
+        casework.accept(made[1], holder(made[1]))
+        casework.record_contact_attempt(made[1], holder(made[1]), channel=ContactChannel.PHONE,
+                                        result=ContactAttemptResult.NO_ANSWER)
+        self.everyone()
+        casework.record_contact_made(made[1], holder(made[1]), channel=ContactChannel.PHONE)
+        self.everyone()
+        casework.close(made[1], holder(made[1]), outcome=Outcome.DUPLICATE)
+        self.everyone()
+        casework.reassign(made[2], second if holder(made[2]) is first else first, leader,
+                          reason="Balancing the team")
+        self.everyone()
+        casework.withdraw(made[3], organisation=org, actor=client, reason="Found a room")
+        casework.accept(made[4], holder(made[4]))
+        casework.withdraw(made[4], organisation=org, actor=client, reason="Moved away")
+        self.everyone()
+        moved = casework.transfer(made[5], elsewhere, holder(made[5]), reason="Moved to Stevenage")
+        assert moved is not None and moved.named_officer is there
+        self.everyone()
+        casework.record_absence(second, starts_on=date.today(), ends_on=date.today(),
+                                actor=audit.Actor.for_user(leader), by=leader,
+                                reassign_open=True)
+        self.everyone()
+        db.session.commit()
+        self.everyone()
+        users = User.__table__.c
+        assert db.session.scalar(select(func.sum(users.open_caseload))) == db.session.scalar(
+            select(func.count()).select_from(Referral)
+            .where(Referral.named_officer_id.is_not(None))
+            .where(Referral.status.in_(CASELOAD_STATUSES_LIST)))
 
     def test_routing_reads_it(self, desk) -> None:  # type: ignore[no-untyped-def]
         authority, first, org = desk

@@ -68,3 +68,70 @@ def test_no_create_all_outside_the_tests() -> None:
         if "create_all(" in path.read_text()
     ]
     assert offenders == []
+
+
+# The triggers that keep ``users.open_caseload`` (migration 20261201_0740). On SQLite a later
+# ``batch_alter_table('referrals')`` copies the table and drops the old one, and its triggers
+# with it, silently: this says so at once.
+CASELOAD_TRIGGERS = {
+    "sqlite": {"referrals_caseload_insert", "referrals_caseload_update",
+               "referrals_caseload_delete"},
+    "postgresql": {"referrals_keep_open_caseload"},
+}
+
+
+def triggers_on_referrals(connection: sa.Connection) -> set[str]:
+    if connection.dialect.name == "postgresql":
+        return set(connection.scalars(sa.text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'referrals'::regclass "
+            "AND NOT tgisinternal AND tgenabled <> 'D'")))
+    return set(connection.scalars(sa.text(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'referrals'")))
+
+
+def test_the_caseload_triggers_exist_at_head(fresh_database: str) -> None:
+    app = app_for(fresh_database)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            dialect = connection.dialect.name
+            found = triggers_on_referrals(connection)
+            function = (connection.scalar(sa.text(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'referrals_keep_open_caseload'"))
+                if dialect == "postgresql" else None)
+        db.engine.dispose()
+    assert found == CASELOAD_TRIGGERS[dialect], (
+        "users.open_caseload is kept by triggers on referrals: a migration that rebuilt the "
+        "table (batch_alter_table on SQLite) must create them again")
+    assert function in (None, 1)
+
+
+OUR_PACKAGES = ("referral_service", "notifications", "integrations")
+
+
+def imported_modules(path: str) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    import ast
+    from pathlib import Path
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(Path(path).read_text(), filename=path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
+def test_migrations_import_nothing_of_the_live_code() -> None:
+    """A revision must do tomorrow what it did the day it was written: it may not import our
+    packages (their code changes), only the standard library, Alembic and SQLAlchemy."""
+    script = ScriptDirectory(MIGRATIONS_DIR)
+    offenders = {
+        os.path.basename(revision.path): sorted(
+            name for name in imported_modules(revision.path)
+            if name.startswith(".") or name.split(".")[0] in OUR_PACKAGES)
+        for revision in script.walk_revisions()
+    }
+    assert any("_0720_" in name for name in offenders)  # the calendar's revision is read
+    assert {name: found for name, found in offenders.items() if found} == {}
