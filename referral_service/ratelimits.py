@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +38,20 @@ def init_app(app: Flask) -> Limiter:
     # blueprint limits on the Limiter instance and only takes RATELIMIT_DEFAULT from the first
     # app it is given, so a module-level one made every later app (a second create_app) run on
     # the first app's API_RATE_LIMIT and swapped its counters' storage under the others.
-    limiter = Limiter(key_func=client_or_address, headers_enabled=True)
+    # No X-RateLimit-* headers on every response (API.md asks only for Retry-After on 429):
+    # Flask-Limiter reads each window back from its storage to write them, two more Redis
+    # round trips per request when the counters are shared.
+    limiter = Limiter(key_func=client_or_address, headers_enabled=False)
     limiter.init_app(app)
     limiter.request_filter(_exempt)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        limit = limiter.current_limit if response.status_code == 429 else None
+        if limit is not None and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+        return response
+
     from referral_service.auth.views import bp as oauth_bp
 
     # Token requests are keyed by address: a guessed client id must not exhaust a real client's.

@@ -842,11 +842,15 @@ def test_the_rate_limit_is_per_client(limited_app: Flask) -> None:
     first, second = (f.bearer_headers(http, one) for one in issued)
 
     for _ in range(3):
-        assert http.get("/api/v1/authorities", headers=first).status_code == 200
+        allowed = http.get("/api/v1/authorities", headers=first)
+        assert allowed.status_code == 200
+        # Only Retry-After on a refusal (API.md): writing X-RateLimit-* on every response costs
+        # storage round trips per request.
+        assert not [name for name, _ in allowed.headers if name.lower().startswith("x-ratel")]
     refused = http.get("/api/v1/authorities", headers=first)
 
     assert_problem(refused, 429)
-    assert int(refused.headers["Retry-After"]) > 0
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     # Another client is counted on its own.
     assert http.get("/api/v1/authorities", headers=second).status_code == 200
     assert http.get(REFERRALS, headers=second).status_code == 200
