@@ -39,14 +39,15 @@ def token_for(token_string: str) -> OAuthToken | None:
         "referral_service.bearer_tokens", {})
     if token_string not in cache:
         cache[token_string] = db.session.scalar(
-            _BEARER_TOKEN, {"token_hash": digest(token_string)})
+            TOKEN_BY_HASH, {"token_hash": digest(token_string)})
     return cache[token_string]
 
 
 # The token with only what an API call reads of its client (id, revocation, organisation) and
 # the organisation: not the client's secrets, keys and scopes, which psycopg would describe and
-# the ORM load on every call (anything else is still loaded if asked for). Built once.
-_BEARER_TOKEN = (
+# the ORM load on every call (anything else is still loaded if asked for). Built once; the
+# introspection and revocation endpoints look tokens up with it too.
+TOKEN_BY_HASH = (
     select(OAuthToken)
     .where(OAuthToken.access_token_hash == bindparam("token_hash"))
     .options(joinedload(OAuthToken.client)

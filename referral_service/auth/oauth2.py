@@ -22,11 +22,11 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Flask, Response, current_app
 from joserfc.jwk import KeySet
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from referral_service.auth import scopes
+from referral_service.auth.bearer import TOKEN_BY_HASH
 from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import OAuthClient, OAuthToken, UsedClientAssertion
@@ -44,18 +44,9 @@ def query_client(client_id: str) -> OAuthClient | None:
     return db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
 
 
-# Built once: every API call runs it, and building it (the join options especially) and working
-# out its cache key cost more than running it. The statement is immutable; the digest is bound.
-_TOKEN_BY_HASH = (
-    select(OAuthToken)
-    .where(OAuthToken.access_token_hash == bindparam("token_hash"))
-    .options(joinedload(OAuthToken.client).joinedload(OAuthClient.organisation))
-)
-
-
 def query_token(token_string: str) -> OAuthToken | None:
-    """The token with its client and organisation, in one query (every API call asks)."""
-    return db.session.scalar(_TOKEN_BY_HASH, {"token_hash": digest(token_string)})
+    """The token with its client and organisation, in one query (introspection, revocation)."""
+    return db.session.scalar(TOKEN_BY_HASH, {"token_hash": digest(token_string)})
 
 
 def save_token(token: dict[str, Any], request: Any) -> None:
