@@ -100,20 +100,19 @@ def absences() -> ResponseReturnValue:
         reason = request.form.get("reason", "").strip()[:100] or None
         if not errors:
             assert officer is not None and starts_on is not None and ends_on is not None
-            try:
-                _, moved = casework.record_absence(
-                    officer, starts_on=starts_on, ends_on=ends_on, by=user, reason=reason,
-                    actor=audit.Actor.for_user(user, request.remote_addr),
-                    reassign_open=request.form.get("reassign") == "yes")
+            recorded, refused = forms.outcome(lambda: casework.record_absence(
+                officer, starts_on=starts_on, ends_on=ends_on, by=user, reason=reason,
+                actor=audit.Actor.for_user(user, request.remote_addr),
+                reassign_open=request.form.get("reassign") == "yes"))
+            if refused is None:
+                assert recorded is not None
                 db.session.commit()
-            except DomainError as refused:
-                db.session.rollback()
-                errors = forms.from_domain_error(refused, {"officer": "officer"})
-            else:
+                _, moved = recorded
                 flash(f"{officer.name}'s absence was recorded"
                       + (f" and {len(moved)} open referral(s) routed again." if moved else "."),
                       "success")
                 return redirect(url_for("team.absences"))
+            errors = refused
     today = clock.today_in_london()
     current = list(db.session.scalars(
         select(OfficerAbsence).join(User).where(User.authority_id == authority_id,
