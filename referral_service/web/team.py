@@ -75,12 +75,13 @@ def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
                 flash(f"{case.reference} was reassigned to {officer.name}.", "success")
                 return redirect(url_for("casework.referral", referral_id=case.id))
             case = staff_referral(referral_id)
-    loads = {c.officer.id: c for c in queues.caseloads(case.authority_id)}
     items = [{"value": "", "text": "Choose an officer"}] + [
-        {"value": str(o.id), "selected": str(o.id) == request.form.get("officer"),
-         "text": f"{o.name} ({loads[o.id].open_cases} of {o.capacity} cases"
-                 f"{', absent today' if loads[o.id].absent_today else ''})"}
-        for o in queues.officers_of(case.authority_id) if o.id != case.named_officer_id]
+        {"value": str(load.officer.id),
+         "selected": str(load.officer.id) == request.form.get("officer"),
+         "text": f"{load.officer.name} ({load.open_cases} of {load.officer.capacity} cases"
+                 f"{', absent today' if load.absent_today else ''})"}
+        for load in queues.caseloads(case.authority_id)  # the officers in name order
+        if load.officer.id != case.named_officer_id]
     return render_template("team/reassign.html", referral=case, errors=errors,
                            form=request.form, officer_items=items), (400 if errors else 200)
 

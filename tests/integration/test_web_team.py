@@ -8,7 +8,8 @@ import pytest
 from referral_service.domain import audit, clock
 from referral_service.models import AuditEvent, OfficerAbsence
 from tests import factories as f
-from tests.web_helpers import make_team, post_form, sign_in
+from tests.statements import statements
+from tests.web_helpers import csrf_token, make_team, post_form, sign_in
 
 
 @pytest.fixture
@@ -57,6 +58,21 @@ def test_reassign(client, team) -> None:  # type: ignore[no-untyped-def]
     assert done.status_code == 302
     f.db.session.refresh(team.named)
     assert team.named.named_officer_id == team.second_officer.id
+
+
+def test_the_reassign_page_loads_the_team_officers_once(client, team) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, team.leader)
+    page = f"/team/referrals/{team.named.id}/reassign"
+    token = csrf_token(client, page)
+    for send in (lambda: client.get(page),
+                 lambda: client.post(page, data={"officer": "", "reason": "",
+                                                 "csrf_token": token})):
+        with statements() as seen:
+            response = send()
+        assert "Sam Lee (0 of" in response.get_data(as_text=True)
+        officers = [s for s in seen if "FROM users" in s and "users.role" in s
+                    and "users.authority_id" in s]
+        assert len(officers) == 1, (response.request.method, officers)
 
 
 def test_record_and_end_an_absence(client, team) -> None:  # type: ignore[no-untyped-def]
