@@ -7,6 +7,7 @@ import pytest
 from referral_service.domain import casework
 from referral_service.models import ReferralMessage, ReferralStatus
 from tests import factories as f
+from tests.statements import statements
 from tests.web_helpers import make_team, post_form, sign_in
 
 S = ReferralStatus
@@ -188,3 +189,32 @@ def test_a_possible_duplicate_is_shown_and_decided(client, team) -> None:  # typ
     assert link.decision is DuplicateDecision.CONFIRMED
     twice = post_form(client, f"{page}/duplicates/{link.id}", {"decision": "same"})
     assert twice.status_code == 400 and "already been decided" in twice.text
+
+
+def test_the_possible_duplicates_load_in_one_query_however_many(client, team) -> None:  # type: ignore[no-untyped-def]
+    from referral_service.models import PossibleDuplicate
+
+    def fresh():  # type: ignore[no-untyped-def]
+        return f.referral(team.organisation, person=f.unique_person())
+
+    one, five = fresh(), fresh()
+    others = [fresh() for _ in range(6)]
+    # Links both ways: the page shows the other referral whichever side this one is on.
+    f.db.session.add(PossibleDuplicate(referral_id=one.id, existing_referral_id=others[0].id,
+                                       matched_on=["phone"]))
+    for n, other in enumerate(others[1:]):
+        new, existing = (five, other) if n % 2 else (other, five)
+        f.db.session.add(PossibleDuplicate(referral_id=new.id, existing_referral_id=existing.id,
+                                           matched_on=["phone"]))
+    f.db.session.commit()
+    pages = {len(links): (f"/casework/referrals/{case.id}", [o.reference for o in links])
+             for case, links in ((one, others[:1]), (five, others[1:]))}
+    sign_in(client, team.leader)
+    counts = {}
+    for size, (page, references) in pages.items():
+        f.db.session.expunge_all()  # nothing already loaded: the page asks for what it shows
+        with statements() as seen:
+            html = _page(client, page)
+        assert all(reference in html for reference in references)
+        counts[size] = len(seen)
+    assert counts[5] == counts[1], counts
