@@ -218,3 +218,17 @@ def test_the_possible_duplicates_load_in_one_query_however_many(client, team) ->
         assert all(reference in html for reference in references)
         counts[size] = len(seen)
     assert counts[5] == counts[1], counts
+
+
+def test_phone_numbers_show_as_dialled_on_the_officer_and_referrer_pages(app, team) -> None:  # type: ignore[no-untyped-def]
+    case = f.referral(team.organisation, person=f.unique_person(phone="07700 900123"),
+                      referrer={"phone": "01632 960100"})
+    f.db.session.commit()
+    assert case.person_phone == "+447700900123" and case.referrer_phone == "+441632960100"
+    for user, page in ((team.leader, f"/casework/referrals/{case.id}"),
+                       (team.referrer, f"/referrer/referrals/{case.id}")):
+        client = app.test_client()
+        sign_in(client, user)
+        html = _page(client, page)
+        assert "07700 900123" in html and "01632 960100" in html, page
+        assert "+447700900123" not in html and "+441632960100" not in html, page
