@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from referral_service.domain import audit, clock, redaction, sharing
 from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from referral_service.domain.reports.export import safe_cell
 from referral_service.extensions import db
 from referral_service.models import (
     AccessAction,
@@ -224,12 +225,6 @@ CSV_COLUMNS = ("occurred_at", "who", "actor_type", "organisation", "channel", "a
                "refusal", "case_reference", "share_id", "ip_address", "user_agent")
 
 
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (a user agent is whatever the caller sent)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def export_access_log(referral: Referral, *, by: User, ip_address: str | None = None,
                       user_agent: str | None = None) -> str:
     """The case's access log as CSV, for a team leader; the export is itself recorded."""
@@ -240,7 +235,8 @@ def export_access_log(referral: Referral, *, by: User, ip_address: str | None = 
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([_cell(v) for v in (
+        # A user agent is whatever the caller sent: no cell may run as a formula.
+        writer.writerow([safe_cell(v) for v in (
             _iso(entry.occurred_at), entry.actor_label, entry.actor_type.value,
             entry.organisation.name if entry.organisation else "", entry.channel,
             entry.action.value, entry.refusal, referral.reference, entry.share_id,

@@ -224,3 +224,17 @@ def test_the_officer_sees_who_looked_and_a_team_leader_exports_it(db_session, fr
     assert panel_access.access_log(case, by=w.officer)[0].action is AccessAction.EXPORT
     assert f.db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "case_access_log.exported")) == 1
+
+
+def test_no_cell_of_the_exported_log_starts_like_a_formula(db_session, frozen) -> None:  # type: ignore[no-untyped-def]
+    w = pf.world()
+    case = pf.marac_case(w.referrer)
+    pf.share(case, w.officer, w.marac)
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    for start in starts:
+        panel_access.read_case(panel_access.Viewer.panel_lead(
+            w.marac_lead, ip_address="192.0.2.10", user_agent=f"{start}SUM(A1)"), case.id)
+        frozen.shift(timedelta(minutes=1))
+    text = panel_access.export_access_log(case, by=w.leader)
+    agents = [row["user_agent"] for row in csv.DictReader(io.StringIO(text, newline=""))]
+    assert sorted(agents) == sorted(f"'{start}SUM(A1)" for start in starts)
