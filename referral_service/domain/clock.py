@@ -2,7 +2,7 @@
 
 Tests move it with time-machine; the demo loader backdates its story with ``travel``. Nothing in
 the domain calls ``datetime.now`` directly, so a deadline or a quiet-hours rule can be checked at
-any instant without sleeping.
+any instant without sleeping. London days are written one way everywhere (``long_date``).
 """
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def now() -> datetime:
 
 def today_in_london() -> date:
     return now().astimezone(LONDON).date()
+
+
+def long_date(day: date) -> str:
+    """1 January 2027: a day as GOV.UK writes it, for pages, messages and refusals alike."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def as_utc(moment: datetime) -> datetime:

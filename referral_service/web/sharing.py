@@ -178,7 +178,7 @@ def when(moment: datetime) -> str:
     local = moment.astimezone(clock.LONDON)
     hour = local.hour % 12 or 12
     noon = "am" if local.hour < 12 else "pm"
-    return f"{sharing.long_date(local.date())}, {hour}:{local:%M}{noon}"
+    return f"{clock.long_date(local.date())}, {hour}:{local:%M}{noon}"
 
 
 def register(app: Any) -> None:
@@ -186,7 +186,6 @@ def register(app: Any) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(panel_pages.bp)
-    app.jinja_env.filters.setdefault("share_date", sharing.long_date)
     app.jinja_env.filters.setdefault("share_time", when)
     app.jinja_env.globals.setdefault("lawful_basis_title", panels.basis_title)
     app.jinja_env.globals.setdefault("share_last_day", sharing.last_day)
