@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -24,6 +24,15 @@ def now() -> datetime:
 
 def today_in_london() -> date:
     return now().astimezone(LONDON).date()
+
+
+def london_to_utc(day: date, at: time = time(0)) -> datetime:
+    """The UTC instant of a London wall-clock time on ``day`` (its midnight unless told).
+
+    Building the local wall time first, then converting, gets the UTC offset of that day right
+    on either side of the October and March clock changes.
+    """
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
 def long_date(day: date) -> str:

@@ -7,7 +7,7 @@ What a panel may then see is ``redaction.py``; how panels read (and every read i
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -49,7 +49,7 @@ def is_flagged_for(referral: Referral, panel_type: OrganisationType) -> bool:
 
 def end_of_day(day: date) -> datetime:
     """A share "until" a day lasts to the end of that day in England (midnight, London)."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.LONDON).astimezone(UTC)
+    return clock.london_to_utc(day + timedelta(days=1))
 
 
 def default_expiry(next_meeting_on: date) -> date:
