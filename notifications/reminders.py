@@ -35,7 +35,7 @@ def schedule(referral: Referral) -> None:
     }
     release = referral.release_or_discharge_date
     if release is not None:
-        eve = datetime.combine(release - timedelta(days=1), time(9, 0), tzinfo=clock.LONDON)
+        eve = clock.london_to_utc(release - timedelta(days=1), time(9, 0))
         if eve > referral.received_at:
             plans["release_tomorrow"] = eve
     batch = rowbatch.current()

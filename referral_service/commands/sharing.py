@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from referral_service.commands.common import CommandRefused, emit, json_option, refusals
-from referral_service.domain import panels, sharing
+from referral_service.domain import clock, panels, sharing
 from referral_service.extensions import db
 from referral_service.models import CaseShare, Referral, User
 
@@ -46,7 +46,7 @@ def share_group() -> None:
 @refusals
 def share_list(reference: str, as_json: bool) -> None:
     found = sharing.shares_for(_referral(reference))
-    lines = [f"{s.id}  {s.state:8} {s.panel.name} until {sharing.long_date(sharing.last_day(s))}"
+    lines = [f"{s.id}  {s.state:8} {s.panel.name} until {clock.long_date(sharing.last_day(s))}"
              for s in found]
     emit(as_json, {"items": [share_json(s) for s in found]},
          "\n".join(lines) if lines else f"{reference} has not been shared with a panel.")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 
-from referral_service.domain.clock import LONDON, as_utc
+from referral_service.domain.clock import LONDON, as_utc, london_to_utc
 
 # England and Wales share one list, so "ENG" serves both. The package includes substitute days
 # and one-off days (e.g. the 2022 state funeral); keep it upgraded so newly announced ones arrive.
@@ -61,12 +61,6 @@ def _require_aware(moment: datetime, name: str) -> None:
 def _local(moment: datetime, name: str) -> datetime:
     _require_aware(moment, name)
     return moment.astimezone(LONDON)
-
-
-def _london_to_utc(day: date, at: time) -> datetime:
-    # Building the local wall time first, then converting, gets the UTC offset of that day right
-    # on either side of the October and March clock changes.
-    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
 def is_working_day(d: date) -> bool:
@@ -130,10 +124,10 @@ def contact_due_by(
     if urgent:
         today = local.date()
         if is_working_day(today) and local.time() < policy.due_time:
-            return _london_to_utc(today, policy.due_time)
-        return _london_to_utc(next_working_day(today), policy.urgent_next_day_time)
+            return london_to_utc(today, policy.due_time)
+        return london_to_utc(next_working_day(today), policy.urgent_next_day_time)
     receipt_day = effective_receipt_day(received_at, policy)
-    return _london_to_utc(add_working_days(receipt_day, policy.working_days), policy.due_time)
+    return london_to_utc(add_working_days(receipt_day, policy.working_days), policy.due_time)
 
 
 def in_quiet_hours(at: datetime) -> bool:
@@ -151,7 +145,7 @@ def next_send_time(at: datetime) -> datetime:
     if local.time() >= QUIET_START:
         day += timedelta(days=1)
     # 08:00 is never inside a clock-change gap or overlap (those are at 01:00-02:00).
-    return _london_to_utc(day, QUIET_END)
+    return london_to_utc(day, QUIET_END)
 
 
 def working_hours_between(
@@ -176,8 +170,8 @@ def working_hours_between(
     last_day = end_utc.astimezone(LONDON).date()
     while day <= last_day:
         if is_working_day(day):
-            window_start = max(start_utc, _london_to_utc(day, day_start))
-            window_end = min(end_utc, _london_to_utc(day, day_end))
+            window_start = max(start_utc, london_to_utc(day, day_start))
+            window_end = min(end_utc, london_to_utc(day, day_end))
             if window_end > window_start:
                 total += window_end - window_start
         day += timedelta(days=1)

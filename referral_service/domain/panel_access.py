@@ -14,14 +14,16 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+import sqlalchemy as sa
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from referral_service.domain import audit, clock, redaction, sharing
 from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from referral_service.domain.reports.export import safe_cell
 from referral_service.extensions import db
 from referral_service.models import (
     AccessAction,
@@ -201,18 +203,30 @@ def add_action(viewer: Viewer, referral_id: object, text: str | None) -> PanelAc
 
 # --- the housing officer's view of the accesses ---------------------------------------------
 
+# A list read just before a revocation can be recorded just after it (the revoke's clock is
+# read before it commits): a list's window runs this long past the share's end.
+LIST_SLACK = timedelta(hours=1)
+
+
+def _listed_while_live(share: CaseShare) -> sa.ColumnElement[bool]:
+    """The panel's lists made while this share was live: only those can have shown the case.
+    (organisation, occurred_at) is indexed, so this reads those lists and no others."""
+    ended = share.expires_at if share.revoked_at is None else min(share.revoked_at,
+                                                                   share.expires_at)
+    record = CaseAccessRecord
+    return and_(record.organisation_id == share.panel_organisation_id,
+                record.occurred_at >= share.shared_at, record.occurred_at < ended + LIST_SLACK)
+
+
 def access_log(referral: Referral, *, by: User) -> list[CaseAccessRecord]:
     """Every recorded access to this case, newest first: its views, refusals and exports, and
     the panel lists it appeared in."""
     sharing.require_staff(by, referral)
-    shares = sharing.shares_for(referral)
-    panels = {s.panel_organisation_id for s in shares}
-    since = min((s.shared_at for s in shares), default=None)
     condition = CaseAccessRecord.referral_id == referral.id
-    if panels and since is not None:
-        condition = or_(condition, (CaseAccessRecord.action == AccessAction.LIST)
-                        & CaseAccessRecord.organisation_id.in_(panels)
-                        & (CaseAccessRecord.occurred_at >= since))
+    windows = [_listed_while_live(s) for s in sharing.shares_for(referral)]
+    if windows:
+        condition = or_(condition, and_(CaseAccessRecord.action == AccessAction.LIST,
+                                        or_(*windows)))
     wanted = str(referral.id)
     return [entry for entry in db.session.scalars(
         select(CaseAccessRecord).where(condition)
@@ -222,12 +236,6 @@ def access_log(referral: Referral, *, by: User) -> list[CaseAccessRecord]:
 
 CSV_COLUMNS = ("occurred_at", "who", "actor_type", "organisation", "channel", "action",
                "refusal", "case_reference", "share_id", "ip_address", "user_agent")
-
-
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (a user agent is whatever the caller sent)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 
 def export_access_log(referral: Referral, *, by: User, ip_address: str | None = None,
@@ -240,7 +248,8 @@ def export_access_log(referral: Referral, *, by: User, ip_address: str | None = 
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([_cell(v) for v in (
+        # A user agent is whatever the caller sent: no cell may run as a formula.
+        writer.writerow([safe_cell(v) for v in (
             _iso(entry.occurred_at), entry.actor_label, entry.actor_type.value,
             entry.organisation.name if entry.organisation else "", entry.channel,
             entry.action.value, entry.refusal, referral.reference, entry.share_id,

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from referral_service.domain import clock, routing
 from referral_service.extensions import db
@@ -131,13 +131,13 @@ def caseloads(authority_id: uuid.UUID, now: datetime | None = None) -> list[Case
 
 
 def possible_duplicates(referral: Referral) -> list[tuple[PossibleDuplicate, Referral]]:
-    """Links either way between this referral and others of the same authority."""
-    links = db.session.scalars(select(PossibleDuplicate).where(
-        (PossibleDuplicate.referral_id == referral.id)
-        | (PossibleDuplicate.existing_referral_id == referral.id)))
-    out = []
-    for link in links:
-        other = link.existing_referral if link.referral_id == referral.id else link.referral
-        if other.authority_id == referral.authority_id:
-            out.append((link, other))
-    return out
+    """Links either way between this referral and others of the same authority, each with the
+    other referral, in one query (a page can have many links)."""
+    link = PossibleDuplicate
+    other_side = or_(
+        and_(link.referral_id == referral.id, Referral.id == link.existing_referral_id),
+        and_(link.existing_referral_id == referral.id, Referral.id == link.referral_id))
+    return [(found, other) for found, other in db.session.execute(
+        select(link, Referral).join(Referral, other_side)
+        .where(Referral.authority_id == referral.authority_id)
+        .order_by(link.created_at, link.id))]

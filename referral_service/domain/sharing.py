@@ -7,7 +7,7 @@ What a panel may then see is ``redaction.py``; how panels read (and every read i
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -49,7 +49,7 @@ def is_flagged_for(referral: Referral, panel_type: OrganisationType) -> bool:
 
 def end_of_day(day: date) -> datetime:
     """A share "until" a day lasts to the end of that day in England (midnight, London)."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=clock.LONDON).astimezone(UTC)
+    return clock.london_to_utc(day + timedelta(days=1))
 
 
 def default_expiry(next_meeting_on: date) -> date:
@@ -158,7 +158,7 @@ def share(referral: Referral, *, by: User, panel_id: object, lawful_basis: str |
             errors["expires_on"] = ["The expiry date must be today or in the future."]
         elif expires_on > latest:
             errors["expires_on"] = [f"A share can last at most a year: choose "
-                                    f"{long_date(latest)} or earlier."]
+                                    f"{clock.long_date(latest)} or earlier."]
         elif next_meeting_on is not None and expires_on < next_meeting_on:
             errors["expires_on"] = ["The share must last at least until the next meeting."]
     if not errors and panel is not None:
@@ -166,7 +166,7 @@ def share(referral: Referral, *, by: User, panel_id: object, lawful_basis: str |
                         if s.panel_organisation_id == panel.id and s.is_live()), None)
         if current is not None:
             raise Conflict(f"This case is already shared with {panel.name} until "
-                           f"{long_date(last_day(current))}. Revoke that share first "
+                           f"{clock.long_date(last_day(current))}. Revoke that share first "
                            "to change its terms.")
     if errors:
         raise ValidationFailed(errors)
@@ -226,11 +226,6 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(clock.LONDON)
 
 
-def long_date(day: date) -> str:
-    """1 January 2027, as GOV.UK writes dates."""
-    return f"{day.day} {day:%B %Y}"
-
-
 def last_day(found: CaseShare) -> date:
     """The last day the share is live (it ends at the midnight after it)."""
     return (_local(found.expires_at) - timedelta(microseconds=1)).date()
@@ -246,7 +241,7 @@ def staff_timeline(referral: Referral) -> list[Any]:
     for found in shares_for(referral):
         entries.append(StaffEntry(
             found.shared_at, "case_shared",
-            f"Shared with {found.panel.name} until {long_date(last_day(found))}",
+            f"Shared with {found.panel.name} until {clock.long_date(last_day(found))}",
             panels.basis_title(found.lawful_basis)))
         if found.revoked_at is not None:
             entries.append(StaffEntry(found.revoked_at, "case_share_revoked",

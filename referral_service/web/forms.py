@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +18,7 @@ from referral_service.domain.errors import Conflict, DomainError, ValidationFail
 from referral_service.extensions import db
 
 FORM = ""  # the key for a message about the whole form rather than one field
+T = TypeVar("T")
 
 
 def from_domain_error(error: DomainError,
@@ -56,16 +57,22 @@ def attempt(action: Callable[[], Any],
             fields: Mapping[str, str] | None = None) -> dict[str, str] | None:
     """Run one domain operation: None when it went through (the caller commits), or its
     refusal as form errors after a rollback (nothing changed)."""
+    return outcome(action, fields)[1]
+
+
+def outcome(action: Callable[[], T], fields: Mapping[str, str] | None = None,
+            ) -> tuple[T | None, dict[str, str] | None]:
+    """:func:`attempt` for an operation whose result the view shows: ``(result, None)`` when
+    it went through, ``(None, errors)`` after a rollback when it was refused."""
     try:
-        action()
-        return None
+        return action(), None
     except StaleDataError:
         db.session.rollback()
-        return from_domain_error(Conflict(
+        return None, from_domain_error(Conflict(
             "Someone else changed this at the same moment. Reload the page and try again."))
     except DomainError as refused:
         db.session.rollback()
-        return from_domain_error(refused, fields)
+        return None, from_domain_error(refused, fields)
 
 
 def required_text(errors: dict[str, str], name: str, message: str) -> str:

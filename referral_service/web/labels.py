@@ -72,8 +72,8 @@ def london_datetime(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = clock.as_utc(moment).astimezone(clock.LONDON)
-    hour = local.hour % 12 or 12
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    hour, noon = local.hour % 12 or 12, "am" if local.hour < 12 else "pm"
+    return f"{clock.long_date(local.date())} at {hour}:{local:%M}{noon}"
 
 
 def london_date(day: date | datetime | None) -> str:
@@ -81,7 +81,7 @@ def london_date(day: date | datetime | None) -> str:
         return ""
     if isinstance(day, datetime):
         day = clock.as_utc(day).astimezone(clock.LONDON).date()
-    return f"{day.day} {day:%B %Y}"
+    return clock.long_date(day)
 
 
 def items(mapping: dict[str, str], chosen: str | None = None,

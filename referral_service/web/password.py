@@ -6,7 +6,6 @@ from flask.typing import ResponseReturnValue
 
 from referral_service.auth import reset
 from referral_service.auth.guards import public
-from referral_service.domain.errors import DomainError
 from referral_service.extensions import db
 from referral_service.web import forms
 
@@ -45,14 +44,10 @@ def choose(token: str) -> ResponseReturnValue:
         return render_template("signin/reset_expired.html"), 404
     errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            reset.complete_reset(token, request.form.get("password", ""),
-                                 request.form.get("confirm", ""),
-                                 ip_address=request.remote_addr)
-        except DomainError as refused:
-            db.session.rollback()
-            errors = forms.from_domain_error(refused)
-        else:
+        errors = forms.attempt(lambda: reset.complete_reset(
+            token, request.form.get("password", ""), request.form.get("confirm", ""),
+            ip_address=request.remote_addr)) or {}
+        if not errors:
             db.session.commit()
             return redirect(url_for("password.done"))
     return render_template("signin/reset_choose.html", errors=errors), (400 if errors else 200)

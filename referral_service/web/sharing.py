@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
 from referral_service.domain import clock, panel_access, panels, sharing
-from referral_service.domain.errors import DomainError, ValidationFailed
+from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, Role
 from referral_service.web import forms, navigation
@@ -78,14 +78,13 @@ def flags(referral_id: uuid.UUID) -> ResponseReturnValue:
                   "mappa_category": _int_or_none("mappa_category", errors,
                                                  "Choose a MAPPA category.")}
         if not errors:
-            try:
-                changed = sharing.set_flags(referral, by=user, ip_address=_ip(), **values)
-            except DomainError as refused:
-                errors = forms.from_domain_error(refused)
-            else:
+            changed, refused = forms.outcome(
+                lambda: sharing.set_flags(referral, by=user, ip_address=_ip(), **values))
+            if refused is None:
                 db.session.commit()
                 flash("Flags saved." if changed else "Nothing changed.", "success")
                 return redirect(url_for("sharing.overview", referral_id=referral.id))
+            errors = refused
         db.session.rollback()
     return render_template("sharing/flags.html", referral=referral, errors=errors,
                            values=values), (400 if errors else 200)
@@ -116,18 +115,15 @@ def new_share(referral_id: uuid.UUID) -> ResponseReturnValue:
                                    required=False)
         # Asked even when a date did not parse, so every problem is listed at once; nothing is
         # kept unless the whole form was right (the rollback below).
-        try:
-            sharing.share(referral, by=user, panel_id=panel.id,
-                          lawful_basis=form.get("lawful_basis"), purpose=form.get("purpose"),
-                          next_meeting_on=meeting, expires_on=expires, ip_address=_ip())
-        except DomainError as refused:
-            errors = {**forms.from_domain_error(refused, {"next_meeting_on": "next_meeting",
-                                                          "expires_on": "expires"}), **errors}
-        else:
-            if not errors:
-                db.session.commit()
-                flash(f"{referral.reference} is shared with {panel.name}.", "success")
-                return redirect(url_for("sharing.overview", referral_id=referral.id))
+        refused = forms.attempt(lambda: sharing.share(
+            referral, by=user, panel_id=panel.id, lawful_basis=form.get("lawful_basis"),
+            purpose=form.get("purpose"), next_meeting_on=meeting, expires_on=expires,
+            ip_address=_ip()), {"next_meeting_on": "next_meeting", "expires_on": "expires"})
+        errors = {**(refused or {}), **errors}
+        if not errors:
+            db.session.commit()
+            flash(f"{referral.reference} is shared with {panel.name}.", "success")
+            return redirect(url_for("sharing.overview", referral_id=referral.id))
         db.session.rollback()
     return render_template(
         "sharing/share.html", referral=referral, panel=panel, errors=errors, form=form,
@@ -182,7 +178,7 @@ def when(moment: datetime) -> str:
     local = moment.astimezone(clock.LONDON)
     hour = local.hour % 12 or 12
     noon = "am" if local.hour < 12 else "pm"
-    return f"{sharing.long_date(local.date())}, {hour}:{local:%M}{noon}"
+    return f"{clock.long_date(local.date())}, {hour}:{local:%M}{noon}"
 
 
 def register(app: Any) -> None:
@@ -190,7 +186,6 @@ def register(app: Any) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(panel_pages.bp)
-    app.jinja_env.filters.setdefault("share_date", sharing.long_date)
     app.jinja_env.filters.setdefault("share_time", when)
     app.jinja_env.globals.setdefault("lawful_basis_title", panels.basis_title)
     app.jinja_env.globals.setdefault("share_last_day", sharing.last_day)

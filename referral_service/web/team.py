@@ -75,12 +75,13 @@ def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
                 flash(f"{case.reference} was reassigned to {officer.name}.", "success")
                 return redirect(url_for("casework.referral", referral_id=case.id))
             case = staff_referral(referral_id)
-    loads = {c.officer.id: c for c in queues.caseloads(case.authority_id)}
     items = [{"value": "", "text": "Choose an officer"}] + [
-        {"value": str(o.id), "selected": str(o.id) == request.form.get("officer"),
-         "text": f"{o.name} ({loads[o.id].open_cases} of {o.capacity} cases"
-                 f"{', absent today' if loads[o.id].absent_today else ''})"}
-        for o in queues.officers_of(case.authority_id) if o.id != case.named_officer_id]
+        {"value": str(load.officer.id),
+         "selected": str(load.officer.id) == request.form.get("officer"),
+         "text": f"{load.officer.name} ({load.open_cases} of {load.officer.capacity} cases"
+                 f"{', absent today' if load.absent_today else ''})"}
+        for load in queues.caseloads(case.authority_id)  # the officers in name order
+        if load.officer.id != case.named_officer_id]
     return render_template("team/reassign.html", referral=case, errors=errors,
                            form=request.form, officer_items=items), (400 if errors else 200)
 
@@ -100,20 +101,19 @@ def absences() -> ResponseReturnValue:
         reason = request.form.get("reason", "").strip()[:100] or None
         if not errors:
             assert officer is not None and starts_on is not None and ends_on is not None
-            try:
-                _, moved = casework.record_absence(
-                    officer, starts_on=starts_on, ends_on=ends_on, by=user, reason=reason,
-                    actor=audit.Actor.for_user(user, request.remote_addr),
-                    reassign_open=request.form.get("reassign") == "yes")
+            recorded, refused = forms.outcome(lambda: casework.record_absence(
+                officer, starts_on=starts_on, ends_on=ends_on, by=user, reason=reason,
+                actor=audit.Actor.for_user(user, request.remote_addr),
+                reassign_open=request.form.get("reassign") == "yes"))
+            if refused is None:
+                assert recorded is not None
                 db.session.commit()
-            except DomainError as refused:
-                db.session.rollback()
-                errors = forms.from_domain_error(refused, {"officer": "officer"})
-            else:
+                _, moved = recorded
                 flash(f"{officer.name}'s absence was recorded"
                       + (f" and {len(moved)} open referral(s) routed again." if moved else "."),
                       "success")
                 return redirect(url_for("team.absences"))
+            errors = refused
     today = clock.today_in_london()
     current = list(db.session.scalars(
         select(OfficerAbsence).join(User).where(User.authority_id == authority_id,

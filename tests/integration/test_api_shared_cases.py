@@ -193,6 +193,9 @@ def test_cli_lists_and_revokes_shares(cli, db_session) -> None:  # type: ignore[
     listed = json.loads(cli("share", "list", "--referral", case.reference, "--json").output)
     assert [(i["id"], i["state"], i["panel_type"]) for i in listed["items"]] == [
         (str(made.id), "live", "marac")]
+    text = cli("share", "list", "--referral", case.reference)
+    last_day = sharing.last_day(made)
+    assert text.exit_code == 0 and f"until {last_day.day} {last_day:%B %Y}" in text.output
     refused = cli("share", "revoke", "--share", str(made.id), "--by", w.marac_lead.email)
     assert refused.exit_code == 1 and "officers and team leaders" in refused.output
     assert cli("share", "revoke", "--share", "nope", "--by", w.officer.email).exit_code == 1

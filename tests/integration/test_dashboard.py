@@ -14,6 +14,7 @@ from referral_service.models import Organisation, OrganisationType, Role, User
 from tests import factories
 from tests.integration import reports_fixture
 from tests.integration.reports_fixture import NOW
+from tests.statements import statements
 from tests.web_helpers import sign_in
 
 QUERY = ("start-day=5&start-month=1&start-year=2026&end-day=18&end-month=1&end-year=2026")
@@ -209,3 +210,13 @@ def _token(client) -> str:  # type: ignore[no-untyped-def]
     from tests.web_helpers import csrf_token
 
     return csrf_token(client, "/account")
+
+
+def test_the_page_tunes_its_transaction_once_not_once_per_figure(as_leader, fx) -> None:  # type: ignore[no-untyped-def]
+    """SET LOCAL lasts the transaction: one jit and one work_mem for the whole page (on
+    PostgreSQL; SQLite has no such settings), and a single figure's CSV is tuned once too."""
+    settings = 2 if db.session.get_bind().dialect.name == "postgresql" else 0
+    for path in (f"/dashboard?{QUERY}", f"/dashboard/weekly.csv?{QUERY}"):
+        with statements() as seen:
+            assert as_leader.get(path).status_code == 200
+        assert len([s for s in seen if s.startswith("SET LOCAL")]) == settings, path

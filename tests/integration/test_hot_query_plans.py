@@ -83,7 +83,7 @@ def test_a_duplicate_look_up_that_finds_nothing_reads_a_few_pages(
     plan = generic_plan(duplicates._matches_statement(*has, objects=False), {
         "authority_id": held.id, "referral_id": held.id, "nhs_number": "9434765919",
         "name_key": "nobody known", "date_of_birth": date(1901, 1, 1),
-        "phone": "+447700900999"})
+        "phone": "+447700800999"})  # never a unique_person number
     assert plan["Plan"]["Actual Rows"] == 0
     assert pages(plan) < FEW_PAGES, json.dumps(plan, indent=1)
 

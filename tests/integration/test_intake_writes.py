@@ -3,14 +3,11 @@ authorities, and the reference drawn again when it is taken (benchmarks/README.m
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral_service.api.referrals import document
@@ -33,22 +30,7 @@ from referral_service.models import (
 )
 from referral_service.schemas.referral import ReferralSubmissionSchema
 from tests import factories as f
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement the session's connection runs inside the block."""
-    seen: list[str] = []
-    connection = db.session.connection()
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
+from tests.statements import statements
 
 
 def writes(seen: list[str]) -> list[str]:

@@ -224,3 +224,52 @@ def test_the_officer_sees_who_looked_and_a_team_leader_exports_it(db_session, fr
     assert panel_access.access_log(case, by=w.officer)[0].action is AccessAction.EXPORT
     assert f.db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "case_access_log.exported")) == 1
+
+
+def test_no_cell_of_the_exported_log_starts_like_a_formula(db_session, frozen) -> None:  # type: ignore[no-untyped-def]
+    w = pf.world()
+    case = pf.marac_case(w.referrer)
+    pf.share(case, w.officer, w.marac)
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    for start in starts:
+        panel_access.read_case(panel_access.Viewer.panel_lead(
+            w.marac_lead, ip_address="192.0.2.10", user_agent=f"{start}SUM(A1)"), case.id)
+        frozen.shift(timedelta(minutes=1))
+    text = panel_access.export_access_log(case, by=w.leader)
+    agents = [row["user_agent"] for row in csv.DictReader(io.StringIO(text, newline=""))]
+    assert sorted(agents) == sorted(f"'{start}SUM(A1)" for start in starts)
+
+
+def test_the_access_log_reads_only_lists_made_while_the_case_was_shared(db_session, frozen) -> None:  # type: ignore[no-untyped-def]
+    """A panel lists its cases all day, for years: a case's log reads the lists of its own
+    shares' live windows, not every list the panel ever made (counted as rows loaded)."""
+    from sqlalchemy import event
+
+    w = pf.world()
+    case, later = pf.marac_case(w.referrer), pf.marac_case(w.referrer)
+    made = pf.share(case, w.officer, w.marac)
+    lead = _lead(w.marac_lead)
+    for _ in range(2):
+        frozen.shift(timedelta(minutes=1))
+        panel_access.list_cases(lead)
+    sharing.revoke(made, by=w.officer)
+    frozen.shift(timedelta(days=2))
+    pf.share(later, w.officer, w.marac)
+    for _ in range(5):  # lists of the panel's other case only
+        frozen.shift(timedelta(minutes=1))
+        panel_access.list_cases(lead)
+    f.db.session.commit()
+    f.db.session.expunge_all()
+    loaded: list[object] = []
+
+    def count(target: object, context: object) -> None:
+        loaded.append(target)
+
+    event.listen(CaseAccessRecord, "load", count)
+    try:
+        log = panel_access.access_log(f.db.session.get(type(case), case.id),
+                                      by=f.db.session.get(type(w.officer), w.officer.id))
+    finally:
+        event.remove(CaseAccessRecord, "load", count)
+    assert [e.action.value for e in log] == ["list", "list"]
+    assert len(loaded) == len(log), len(loaded)

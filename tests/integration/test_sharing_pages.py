@@ -89,6 +89,18 @@ def test_officer_flags_shares_and_revokes_through_the_forms(client, w, frozen) -
     assert "Revoked" in client.get(base).get_data(as_text=True)
 
 
+def test_the_flags_form_says_whether_anything_changed(client, w, frozen) -> None:  # type: ignore[no-untyped-def]
+    case = f.referral(w.referrer)
+    f.db.session.commit()
+    sign_in(client, w.officer)
+    flags = f"/casework/referrals/{case.id}/sharing/flags"
+    values = {"marac": "yes", "mappa_level": "", "mappa_category": ""}
+    post_form(client, flags, values)
+    assert "Flags saved." in client.get(flags).get_data(as_text=True)
+    post_form(client, flags, values)
+    assert "Nothing changed." in client.get(flags).get_data(as_text=True)
+
+
 def test_a_second_live_share_is_refused_on_the_form(client, w, frozen) -> None:  # type: ignore[no-untyped-def]
     case = pf.marac_case(w.referrer)
     pf.share(case, w.officer, w.marac)

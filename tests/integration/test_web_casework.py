@@ -7,6 +7,7 @@ import pytest
 from referral_service.domain import casework
 from referral_service.models import ReferralMessage, ReferralStatus
 from tests import factories as f
+from tests.statements import statements
 from tests.web_helpers import make_team, post_form, sign_in
 
 S = ReferralStatus
@@ -188,3 +189,46 @@ def test_a_possible_duplicate_is_shown_and_decided(client, team) -> None:  # typ
     assert link.decision is DuplicateDecision.CONFIRMED
     twice = post_form(client, f"{page}/duplicates/{link.id}", {"decision": "same"})
     assert twice.status_code == 400 and "already been decided" in twice.text
+
+
+def test_the_possible_duplicates_load_in_one_query_however_many(client, team) -> None:  # type: ignore[no-untyped-def]
+    from referral_service.models import PossibleDuplicate
+
+    def fresh():  # type: ignore[no-untyped-def]
+        return f.referral(team.organisation, person=f.unique_person())
+
+    one, five = fresh(), fresh()
+    others = [fresh() for _ in range(6)]
+    # Links both ways: the page shows the other referral whichever side this one is on.
+    f.db.session.add(PossibleDuplicate(referral_id=one.id, existing_referral_id=others[0].id,
+                                       matched_on=["phone"]))
+    for n, other in enumerate(others[1:]):
+        new, existing = (five, other) if n % 2 else (other, five)
+        f.db.session.add(PossibleDuplicate(referral_id=new.id, existing_referral_id=existing.id,
+                                           matched_on=["phone"]))
+    f.db.session.commit()
+    pages = {len(links): (f"/casework/referrals/{case.id}", [o.reference for o in links])
+             for case, links in ((one, others[:1]), (five, others[1:]))}
+    sign_in(client, team.leader)
+    counts = {}
+    for size, (page, references) in pages.items():
+        f.db.session.expunge_all()  # nothing already loaded: the page asks for what it shows
+        with statements() as seen:
+            html = _page(client, page)
+        assert all(reference in html for reference in references)
+        counts[size] = len(seen)
+    assert counts[5] == counts[1], counts
+
+
+def test_phone_numbers_show_as_dialled_on_the_officer_and_referrer_pages(app, team) -> None:  # type: ignore[no-untyped-def]
+    case = f.referral(team.organisation, person=f.unique_person(phone="07700 900123"),
+                      referrer={"phone": "01632 960100"})
+    f.db.session.commit()
+    assert case.person_phone == "+447700900123" and case.referrer_phone == "+441632960100"
+    for user, page in ((team.leader, f"/casework/referrals/{case.id}"),
+                       (team.referrer, f"/referrer/referrals/{case.id}")):
+        client = app.test_client()
+        sign_in(client, user)
+        html = _page(client, page)
+        assert "07700 900123" in html and "01632 960100" in html, page
+        assert "+447700900123" not in html and "+441632960100" not in html, page

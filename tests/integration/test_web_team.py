@@ -8,7 +8,8 @@ import pytest
 from referral_service.domain import audit, clock
 from referral_service.models import AuditEvent, OfficerAbsence
 from tests import factories as f
-from tests.web_helpers import make_team, post_form, sign_in
+from tests.statements import statements
+from tests.web_helpers import csrf_token, make_team, post_form, sign_in
 
 
 @pytest.fixture
@@ -59,6 +60,21 @@ def test_reassign(client, team) -> None:  # type: ignore[no-untyped-def]
     assert team.named.named_officer_id == team.second_officer.id
 
 
+def test_the_reassign_page_loads_the_team_officers_once(client, team) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, team.leader)
+    page = f"/team/referrals/{team.named.id}/reassign"
+    token = csrf_token(client, page)
+    for send in (lambda: client.get(page),
+                 lambda: client.post(page, data={"officer": "", "reason": "",
+                                                 "csrf_token": token})):
+        with statements() as seen:
+            response = send()
+        assert "Sam Lee (0 of" in response.get_data(as_text=True)
+        officers = [s for s in seen if "FROM users" in s and "users.role" in s
+                    and "users.authority_id" in s]
+        assert len(officers) == 1, (response.request.method, officers)
+
+
 def test_record_and_end_an_absence(client, team) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, team.leader)
     today = clock.today_in_london()
@@ -87,6 +103,29 @@ def test_record_and_end_an_absence(client, team) -> None:  # type: ignore[no-unt
     actions = {e.action for e in f.db.session.query(AuditEvent).filter_by(
         subject_id=str(team.officer.id))}
     assert {"officer.absence_recorded", "officer.absence_cancelled"} <= actions
+
+
+def _absence(officer, first, last) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The absence form for ``officer`` from ``first`` to ``last``, open referrals routed again."""
+    days = {f"{name}-{part}": str(getattr(day, part)) for name, day in
+            (("starts_on", first), ("ends_on", last)) for part in ("day", "month", "year")}
+    return {"officer": str(officer.id), **days, "reassign": "yes"}
+
+
+def test_a_refused_absence_shows_why_and_records_nothing(client, team) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, team.leader)
+    today = clock.today_in_london()
+    refused = post_form(client, "/team/absences",
+                        _absence(team.officer, today, today - timedelta(days=3)))
+    assert refused.status_code == 400
+    assert "The last day must be on or after the first day." in refused.get_data(as_text=True)
+    assert f.db.session.query(OfficerAbsence).count() == 0
+    f.db.session.refresh(team.named)
+    assert team.named.named_officer_id == team.officer.id  # nothing routed again
+    done = post_form(client, "/team/absences", _absence(team.officer, today, today))
+    assert done.status_code == 302
+    assert "1 open referral(s) routed again." in client.get("/team/absences").get_data(
+        as_text=True)
 
 
 def test_ending_a_started_absence_makes_yesterday_the_last_day(client, team) -> None:  # type: ignore[no-untyped-def]

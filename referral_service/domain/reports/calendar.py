@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from referral_service.domain.clock import LONDON
+from referral_service.domain.clock import LONDON, london_to_utc
 from referral_service.domain.deadlines import is_working_day
 
 WORK_START = time(9, 0)
@@ -24,13 +24,9 @@ LAST_DAY = date(2035, 12, 31)
 HOUR = timedelta(hours=1)
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-
-
 def hour_rows(first: date = FIRST_DAY, last: date = LAST_DAY) -> Iterator[dict[str, Any]]:
     """Every UTC hour from London midnight on ``first`` to the midnight after ``last``."""
-    moment, end = _midnight(first), _midnight(last + timedelta(days=1))
+    moment, end = london_to_utc(first), london_to_utc(last + timedelta(days=1))
     seconds_before = 0
     while moment < end:
         local = moment.astimezone(LONDON)

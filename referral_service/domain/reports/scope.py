@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from referral_service.domain.clock import LONDON
+from referral_service.domain.clock import london_to_utc
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.domain.reports import calendar
 from referral_service.extensions import db
@@ -31,13 +31,12 @@ class Scope:
 
     @property
     def starts_at(self) -> datetime:
-        return datetime.combine(self.start, time(0), tzinfo=LONDON).astimezone(UTC)
+        return london_to_utc(self.start)
 
     @property
     def ends_at(self) -> datetime:
         """Exclusive: London midnight after ``end``."""
-        return datetime.combine(self.end + timedelta(days=1), time(0),
-                                tzinfo=LONDON).astimezone(UTC)
+        return london_to_utc(self.end + timedelta(days=1))
 
     @property
     def label(self) -> str:

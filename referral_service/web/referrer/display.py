@@ -1,11 +1,11 @@
-"""Words for what the referrer's pages show: statuses, phone numbers and typed answers."""
+"""Words for what the referrer's pages show: statuses and typed answers (phone numbers are
+``labels.uk_phone``, as on every page)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
 from referral_service.web.labels import london_date
-from referral_service.web.labels import uk_phone as phone  # noqa: F401  (the pages' name)
 from referral_service.web.referrer.answers import date_text, household_rows
 from referral_service.web.referrer.questions import Field
 

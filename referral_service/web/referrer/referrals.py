@@ -31,7 +31,7 @@ def _actor(user: User) -> audit.Actor:
 
 @bp.context_processor
 def _words() -> dict[str, object]:
-    return {"status_words": display.STATUS_WORDS, "phone": display.phone}
+    return {"status_words": display.STATUS_WORDS}
 
 
 @bp.get("/")
