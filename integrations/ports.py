@@ -43,10 +43,12 @@ class Email:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The provider took the message: its id, and its status word ("queued", "sent", …)."""
+    """The provider took the message: its id, its status word ("queued", "sent", …), and the
+    provider's error code when that status is a failure (Twilio's ``error_code``, e.g. 21610)."""
 
     provider_id: str
     status: str
+    error_code: str | None = None
 
 
 class SmsSender(Protocol):

@@ -132,7 +132,8 @@ class TwilioSmsSender:
 
     def find_sent(self, to: str, body: str, since: datetime) -> list[Accepted] | None:
         """Look ``to``'s messages up in Twilio's message list (``SentLookup``): those with this
-        body created since ``since`` (less ``CLOCK_SKEW``), newest first. ``None`` when there are
+        body created since ``since`` (less ``CLOCK_SKEW``), newest first, each with its status and
+        error code (as a status callback's ``ErrorCode`` would carry it). ``None`` when there are
         more messages to this number than ``LOOKUP_MAX_PAGES`` pages: we cannot tell."""
         filters: dict[str, Any] = {"to": to, "page_size": LOOKUP_PAGE_SIZE}
         if self.from_number and not self.messaging_service_sid:
@@ -150,8 +151,10 @@ class TwilioSmsSender:
                             and direction.startswith("outbound")
                             and _comparable(record.body or "") == wanted and record.sid):
                         status = getattr(record.status, "value", record.status)
+                        code = record.error_code  # an int when Twilio reports a failure
                         found.append(Accepted(provider_id=str(record.sid),
-                                              status=str(status or "queued")))
+                                              status=str(status or "queued"),
+                                              error_code=None if code is None else str(code)))
                 page = page.next_page()
                 if page is None:
                     return found

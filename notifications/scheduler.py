@@ -120,8 +120,9 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     the provider, and the named officer is told.
 
     A text Twilio took and then could not deliver is failed as its status callback would fail
-    it (``inbound.our_status``, ``inbound.not_delivered``), and its fallback (a safe email, or
-    the officer is told) is written before the one commit: the batch's settling, its fallbacks
+    it (``inbound.our_status``, ``inbound.not_delivered`` with the error code Twilio lists, so a
+    21610 records the opt-out), and its fallback (a safe email, or the officer is told) is
+    written before the one commit: the batch's settling, its fallbacks
     and its notices to officers commit together or not at all, so a crash can never leave a row
     settled whose fallback did not run.
     """
@@ -143,7 +144,7 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
         sms = sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
-    undelivered: list[uuid.UUID] = []
+    undelivered: list[tuple[uuid.UUID, str | None]] = []  # with Twilio's error code
     try:
         _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, undelivered)
     finally:
@@ -159,7 +160,7 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
 def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now: datetime,
                 counts: dict[str, int], unknown: list[uuid.UUID],
-                undelivered: list[uuid.UUID]) -> None:
+                undelivered: list[tuple[uuid.UUID, str | None]]) -> None:
     from notifications import inbound
 
     taken: set[str] = set()  # provider ids matched in this pass (two rows, same text)
@@ -185,7 +186,7 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
                            sent_at=message.claimed_at, status_reason=None):
                     taken.add(accepted.provider_id)
                     if status is MessageStatus.FAILED:
-                        undelivered.append(message.id)
+                        undelivered.append((message.id, accepted.error_code))
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
         # A duplicate email is less harmful than a lost one, so an email whose fate is unknown
@@ -234,15 +235,16 @@ def _settle(message_id: uuid.UUID, counts: dict[str, int], outcome: str,
     return False
 
 
-def _fall_back_for_undelivered(message_ids: list[uuid.UUID]) -> None:
-    """Rows settled as failed from Twilio's records: the reason and the fallback, as the status
-    callback would have written them, in this same transaction."""
+def _fall_back_for_undelivered(failed: list[tuple[uuid.UUID, str | None]]) -> None:
+    """Rows settled as failed from Twilio's records: the reason, the fallback and (for 21610)
+    the opt-out, by the status callback's own ``inbound.not_delivered`` with the error code
+    Twilio listed, in this same transaction."""
     from notifications import inbound
 
-    for message_id in message_ids:
+    for message_id, error_code in failed:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if message is not None:
-            inbound.not_delivered(message, None)
+            inbound.not_delivered(message, error_code)
 
 
 def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:

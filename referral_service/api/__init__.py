@@ -9,7 +9,7 @@ import http
 import json
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, render_template, request, url_for
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser
@@ -59,6 +59,15 @@ class Blueprint(_Blueprint):
 class Api(_Api):
     PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+    def _openapi_swagger_ui(self) -> Any:
+        """``/api/docs``: Swagger UI from our own origin (web/frontend.py serves swagger-ui-dist
+        from node_modules) and started by ``static/api-docs.js``, not by flask-smorest's page,
+        whose inline script would need a looser Content-Security-Policy."""
+        return render_template(
+            "api_docs.html", title=self.spec.title,
+            spec_url=url_for(f"{self._make_doc_blueprint_name()}.openapi_json"),
+            swagger_ui_config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
+
     def _register_error_handlers(self) -> None:
         """The application's handler already answers every error as problem+json."""
 
@@ -105,7 +114,9 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="v1/openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # flask-smorest registers the page only with a URL; ours is served from node_modules
+        # (web/frontend.py), and Api._openapi_swagger_ui renders the page that loads it.
+        OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
         API_SPEC_OPTIONS={
             "info": {"description": (
                 "Referrals under section 213B of the Housing Act 1996, from public bodies to "

@@ -109,12 +109,16 @@ class FakeTwilio:
         with self._lock:
             self._failures.append(_Failure(status, code, times))
 
-    def set_status(self, sid: str, status: str) -> None:
-        """What the list API says of an accepted message from now on (e.g. "undelivered")."""
+    def set_status(self, sid: str, status: str, error_code: int | None = None) -> None:
+        """What the list API says of an accepted message from now on (e.g. "undelivered"), and
+        its Twilio ``error_code`` (e.g. 21610; none by default)."""
         with self._lock:
             for message in self._messages:
                 if message["sid"] == sid:
                     message["_status"] = status
+                    message.pop("_error_code", None)
+                    if error_code is not None:
+                        message["_error_code"] = str(error_code)
 
     def hang_next(self, seconds: float = 5.0, times: int = 1) -> None:
         """Hold the next ``times`` requests without answering, for up to ``seconds``."""
@@ -324,10 +328,11 @@ def _message_body(account_sid: str, sid: str, form: dict[str, str], *,
                   created: str) -> dict[str, Any]:
     now = format_datetime(datetime.fromisoformat(created), usegmt=True)
     uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
+    error_code = int(form["_error_code"]) if "_error_code" in form else None  # set_status
     return {
         "account_sid": account_sid, "api_version": API_VERSION, "body": form.get("Body"),
         "date_created": now, "date_sent": None, "date_updated": now,
-        "direction": "outbound-api", "error_code": None, "error_message": None,
+        "direction": "outbound-api", "error_code": error_code, "error_message": None,
         "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
         "num_media": "0", "num_segments": "1", "price": None, "price_unit": "GBP",
         "sid": sid, "status": form.get("_status", "queued"), "to": form.get("To"), "uri": uri,

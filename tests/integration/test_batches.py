@@ -273,6 +273,27 @@ def send_directly(fake: FakeTwilio, to: str, body: str) -> str:
         sender.close()
 
 
+def stuck_applicant_text(app: Flask, email: str) -> tuple[uuid.UUID, uuid.UUID, str, str]:
+    """A referral's text to its applicant (who has this email), claimed a minute ago by a worker
+    that then stopped: its id, the referral's, the number and the body."""
+    from sqlalchemy import select
+
+    from tests import factories as f
+
+    with app.app_context():
+        authority = f.authority()
+        f.officer(authority)
+        case = f.referral(f.organisation(), person=f.unique_person(email=email))
+        text = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.referral_id == case.id, OutboxMessage.audience == Audience.APPLICANT,
+            OutboxMessage.channel == Channel.SMS)).one()
+        text.status, text.attempts = MessageStatus.SENDING, 1
+        text.claimed_at = clock.now() - timedelta(minutes=1)
+        found = (text.id, case.id, text.to_address, text.body)
+        db.session.commit()
+        return found
+
+
 def test_two_stuck_rows_with_the_same_text_never_share_twilios_one_message(
         twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
     claimed = clock.now() - timedelta(minutes=1)
@@ -347,19 +368,7 @@ def test_a_stuck_text_twilio_could_not_deliver_fails_with_its_fallback_in_one_co
     settling is kept, and the next tick does the whole of it."""
     from sqlalchemy import event, select
 
-    from tests import factories as f
-
-    with twilio_app.app_context():
-        authority = f.authority()
-        f.officer(authority)
-        case = f.referral(f.organisation(), person=f.unique_person(email="pat@example.org"))
-        text = db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.referral_id == case.id, OutboxMessage.audience == Audience.APPLICANT,
-            OutboxMessage.channel == Channel.SMS)).one()
-        text.status, text.attempts = MessageStatus.SENDING, 1
-        text.claimed_at = clock.now() - timedelta(minutes=1)
-        message_id, referral_id, to, body = text.id, case.id, text.to_address, text.body
-        db.session.commit()
+    message_id, referral_id, to, body = stuck_applicant_text(twilio_app, "pat@example.org")
     sid = send_directly(fake_twilio, to, body)
     fake_twilio.set_status(sid, "undelivered")
 
@@ -402,3 +411,33 @@ def test_a_stuck_text_twilio_could_not_deliver_fails_with_its_fallback_in_one_co
     [email] = applicant_emails()
     assert (email.to_address, email.body, email.status) == (
         "pat@example.org", body, MessageStatus.QUEUED)
+
+
+def test_a_stuck_text_twilio_lists_as_failed_with_21610_records_the_opt_out_as_its_callback_would(
+        twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    """Twilio's list says why it failed (error_code): the reason names the code, the number is
+    remembered as opted out (as a status callback with ErrorCode 21610 does), and the fallback
+    email is queued, all in the reconciler's one commit."""
+    from sqlalchemy import select
+
+    from referral_service.models import SmsOptOut
+
+    message_id, referral_id, to, body = stuck_applicant_text(twilio_app, "sam@example.org")
+    sid = send_directly(fake_twilio, to, body)
+    fake_twilio.set_status(sid, "failed", error_code=21610)
+
+    with twilio_app.app_context():
+        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
+    failed = row(twilio_app, message_id)
+    assert (failed.status, failed.provider_id, failed.provider_status) == (
+        MessageStatus.FAILED, sid, "failed")
+    assert failed.status_reason == "Not delivered (provider code 21610)."
+    with twilio_app.app_context():
+        opt_out = db.session.get(SmsOptOut, to)
+        assert opt_out is not None and opt_out.keyword == "21610"
+        [email] = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.referral_id == referral_id,
+            OutboxMessage.audience == Audience.APPLICANT,
+            OutboxMessage.channel == Channel.EMAIL)).all()
+        assert (email.to_address, email.body, email.status) == (
+            "sam@example.org", body, MessageStatus.QUEUED)

@@ -2,6 +2,8 @@
 run (schemathesis) that finds no 5xx and no response breaking the document."""
 from __future__ import annotations
 
+import re
+
 import hypothesis
 import pytest
 import schemathesis
@@ -33,6 +35,45 @@ def test_openapi_document_describes_the_api(client) -> None:  # type: ignore[no-
 def test_docs_page_is_served(client) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/api/docs")
     assert page.status_code == 200 and b"swagger" in page.data.lower()
+
+
+def test_docs_page_loads_swagger_ui_from_our_own_origin_with_no_inline_script(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/api/docs").get_data(as_text=True)
+    references = re.findall(r'\b(?:src|href)="([^"]*)"', html)
+    assert set(references) == {"/swagger-ui/swagger-ui.css", "/swagger-ui/swagger-ui-bundle.js",
+                               "/static/api-docs.js"}
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert scripts and all('src="/' in attrs and not body.strip() for attrs, body in scripts)
+    assert "<style" not in html and " style=" not in html and "cdn" not in html.lower()
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+
+
+@pytest.mark.parametrize(("path", "mimetype"), [
+    ("/swagger-ui/swagger-ui.css", "text/css"),
+    ("/swagger-ui/swagger-ui-bundle.js", "text/javascript"),
+    ("/static/api-docs.js", "text/javascript"),
+])
+def test_swagger_ui_assets_are_served_from_node_modules(client, path: str, mimetype: str) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get(path)
+    try:
+        assert (answer.status_code, answer.mimetype) == (200, mimetype)
+        assert len(answer.data) > 100
+    finally:
+        answer.close()  # a file response: its file is open until then
+
+
+def test_only_swagger_uis_stylesheet_and_bundle_are_served(client) -> None:  # type: ignore[no-untyped-def]
+    # index.html and swagger-initializer.js start Swagger UI with a CDN-free but inline script.
+    for name in ("index.html", "swagger-initializer.js", "package.json", "..%2Fpackage.json"):
+        assert client.get(f"/swagger-ui/{name}").status_code == 404
+
+
+def test_docs_page_has_the_same_strict_csp_as_every_page(client) -> None:  # type: ignore[no-untyped-def]
+    from referral_service.web.security import CONTENT_SECURITY_POLICY
+
+    docs = client.get("/api/docs").headers["Content-Security-Policy"]
+    assert docs == CONTENT_SECURITY_POLICY == client.get("/").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in docs and "https:" not in docs
 
 
 def _operations(app: Flask) -> list[object]:

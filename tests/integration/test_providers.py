@@ -242,6 +242,15 @@ def test_find_sent_finds_our_message_in_twilios_list(
                                                  "PageSize": "100"}
 
 
+def test_find_sent_carries_twilios_error_code_for_a_failed_message(
+        twilio_sender: TwilioSmsSender, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    since = _now()
+    sent = twilio_sender.send_sms(sms())
+    fake_twilio.set_status(sent.provider_id, "failed", error_code=21610)
+    assert twilio_sender.find_sent(TO, BODY, since) == [
+        Accepted(sent.provider_id, "failed", error_code="21610")]
+
+
 def test_find_sent_says_none_was_sent_when_twilio_has_none(
         twilio_sender: TwilioSmsSender) -> None:
     twilio_sender.send_sms(sms(body="Something else"))
