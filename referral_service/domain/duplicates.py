@@ -48,11 +48,10 @@ _MATCH_COLUMNS = load_only(Referral.id, Referral.reference, Referral.person_nhs_
 
 
 @cache
-def _matches_statement(nhs_number: bool, date_of_birth: bool, phone: bool,
-                       objects: bool) -> Select[Any]:
+def _matches_statement(nhs_number: bool, date_of_birth: bool, phone: bool) -> Select[Any]:
     """One statement per combination of what the new referral has, built once, values bound:
-    it runs for every referral received. ``objects=False``: the ids alone, as a Core query
-    (half the CPU time of the ORM one, and almost always there is no match).
+    it runs for every referral received. The ids alone, as a Core query (half the CPU time of
+    the ORM one, and almost always there is no match).
 
     Each identifier is its own branch, an equality on its own index, so that finding nothing
     costs a few index pages. As one ``WHERE … OR …`` ordered by ``received_at``, PostgreSQL
@@ -82,12 +81,7 @@ def _matches_statement(nhs_number: bool, date_of_birth: bool, phone: bool,
         for condition in conditions
     ]
     found = union(*(select(branch) for branch in branches)).subquery("found")
-    recent = select(found.c.id).order_by(found.c.received_at.desc()).limit(MAX_LINKS)
-    if not objects:
-        return recent
-    return (select(Referral).options(_MATCH_COLUMNS)
-            .where(Referral.id.in_(recent.scalar_subquery()))
-            .order_by(Referral.received_at.desc()))
+    return select(found.c.id).order_by(found.c.received_at.desc()).limit(MAX_LINKS)
 
 
 def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
@@ -100,9 +94,13 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
         "authority_id": referral.authority_id, "referral_id": referral.id,
         "nhs_number": referral.person_nhs_number, "name_key": referral.person_name_key,
         "date_of_birth": referral.person_date_of_birth, "phone": referral.person_phone}
-    if db.session.execute(_matches_statement(*has, objects=False), values).first() is None:
+    ids = db.session.scalars(_matches_statement(*has), values).all()
+    if not ids:
         return {}
-    candidates = db.session.scalars(_matches_statement(*has, objects=True), values)
+    # Almost never reached: the matches themselves, by the ids just found (not a second search).
+    candidates = db.session.scalars(select(Referral).options(_MATCH_COLUMNS)
+                                    .where(Referral.id.in_(ids))
+                                    .order_by(Referral.received_at.desc()))
     matches: dict[Referral, list[DuplicateMatch]] = {}
     for other in candidates:
         found = []

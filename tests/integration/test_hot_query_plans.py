@@ -80,7 +80,7 @@ def held(db_session):  # type: ignore[no-untyped-def]
                                  (False, True, False)])
 def test_a_duplicate_look_up_that_finds_nothing_reads_a_few_pages(
         held, has: tuple[bool, bool, bool]) -> None:  # type: ignore[no-untyped-def]
-    plan = generic_plan(duplicates._matches_statement(*has, objects=False), {
+    plan = generic_plan(duplicates._matches_statement(*has), {
         "authority_id": held.id, "referral_id": held.id, "nhs_number": "9434765919",
         "name_key": "nobody known", "date_of_birth": date(1901, 1, 1),
         "phone": "+447700800999"})  # never a unique_person number
