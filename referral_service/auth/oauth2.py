@@ -7,8 +7,9 @@ to other clients of the same organisation (a partner's gateway).
 """
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
@@ -34,6 +35,10 @@ from referral_service.models.oauth import digest
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 TOKEN_LIFETIME = 3600
+# A private_key_jwt assertion is valid for at most this long (exp - iat, and exp - now plus the
+# clock leeway): a leaked one is useful only briefly, and its stored jti can be purged soon.
+MAX_ASSERTION_LIFETIME = 300
+MAX_JTI_LENGTH = 255  # UsedClientAssertion.jti
 
 
 def token_url() -> str:
@@ -89,12 +94,18 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
                 description="This client has no registered keys for private_key_jwt.")
         return KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
 
+    def verify_claims(self, claims: dict[str, Any]) -> None:
+        # Before authlib's own checks, which store the jti with its expiry: an exp past what a
+        # datetime holds was a 500, and a jti longer than its column a database error.
+        refusal = assertion_limits_refusal(claims, clock.now().timestamp(), self.leeway)
+        if refusal:
+            raise InvalidClientError(description=refusal)
+        super().verify_claims(claims)
+
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """Each assertion is single-use: a replayed one is refused (the unique constraint)."""
-        expires = claims.get("exp")
         # Kept a little past the assertion's own expiry (clock leeway), then purgeable.
-        expires_at = (datetime.fromtimestamp(expires, UTC) if isinstance(expires, int)
-                      else clock.now() + timedelta(hours=1)) + timedelta(minutes=5)
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC) + timedelta(minutes=5)
         try:
             with db.session.begin_nested():
                 db.session.add(UsedClientAssertion(client_id=str(claims["sub"]), jti=str(jti),
@@ -106,6 +117,27 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except IntegrityError:
             return False
         return True
+
+
+def assertion_limits_refusal(claims: dict[str, Any], now: float, leeway: int) -> str | None:
+    """Why a signed private_key_jwt assertion is out of bounds, or None: it needs an exp, at
+    most five minutes after its iat (when it has one) and after now; and a jti of 1 to 255
+    printable characters."""
+    exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
+    if not _is_numeric_date(exp) or ("iat" in claims and not _is_numeric_date(iat)):
+        return "The client assertion needs a numeric exp (and iat, if given)."
+    if exp - now > MAX_ASSERTION_LIFETIME + leeway or (
+            iat is not None and exp - iat > MAX_ASSERTION_LIFETIME):
+        return (f"A client assertion may be valid for at most {MAX_ASSERTION_LIFETIME // 60} "
+                "minutes: make exp at most that long after iat and after now.")
+    if not (isinstance(jti, str) and 0 < len(jti) <= MAX_JTI_LENGTH and jti.isprintable()):
+        return f"The client assertion needs a jti of 1 to {MAX_JTI_LENGTH} printable characters."
+    return None
+
+
+def _is_numeric_date(value: object) -> TypeGuard[int | float]:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 class Revocation(RevocationEndpoint):

@@ -4,8 +4,7 @@ OIDC_CLIENT_ID, OIDC_CLIENT_SECRET. The provider's metadata, keys and token endp
 from ``OIDC_ISSUER/.well-known/openid-configuration``.
 
 The id_token's signature (the provider's JWKS), issuer, audience, expiry and nonce are checked
-by authlib; we then match the person by email address to an existing, active account (nobody
-gets an account by signing in). An address the provider says is unverified is refused.
+by authlib; which account the person then signs in to is decided in ``oidc_accounts``.
 """
 from __future__ import annotations
 
@@ -14,18 +13,8 @@ from typing import Any
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
-from referral_service.auth import accounts
-from referral_service.domain.errors import DomainError
-from referral_service.models import User
-
 NAME = "oidc"
 EXTENSION = "referrals_oidc"
-NO_ACCOUNT = ("There is no account for that email address here. Ask your team leader to add "
-              "you, or sign in with your email address and password.")
-
-
-class OidcRefused(DomainError):
-    """The provider said no, the answer did not check out, or nobody here has that address."""
 
 
 def configured(app: Flask | None = None) -> bool:
@@ -49,15 +38,3 @@ def init_app(app: Flask) -> None:
 
 def client() -> Any:
     return current_app.extensions[EXTENSION].create_client(NAME)
-
-
-def user_for(userinfo: dict[str, Any] | None) -> User:
-    """The account the verified id_token's email address belongs to."""
-    if not userinfo or not userinfo.get("email"):
-        raise OidcRefused("Your organisation's sign-in did not say your email address.")
-    if userinfo.get("email_verified") is False:
-        raise OidcRefused("Your organisation's sign-in says your email address is not verified.")
-    user = accounts.find_by_email(str(userinfo["email"]))
-    if user is None or not user.active:
-        raise OidcRefused(NO_ACCOUNT)
-    return user

@@ -55,6 +55,11 @@ class User(Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Sign-in through the OpenID Connect provider (auth/oidc.py): the provider's issuer and
+    # subject, bound on first use. From then on the person is found by these alone, so an email
+    # address changed (or reused) at the provider cannot move the sign-in to another account.
+    oidc_issuer: Mapped[str | None] = mapped_column(sa.String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
 
     authority: Mapped[Authority | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -74,6 +79,9 @@ class User(Model):
             name="partners_have_organisation",
         ),
         sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        # One provider identity, one account. A unique index rather than a constraint: SQLite
+        # adds an index without copying the users table.
+        sa.Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),
     )
 
     def is_absent_on(self, day: date) -> bool:

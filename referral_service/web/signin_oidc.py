@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from joserfc.errors import JoseError
 from requests import RequestException
 
-from referral_service.auth import oidc
+from referral_service.auth import oidc, oidc_accounts
 from referral_service.auth.guards import public
+from referral_service.extensions import db
 from referral_service.web.signin import after_first_factor, safe_next
 
 bp = Blueprint("oidc", __name__, url_prefix="/sign-in/oidc")
@@ -43,9 +44,10 @@ def callback() -> ResponseReturnValue:
     next_path = safe_next(flask_session.pop(NEXT_KEY, None))
     try:
         token = oidc.client().authorize_access_token()
-        user = oidc.user_for(token.get("userinfo"))
-    except oidc.OidcRefused as refused:
-        return _refused("no matching account", message=refused.message)
+        user = oidc_accounts.user_for(token.get("userinfo"), request.remote_addr)
+    except oidc_accounts.OidcRefused as refused:
+        db.session.commit()  # a refusal's audit events (a locked account, another identity)
+        return _refused("no usable account", message=refused.message)
     except (OAuthError, JoseError, RequestException, ValueError) as error:
         return _refused(type(error).__name__)
     return after_first_factor(user, next_path, method="oidc")

@@ -5,7 +5,9 @@ authorization endpoint that signs in whichever email address the test chose (``l
 sends the browser back with a one-time code, and a token endpoint that checks the client's
 credentials and the code, and returns an RS256-signed id_token carrying the nonce. Tests can
 make it misbehave: sign with a key it does not publish (``sign_with_unknown_key``), say the
-address is unverified, or issue for another audience.
+address is unverified (or leave ``email_verified`` out), or issue for another audience; and
+choose the ``sub`` it issues (``subject``), as when a person's address changes at the provider
+or an address is handed to someone else.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ class FakeOidc:
     issuer: str = ""
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
     login_as: str | None = None
-    email_verified: bool = True
+    subject: str | None = None  # the ``sub`` claim; by default one per email address
+    email_verified: bool | str | None = True  # None leaves the claim out; "true" is no bool
     audience: str = CLIENT_ID
     sign_with_unknown_key: bool = False
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -57,7 +60,7 @@ class FakeOidc:
             return 302, {"Location": f"{back}?{refusal}"}
         code = secrets.token_urlsafe(16)
         self.codes[code] = {"email": self.login_as, "nonce": query.get("nonce"),
-                            "redirect_uri": back}
+                            "sub": self.subject or f"sub-{self.login_as}", "redirect_uri": back}
         return 302, {"Location": f"{back}?{urlencode({'code': code, 'state': query['state']})}"}
 
     def token(self, form: dict[str, str], authorization: str | None) -> tuple[int, Any]:
@@ -71,9 +74,10 @@ class FakeOidc:
         if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
             return 400, {"error": "invalid_grant"}
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": f"sub-{grant['email']}",
-                  "email": grant["email"], "email_verified": self.email_verified,
-                  "iat": now, "exp": now + 300, "nonce": grant["nonce"]}
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": grant["sub"],
+                  "email": grant["email"], "iat": now, "exp": now + 300, "nonce": grant["nonce"]}
+        if self.email_verified is not None:
+            claims["email_verified"] = self.email_verified
         key = RSAKey.generate_key(2048, parameters={"kid": "k1"}) if (
             self.sign_with_unknown_key) else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)

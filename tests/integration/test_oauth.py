@@ -12,6 +12,7 @@ against ``fresh_app``, where each request has its own context and session, as in
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ import time_machine
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from click.testing import Result
 from flask import Flask
+from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import func, select
 
@@ -107,12 +109,32 @@ def with_secret(connect: Connect, issued: Any, method: str = "client_secret_basi
     return connect(issued.client.client_id, secret or issued.client_secret, method)
 
 
+class FiveMinuteAssertion(PrivateKeyJWT):
+    """authlib's client signs each assertion for an hour, and always with ``iat`` and ``exp``;
+    the server accepts at most five minutes. This one signs (with joserfc, as authlib does) the
+    RFC 7523 claims for five minutes and a fresh ``jti``, each time it is used; ``claims``
+    override them, and a ``None`` leaves that claim out."""
+
+    def __init__(self, token_endpoint: str, claims: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(token_endpoint, **kwargs)
+        self.overrides = claims or {}
+
+    def sign(self, auth: Any, token_endpoint: str) -> str:
+        now = int(time.time())
+        claims = {"iss": auth.client_id, "sub": auth.client_id, "aud": token_endpoint,
+                  "iat": now, "exp": now + 300, "jti": secrets.token_urlsafe(24),
+                  **self.overrides}
+        return jwt.encode({"alg": self.alg}, {name: value for name, value in claims.items()
+                                              if value is not None},
+                          auth.client_secret, algorithms=[self.alg])
+
+
 def with_key(connect: Connect, client_id: str, key: Any, audience: str = TOKEN_URL, *,
              to: Flask | None = None, **claims: Any) -> OAuth2Client:
-    """private_key_jwt, registered the way authlib documents it (``claims`` override the
-    assertion's own, e.g. ``jti`` or ``exp``)."""
+    """private_key_jwt, registered the way authlib documents it, with five-minute assertions."""
     session = connect(client_id, key, "private_key_jwt", to=to)
-    session.register_client_auth_method(PrivateKeyJWT(audience, claims=claims or None))
+    session.register_client_auth_method(FiveMinuteAssertion(audience, claims=claims))
     return session
 
 
@@ -211,7 +233,7 @@ def test_private_key_jwt_as_the_token_endpoint_auth_method_object(org: Any,
     """The other documented way: the PrivateKeyJWT instance itself as the method."""
     key = rsa_key("partner-2026")
     issued = f.api_client(org, scopes=(READ,), jwks=public_jwks(key))
-    session = connect(issued.client.client_id, key, PrivateKeyJWT(TOKEN_URL))
+    session = connect(issued.client.client_id, key, FiveMinuteAssertion(TOKEN_URL))
     assert session.fetch_token(TOKEN_URL)["scope"] == READ
     assert session.get("/api/v1/authorities").status_code == 200
 
@@ -375,6 +397,51 @@ def test_a_replayed_client_assertion_is_invalid_client(org: Any, connect: Connec
     # A fresh jti is fine: it is the assertion that is single-use, not the key.
     assert with_key(connect, issued.client.client_id, key).fetch_token(TOKEN_URL)
     assert count(db_session, OAuthToken) == 2
+
+
+YEAR = 365 * 24 * 3600
+Claims = Callable[[int], dict[str, Any]]  # from now (seconds since the epoch)
+
+
+@pytest.mark.parametrize("claims", [
+    lambda now: {"exp": 10**12},
+    lambda now: {"iat": 0},
+    lambda now: {"iat": now, "exp": now + YEAR},
+    lambda now: {"iat": now, "exp": now + 3600},
+    lambda now: {"iat": now - 600, "exp": now + 120},
+    lambda now: {"jti": "j" * 256},
+    lambda now: {"jti": ""},
+    lambda now: {"jti": "one\x00two"},
+], ids=["exp in the year 33658", "iat in 1970", "valid for a year",
+        "valid for authlib's default hour", "issued ten minutes ago", "jti of 256 characters",
+        "empty jti", "jti with a NUL"])
+def test_an_assertion_beyond_the_limits_is_invalid_client(org: Any, connect: Connect,
+                                                          db_session: Any,
+                                                          claims: Claims) -> None:
+    """At most five minutes between iat and exp, and from now to exp; a jti of 1 to 255
+    characters of text. (A missing exp, a non-numeric one and a jti that is not text were
+    already refused by authlib and joserfc.)"""
+    key = rsa_key()
+    issued = f.api_client(org, jwks=public_jwks(key))
+    session = with_key(connect, issued.client.client_id, key, **claims(int(time.time())))
+    error, response = refused(session)
+    assert_invalid_client(error, response)
+    assert count(db_session, OAuthToken) == 0
+    assert count(db_session, UsedClientAssertion) == 0
+
+
+@pytest.mark.parametrize("claims", [
+    lambda now: {},
+    lambda now: {"iat": now + 50, "exp": now + 350},
+    lambda now: {"iat": None, "exp": now + 300},
+    lambda now: {"jti": "j" * 255},
+], ids=["five minutes", "a client clock 50 s fast", "no iat", "jti of 255 characters"])
+def test_an_assertion_within_the_limits_is_accepted(org: Any, connect: Connect,
+                                                    claims: Claims) -> None:
+    key = rsa_key()
+    issued = f.api_client(org, jwks=public_jwks(key))
+    session = with_key(connect, issued.client.client_id, key, **claims(int(time.time())))
+    assert session.fetch_token(TOKEN_URL)
 
 
 def test_private_key_jwt_without_a_registered_jwks_is_invalid_client(

@@ -2,6 +2,8 @@
 fake provider on a local port (discovery, JWKS, token endpoint, signed id_token)."""
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -11,7 +13,7 @@ from flask import Flask
 from referral_service import create_app
 from referral_service.auth import totp
 from referral_service.domain import clock
-from referral_service.models import AuditEvent
+from referral_service.models import AuditEvent, User
 from tests import factories as f
 from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET
 
@@ -109,6 +111,130 @@ def test_a_second_factor_still_applies(oidc_app, fake_oidc) -> None:  # type: ig
     done = _through_provider(http, fake_oidc)
     assert done.headers["Location"] == "/sign-in/code"
     assert http.get("/account").status_code == 302
+
+
+def _sign_in(app: Flask, fake, email: str, subject: str) -> Any:  # type: ignore[no-untyped-def]
+    """A fresh browser signs in at the provider as ``email`` with ``sub`` ``subject``; the
+    browser is returned with the callback's answer (``.answer``)."""
+    fake.login_as, fake.subject = email, subject
+    http = app.test_client()
+    http.answer = _through_provider(http, fake)  # type: ignore[attr-defined]
+    return http
+
+
+def _binding(user: User) -> tuple[str | None, str | None]:
+    f.db.session.refresh(user)
+    return user.oidc_issuer, user.oidc_subject
+
+
+def _events(action: str, user: User) -> list[AuditEvent]:
+    return f.db.session.query(AuditEvent).filter_by(action=action,
+                                                    subject_id=str(user.id)).all()
+
+
+def test_the_first_sign_in_binds_the_account_to_the_providers_subject(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                                      ) -> None:
+    officer = f.officer(f.authority())
+    f.db.session.commit()
+    http = _sign_in(oidc_app, fake_oidc, officer.email, "person-1")
+    assert http.answer.headers["Location"] == "/account"
+    assert _binding(officer) == (fake_oidc.issuer, "person-1")
+    [linked] = _events("user.oidc_linked", officer)
+    assert linked.details == {"issuer": fake_oidc.issuer, "subject": "person-1"}
+    assert linked.ip_address == "127.0.0.1"
+    # Signing in again (same iss + sub) is not a new binding.
+    assert _sign_in(oidc_app, fake_oidc, officer.email, "person-1").answer.status_code == 302
+    assert len(_events("user.oidc_linked", officer)) == 1
+
+
+def test_an_email_change_at_the_provider_does_not_move_the_sign_in(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                                   ) -> None:
+    """person-1's address at the provider becomes another officer's: person-1 still signs in
+    to their own account, never to the account that holds the new address."""
+    authority = f.authority()
+    mine, theirs = f.officer(authority), f.officer(authority)
+    f.db.session.commit()
+    _sign_in(oidc_app, fake_oidc, mine.email, "person-1")
+
+    http = _sign_in(oidc_app, fake_oidc, theirs.email, "person-1")
+    assert http.answer.headers["Location"] == "/account"
+    page = http.get("/account").text
+    assert mine.email in page and theirs.email not in page
+    assert _binding(theirs) == (None, None)
+
+
+def test_another_subject_claiming_a_bound_accounts_address_is_refused(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                                      ) -> None:
+    officer = f.officer(f.authority())
+    f.db.session.commit()
+    _sign_in(oidc_app, fake_oidc, officer.email, "person-1")
+
+    http = _sign_in(oidc_app, fake_oidc, officer.email, "person-2")
+    assert http.answer.status_code == 400
+    assert "already linked to a different sign-in" in http.answer.text
+    assert http.get("/account").status_code == 302
+    assert _binding(officer) == (fake_oidc.issuer, "person-1")
+    [refusal] = _events("user.oidc_sign_in_refused_other_identity", officer)
+    assert refusal.details == {"issuer": fake_oidc.issuer, "subject": "person-2"}
+
+
+@pytest.mark.parametrize("email_verified", [None, "true"], ids=["missing", "a string"])
+def test_an_address_not_verified_as_json_true_is_refused(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                         email_verified) -> None:
+    officer = f.officer(f.authority())
+    f.db.session.commit()
+    fake_oidc.email_verified = email_verified
+    http = _sign_in(oidc_app, fake_oidc, officer.email, "person-1")
+    assert http.answer.status_code == 400 and "not verified" in http.answer.text
+    assert http.get("/account").status_code == 302
+    assert _binding(officer) == (None, None)
+
+
+@pytest.mark.parametrize("bound", [False, True], ids=["first sign-in", "bound"])
+def test_a_locked_account_cannot_sign_in_through_the_provider(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                              bound) -> None:
+    officer = f.officer(f.authority())
+    f.db.session.commit()
+    if bound:
+        _sign_in(oidc_app, fake_oidc, officer.email, "person-1")
+    officer.locked_until = clock.now() + timedelta(minutes=10)
+    f.db.session.commit()
+
+    http = _sign_in(oidc_app, fake_oidc, officer.email, "person-1")
+    assert http.answer.status_code == 400 and "This account is locked" in http.answer.text
+    assert http.get("/account").status_code == 302
+    assert _binding(officer) == ((fake_oidc.issuer, "person-1") if bound else (None, None))
+    [refusal] = _events("user.sign_in_refused_locked", officer)
+    assert refusal.details == {"method": "oidc"}
+
+
+def test_a_disabled_bound_account_cannot_sign_in_under_any_address(oidc_app, fake_oidc,  # type: ignore[no-untyped-def]
+                                                                   ) -> None:
+    """Disabled after binding: neither its own address nor an address that now belongs to
+    another account at the provider gets person-1 in."""
+    authority = f.authority()
+    disabled, other = f.officer(authority), f.officer(authority)
+    f.db.session.commit()
+    _sign_in(oidc_app, fake_oidc, disabled.email, "person-1")
+    disabled.active = False
+    f.db.session.commit()
+
+    for email in (disabled.email, other.email):
+        http = _sign_in(oidc_app, fake_oidc, email, "person-1")
+        assert http.answer.status_code == 400 and "There is no account" in http.answer.text
+        assert http.get("/account").status_code == 302
+    assert _binding(other) == (None, None)
+
+
+def test_an_unusable_subject_is_refused(oidc_app, fake_oidc) -> None:  # type: ignore[no-untyped-def]
+    """``sub`` is stored and looked up as sent: more than 255 characters, or control
+    characters, are refused with a message, never a database error."""
+    officer = f.officer(f.authority())
+    f.db.session.commit()
+    for subject in ("s" * 256, "person\x00one"):
+        http = _sign_in(oidc_app, fake_oidc, officer.email, subject)
+        assert http.answer.status_code == 400 and "did not say who you are" in http.answer.text
+    assert _binding(officer) == (None, None)
 
 
 def test_without_configuration_the_pages_do_not_exist(client) -> None:  # type: ignore[no-untyped-def]
