@@ -87,8 +87,14 @@ def begin_second_step(user: User, next_path: str | None, *, method: str) -> None
     _forget_csrf_token()
 
 
-def pending_user() -> User | None:
+def pending_user_id() -> str | None:
+    """The id of the account half-way through signing in, as the session holds it (unchecked)."""
     raw_id = session.get(PENDING_USER_KEY)
+    return str(raw_id) if raw_id else None
+
+
+def pending_user() -> User | None:
+    raw_id = pending_user_id()
     if not raw_id:
         return None
     try:
