@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import case, func, or_, select, update
 
 from referral_service.domain import admin, audit, clock
-from referral_service.domain.errors import DomainError
+from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import User
 
@@ -61,6 +61,21 @@ def authenticate(attempt: Attempt) -> User:
     if not counted_check(user, actor, lambda: admin.verify_password(user, attempt.password)):
         raise SignInRefused(WRONG_DETAILS)
     return user
+
+
+def confirm_password(user: User, password: str, *, ip_address: str | None) -> None:
+    """The signed-in person's password asked again before a change that weakens their sign-in;
+    counted as a sign-in attempt is. ValidationFailed (on ``password``) when it is not right."""
+    if not password:
+        raise ValidationFailed({"password": ["Enter your password."]})
+    try:
+        right = counted_check(user, audit.Actor.for_user(user, ip_address),
+                              lambda: admin.verify_password(user, password))
+    except SignInRefused as locked:
+        raise ValidationFailed({"password": [locked.message]}) from locked
+    if not right:
+        raise ValidationFailed({"password": [
+            "The password is not right. Enter the password you sign in with."]})
 
 
 def counted_check(user: User, actor: audit.Actor, check: Callable[[], bool]) -> bool:

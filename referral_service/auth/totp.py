@@ -131,9 +131,16 @@ def confirm_enrolment(user: User, code: str, *, ip_address: str | None) -> None:
     db.session.flush()
 
 
-def remove(user: User, *, ip_address: str | None) -> None:
+def remove(user: User, *, password: str, code: str, ip_address: str | None) -> None:
+    """Take the app off the account, once the person proves it is them again: their password,
+    or, for an account without one (signing in through an identity provider), a code from the
+    app. A wrong one counts towards the lock, as at sign-in."""
     if required_for(user):
         raise PermissionDenied("Your authority requires a second factor for its staff.")
+    if user.password_hash:
+        accounts.confirm_password(user, password, ip_address=ip_address)
+    else:
+        check_code(user, code, ip_address=ip_address)
     user.totp_secret = user.totp_confirmed_at = user.totp_last_step = None
     audit.record(audit.Actor.for_user(user, ip_address), "user.totp_removed",
                  subject_type="user", subject_id=user.id)
