@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 
 from referral_service.domain import admin, audit, clock
 from referral_service.domain.errors import DomainError, ValidationFailed
@@ -123,8 +123,9 @@ def _count_attempt(user: User) -> bool:
                or_(User.locked_until.is_(None), User.locked_until <= now),
                or_(new_window, User.failed_sign_ins < MAX_FAILURES))
         .values(failed_sign_ins=case((new_window, 1), else_=User.failed_sign_ins + 1),
-                failed_sign_ins_since=case((new_window, now),
-                                           else_=User.failed_sign_ins_since))
+                failed_sign_ins_since=case(
+                    (new_window, literal(now, User.failed_sign_ins_since.type)),
+                    else_=User.failed_sign_ins_since))
         .returning(User)
         .execution_options(populate_existing=True, synchronize_session=False)).scalar()
     return counted is not None
