@@ -82,6 +82,10 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SERVED_OVER_HTTPS": app_env == "production" or served_over_https,
         # A signed-in session lasts a working day; signing out ends it everywhere at once.
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS") or 8 * 3600),
+        # That cookie lifetime is renewed by every request, so it ends only idle sessions; this
+        # one, counted from signing in, ends a session however busy it is.
+        "SESSION_ABSOLUTE_LIFETIME": int(
+            env.get("SESSION_ABSOLUTE_LIFETIME_SECONDS") or 12 * 3600),
         # CSRF tokens live as long as the session (Flask-WTF's default of an hour is too short
         # for someone filling in a long referral).
         "WTF_CSRF_TIME_LIMIT": None,

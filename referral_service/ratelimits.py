@@ -63,8 +63,10 @@ def init_app(app: Flask) -> Limiter:
 # --- the sign-in pages ---------------------------------------------------------------------------
 # Only form posts are limited (the pages themselves can be opened freely), each on top of the
 # default limit. A password or a code is counted only when the page refused it (400): a council
-# office behind one address, signing in at nine, is not one person guessing. Every reset request
-# is counted, by address and by the address it names (each sends an email).
+# office behind one address, signing in at nine, is not one person guessing. Refused passwords
+# and codes are also counted per account (the email on the form, or the account half-way through
+# signing in), so guesses spread over many addresses are stopped too. Every reset request is
+# counted, by address and by the address it names (each sends an email).
 
 def _refused(response: Response) -> bool:
     return response.status_code == 400
@@ -80,6 +82,19 @@ def _named_email() -> str:
 
 def _no_email() -> bool:
     return not request.form.get("email", "").strip()
+
+
+def _pending_account() -> str:
+    """The account half-way through signing in (its second step), as a counter key."""
+    from referral_service.auth import session
+
+    return f"account:{session.pending_user_id()}"
+
+
+def _no_pending_account() -> bool:
+    from referral_service.auth import session
+
+    return session.pending_user_id() is None
 
 
 def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
@@ -110,13 +125,21 @@ def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
 
 def _limit_sign_in_pages(app: Flask, limiter: Limiter) -> None:
     config = app.config
+    second_factor: list[dict[str, Any]] = [
+        {"limit_value": config["SECOND_FACTOR_RATE_LIMIT"], "deduct_when": _refused,
+         "page": "second_factor"},
+        {"limit_value": config["SECOND_FACTOR_RATE_LIMIT"], "deduct_when": _refused,
+         "page": "second_factor", "key_func": _pending_account,
+         "exempt_when": _no_pending_account, "scope": "second-factor-account"}]
     limits: dict[str, list[dict[str, Any]]] = {
-        "signin.sign_in": [{"limit_value": config["SIGN_IN_RATE_LIMIT"],
-                            "deduct_when": _refused, "page": "sign_in"}],
-        "two_factor.code": [{"limit_value": config["SECOND_FACTOR_RATE_LIMIT"],
-                             "deduct_when": _refused, "page": "second_factor"}],
-        "two_factor.set_up": [{"limit_value": config["SECOND_FACTOR_RATE_LIMIT"],
-                               "deduct_when": _refused, "page": "second_factor"}],
+        "signin.sign_in": [
+            {"limit_value": config["SIGN_IN_RATE_LIMIT"], "deduct_when": _refused,
+             "page": "sign_in"},
+            {"limit_value": config["SIGN_IN_RATE_LIMIT"], "deduct_when": _refused,
+             "page": "sign_in", "key_func": _named_email, "exempt_when": _no_email,
+             "scope": "sign-in-email"}],
+        "two_factor.code": second_factor,
+        "two_factor.set_up": second_factor,
         "password.ask": [
             {"limit_value": config["PASSWORD_RESET_RATE_LIMIT"], "page": "password_reset"},
             {"limit_value": config["PASSWORD_RESET_RATE_LIMIT"], "page": "password_reset",
@@ -126,8 +149,8 @@ def _limit_sign_in_pages(app: Flask, limiter: Limiter) -> None:
     for endpoint, wanted in limits.items():
         view: Callable[..., Any] = app.view_functions[endpoint]
         for one in wanted:
-            page = one.pop("page")
-            one.setdefault("key_func", get_remote_address)
+            options = {"key_func": get_remote_address,
+                       **{name: value for name, value in one.items() if name != "page"}}
             view = limiter.limit(methods=["POST"], override_defaults=False,
-                                 on_breach=_audit_refusal(page), **one)(view)
+                                 on_breach=_audit_refusal(one["page"]), **options)(view)
         app.view_functions[endpoint] = view

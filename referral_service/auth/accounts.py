@@ -6,14 +6,15 @@ it is locked (the person needs to know to wait, and the lock is audited for the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select, update
 
 from referral_service.domain import admin, audit, clock
-from referral_service.domain.errors import DomainError
+from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import User
 
@@ -57,36 +58,77 @@ def authenticate(attempt: Attempt) -> User:
         admin.verify_password(User(password_hash=_DUMMY_HASH), attempt.password)
         raise SignInRefused(WRONG_DETAILS)
     actor = audit.Actor.for_user(user, attempt.ip_address)
-    if is_locked(user):
+    if not counted_check(user, actor, lambda: admin.verify_password(user, attempt.password)):
+        raise SignInRefused(WRONG_DETAILS)
+    return user
+
+
+def confirm_password(user: User, password: str, *, ip_address: str | None) -> None:
+    """The signed-in person's password asked again before a change that weakens their sign-in;
+    counted as a sign-in attempt is. ValidationFailed (on ``password``) when it is not right."""
+    if not password:
+        raise ValidationFailed({"password": ["Enter your password."]})
+    try:
+        right = counted_check(user, audit.Actor.for_user(user, ip_address),
+                              lambda: admin.verify_password(user, password))
+    except SignInRefused as locked:
+        raise ValidationFailed({"password": [locked.message]}) from locked
+    if not right:
+        raise ValidationFailed({"password": [
+            "The password is not right. Enter the password you sign in with."]})
+
+
+def counted_check(user: User, actor: audit.Actor, check: Callable[[], bool]) -> bool:
+    """Run ``check`` (a password or a second-factor code) as one counted attempt: True when
+    it passed, False when it failed, :class:`SignInRefused` when the account is locked (before,
+    or by this failure).
+
+    The attempt is counted before the check, in one ``UPDATE … RETURNING`` that also refuses a
+    locked account. Parallel attempts each get their own count (a read-then-write lost most of
+    them, so a burst never locked), and no more than ``MAX_FAILURES`` are checked in a window.
+    On PostgreSQL the row stays locked until the request commits, so the attempts at one
+    account are decided one after another."""
+    if not _count_attempt(user):
         audit.record(actor, "user.sign_in_refused_locked", subject_type="user",
                      subject_id=user.id)
         db.session.flush()
         raise SignInRefused(LOCKED)
-    if not admin.verify_password(user, attempt.password):
-        count_failure(user, actor)
+    if check():
+        user.failed_sign_ins, user.failed_sign_ins_since, user.locked_until = 0, None, None
         db.session.flush()
-        raise SignInRefused(LOCKED if is_locked(user) else WRONG_DETAILS)
-    user.failed_sign_ins = 0
-    user.failed_sign_ins_since = None
-    user.locked_until = None
-    db.session.flush()
-    return user
-
-
-def count_failure(user: User, actor: audit.Actor) -> None:
-    """A wrong password or second-factor code: counted towards the lock."""
-    now = clock.now()
-    since = clock.as_utc(user.failed_sign_ins_since) if user.failed_sign_ins_since else None
-    if since is None or now - since > FAILURE_WINDOW:
-        user.failed_sign_ins, user.failed_sign_ins_since = 0, now
-    user.failed_sign_ins += 1
+        return True
     audit.record(actor, "user.sign_in_failed", subject_type="user", subject_id=user.id,
                  failures=user.failed_sign_ins)
     if user.failed_sign_ins >= MAX_FAILURES:
-        user.locked_until = now + LOCK_FOR
+        user.locked_until = clock.now() + LOCK_FOR
         user.failed_sign_ins, user.failed_sign_ins_since = 0, None
         audit.record(actor, "user.locked", subject_type="user", subject_id=user.id,
                      until=user.locked_until.isoformat())
+        db.session.flush()
+        raise SignInRefused(LOCKED)
+    db.session.flush()
+    return False
+
+
+def _count_attempt(user: User) -> bool:
+    """Add one attempt to the user's count (a new window when the last one has passed), unless
+    the account is locked or has used its attempts; False then. When counted, ``user`` is
+    reloaded from the row as updated, so what another request committed meanwhile is seen."""
+    now = clock.now()
+    new_window = or_(User.failed_sign_ins_since.is_(None),
+                     User.failed_sign_ins_since <= now - FAILURE_WINDOW)
+    counted = db.session.execute(
+        update(User)
+        .where(User.id == user.id,
+               or_(User.locked_until.is_(None), User.locked_until <= now),
+               or_(new_window, User.failed_sign_ins < MAX_FAILURES))
+        .values(failed_sign_ins=case((new_window, 1), else_=User.failed_sign_ins + 1),
+                failed_sign_ins_since=case(
+                    (new_window, literal(now, User.failed_sign_ins_since.type)),
+                    else_=User.failed_sign_ins_since))
+        .returning(User)
+        .execution_options(populate_existing=True, synchronize_session=False)).scalar()
+    return counted is not None
 
 
 def record_rate_limited(user: User, ip_address: str | None, *, page: str, limit: str) -> None:

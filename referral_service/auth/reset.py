@@ -74,7 +74,7 @@ def valid_token(raw: str) -> PasswordResetToken | None:
 def complete_reset(raw: str, password: str, confirm: str, *,
                    ip_address: str | None) -> User:
     token = valid_token(raw)
-    if token is None:
+    if token is None or not _consume(token):
         raise ValidationFailed({"token": [
             "This link has expired or has already been used. Ask for a new one."]})
     errors: dict[str, list[str]] = {}
@@ -84,7 +84,7 @@ def complete_reset(raw: str, password: str, confirm: str, *,
     elif password != confirm:
         errors["confirm"] = ["The passwords do not match."]
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors)  # the caller rolls back: the link is not used up
     user = token.user
     user.password_hash = admin.hash_password(password)
     user.failed_sign_ins, user.failed_sign_ins_since, user.locked_until = 0, None, None
@@ -94,3 +94,16 @@ def complete_reset(raw: str, password: str, confirm: str, *,
                  subject_type="user", subject_id=user.id)
     db.session.flush()
     return user
+
+
+def _consume(token: PasswordResetToken) -> bool:
+    """Mark the token used if it is still unused and unexpired: a compare-and-set, so of two
+    requests with one link at the same moment only one sets a password."""
+    now = clock.now()
+    used = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False))
+    return bool(used.rowcount == 1)  # type: ignore[attr-defined]

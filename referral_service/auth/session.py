@@ -1,16 +1,19 @@
 """Who is signed in to the web pages: the signed Flask session cookie names the user and the
 ``session_version`` they signed in with.
 
-Flask's session is a signed cookie, not a server-side record, so two things are done by hand:
+Flask's session is a signed cookie, not a server-side record, so three things are done by hand:
 signing in clears whatever the session held before (nothing planted beforehand survives, and the
-CSRF token is renewed: no session fixation), and signing out raises the user's
-``session_version``, which ends every copy of every cookie they had at once.
+CSRF token is renewed: no session fixation); signing out raises the user's
+``session_version``, which ends every copy of every cookie they had at once; and a session ends
+``SESSION_ABSOLUTE_LIFETIME`` after signing in however busy it is (the cookie's own lifetime,
+``PERMANENT_SESSION_LIFETIME``, is renewed by every request, so it only ends idle sessions).
 """
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
-from flask import g, request, session
+from flask import current_app, flash, g, request, session
 
 from referral_service.domain import clock
 from referral_service.extensions import db
@@ -64,10 +67,32 @@ def current_user() -> User | None:
         if user is not None and (not user.active
                                  or session.get(VERSION_KEY) != user.session_version):
             user = None
-        if user is None:
+        if user is not None and _past_absolute_lifetime():
+            user = None
+            session.clear()
+            flash(_ended_message())  # shown on the sign-in page the guard sends the person to
+        elif user is None:
             session.clear()
     request.environ[_CACHE] = user
     return user
+
+
+def _past_absolute_lifetime() -> bool:
+    """Signed in longer ago than the absolute lifetime allows (or at an unknown time)."""
+    try:
+        signed_in_at = clock.as_utc(datetime.fromisoformat(str(session.get(SIGNED_IN_AT_KEY))))
+    except ValueError:
+        return True
+    lifetime = timedelta(seconds=current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    return clock.now() >= signed_in_at + lifetime
+
+
+def _ended_message() -> str:
+    seconds = int(current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    hours, minutes = divmod(seconds // 60, 60)
+    span = (f"{hours} hour{'s' if hours != 1 else ''}" if not minutes
+            else f"{seconds // 60} minutes")
+    return f"You have been signed out because you signed in more than {span} ago. Sign in again."
 
 
 PENDING_USER_KEY = "pending_user_id"
@@ -87,8 +112,14 @@ def begin_second_step(user: User, next_path: str | None, *, method: str) -> None
     _forget_csrf_token()
 
 
-def pending_user() -> User | None:
+def pending_user_id() -> str | None:
+    """The id of the account half-way through signing in, as the session holds it (unchecked)."""
     raw_id = session.get(PENDING_USER_KEY)
+    return str(raw_id) if raw_id else None
+
+
+def pending_user() -> User | None:
+    raw_id = pending_user_id()
     if not raw_id:
         return None
     try:

@@ -2,8 +2,9 @@
 that makes it mandatory for its officers and team leaders.
 
 Enrolment stores a new secret unconfirmed; only a correct code from the person's app confirms
-it. A code is accepted once (the time step used is kept), from the previous, current or next
-30-second step (clock drift). Wrong codes count towards the same lock as wrong passwords.
+it. A code is accepted once (the time step used is kept, by a compare-and-set that parallel
+requests cannot both pass), from the previous, current or next 30-second step (clock drift).
+Wrong codes count towards the same lock as wrong passwords, and are counted the same way.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import hmac
 
 import pyotp
 import segno
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from referral_service.auth import accounts
 from referral_service.domain import audit, clock
@@ -92,18 +94,33 @@ def check_code(user: User, code: str, *, ip_address: str | None) -> None:
     """Accept the code once, or raise ValidationFailed (counted towards the lock)."""
     if user.totp_secret is None:
         raise ValidationFailed({"code": ["Set up your authenticator app first."]})
-    if accounts.is_locked(user):
-        raise ValidationFailed({"code": [accounts.LOCKED]})
-    step = _matching_step(user.totp_secret, code)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        accounts.count_failure(user, audit.Actor.for_user(user, ip_address))
-        db.session.flush()
-        message = accounts.LOCKED if accounts.is_locked(user) else (
-            "Enter the 6-digit code your authenticator app shows now.")
-        raise ValidationFailed({"code": [message]})
-    user.totp_last_step = step
-    user.failed_sign_ins, user.failed_sign_ins_since = 0, None
-    db.session.flush()
+    secret = user.totp_secret
+    try:
+        accepted = accounts.counted_check(
+            user, audit.Actor.for_user(user, ip_address),
+            lambda: _use_step(user, _matching_step(secret, code)))
+    except accounts.SignInRefused as locked:
+        raise ValidationFailed({"code": [locked.message]}) from locked
+    if not accepted:
+        raise ValidationFailed({"code": [
+            "Enter the 6-digit code your authenticator app shows now."]})
+
+
+def _use_step(user: User, step: int | None) -> bool:
+    """Mark the code's time step used, unless it (or a later one) already was: a
+    compare-and-set, so two requests with the same code cannot both succeed."""
+    if step is None:
+        return False
+    used = db.session.execute(
+        update(User)
+        .where(User.id == user.id,
+               or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False))
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 def confirm_enrolment(user: User, code: str, *, ip_address: str | None) -> None:
@@ -114,9 +131,16 @@ def confirm_enrolment(user: User, code: str, *, ip_address: str | None) -> None:
     db.session.flush()
 
 
-def remove(user: User, *, ip_address: str | None) -> None:
+def remove(user: User, *, password: str, code: str, ip_address: str | None) -> None:
+    """Take the app off the account, once the person proves it is them again: their password,
+    or, for an account without one (signing in through an identity provider), a code from the
+    app. A wrong one counts towards the lock, as at sign-in."""
     if required_for(user):
         raise PermissionDenied("Your authority requires a second factor for its staff.")
+    if user.password_hash:
+        accounts.confirm_password(user, password, ip_address=ip_address)
+    else:
+        check_code(user, code, ip_address=ip_address)
     user.totp_secret = user.totp_confirmed_at = user.totp_last_step = None
     audit.record(audit.Actor.for_user(user, ip_address), "user.totp_removed",
                  subject_type="user", subject_id=user.id)

@@ -78,8 +78,7 @@ def set_up() -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     user = signed_in_user()
     if totp.enabled(user):
-        return render_template("signin/second_factor_on.html",
-                               required=totp.required_for(user))
+        return _on_page(user, {})
     errors: dict[str, str] = {}
     if request.method == "POST":
         errors = _check(user, confirm=True) or {}
@@ -96,14 +95,22 @@ def account() -> ResponseReturnValue:
 def remove() -> ResponseReturnValue:
     user = signed_in_user()
     try:
-        totp.remove(user, ip_address=request.remote_addr)
-        db.session.commit()
+        totp.remove(user, password=request.form.get("password", ""),
+                    code=request.form.get("code", ""), ip_address=request.remote_addr)
     except DomainError as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
-    else:
-        flash("The second factor was removed.", "success")
+        db.session.commit()  # a wrong password or code is counted, as at sign-in
+        return _on_page(user, forms.from_domain_error(refused))
+    db.session.commit()
+    flash("The second factor was removed.", "success")
     return redirect(url_for("two_factor.account"))
+
+
+def _on_page(user: User, errors: dict[str, str]) -> ResponseReturnValue:
+    """The account's second factor is on: the form to remove it asks for the password again
+    (or a code, for an account without a password)."""
+    return render_template("signin/second_factor_on.html", errors=errors,
+                           required=totp.required_for(user),
+                           asks_password=bool(user.password_hash)), (400 if errors else 200)
 
 
 @bp.route("/team/sign-in-security", methods=["GET", "POST"])

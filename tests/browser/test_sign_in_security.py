@@ -48,3 +48,12 @@ def test_forgotten_password_then_authenticator_app(live_server, page, shots) -> 
     press(page, "Confirm")
     success_banner(page, "Your authenticator app is set up")
     check(page, shots, "second-factor-on")
+
+    # Removing the app asks for the password again; a wrong one is refused on the page.
+    page.get_by_label("Your password").fill("not my password")
+    press(page, "Remove the authenticator app")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The password is not right")
+    check(page, shots, "second-factor-remove-refused")
+    page.get_by_label("Your password").fill("a brand new passphrase")
+    press(page, "Remove the authenticator app")
+    success_banner(page, "The second factor was removed")

@@ -1,4 +1,5 @@
-"""Per-address rate limits on the sign-in, password-reset and second-factor pages (form posts).
+"""Rate limits on the sign-in, password-reset and second-factor pages (form posts), per address
+and per account.
 
 Each test has an app of its own with tiny limits (and so counters of its own), on the run's
 database inside the test's rolled-back transaction. The session-wide app raises these limits
@@ -86,13 +87,36 @@ def test_refused_passwords_from_one_address_are_stopped_and_change_nothing(
     assert event.details == {"page": "sign_in", "limit": "3 per 1 minute"}
     assert event.ip_address == "127.0.0.1"
 
-    # The page itself still opens; another address is counted on its own.
+    # The page itself still opens; another address is counted on its own (this account is now
+    # refused from anywhere: it has its own count, see below).
     assert http.get("/sign-in").status_code == 200
-    other = limited.test_client()
-    assert password(other, officer, f.PASSWORD, **ELSEWHERE).status_code == 302
+    colleague = f.officer(officer.authority, password=f.PASSWORD)
+    f.db.session.commit()
+    assert password(limited.test_client(), colleague, f.PASSWORD, **ELSEWHERE).status_code == 302
+    assert password(limited.test_client(), officer, f.PASSWORD, **ELSEWHERE).status_code == 429
     # The window passes: the first address may try again.
     with time_machine.travel(clock.now() + timedelta(minutes=2)):
         assert password(http, officer, f.PASSWORD).status_code == 302
+
+
+def test_refused_passwords_at_one_account_are_stopped_from_any_address(
+        limited: Flask, officer: User) -> None:
+    """Guesses spread over many addresses still meet a limit per account, before the lock."""
+    for n in range(3):
+        assert password(limited.test_client(), officer, "wrong wrong wrong",
+                        REMOTE_ADDR=f"198.51.100.{40 + n}").status_code == 400
+    refused = password(limited.test_client(), officer, f.PASSWORD, REMOTE_ADDR="198.51.100.50")
+    assert_refused_page(refused)
+    f.db.session.refresh(officer)
+    assert (officer.failed_sign_ins, officer.locked_until) == (3, None)  # not checked
+    assert actions(officer).count("user.sign_in_rate_limited") == 1
+    # The email is the key in any spelling; another account from that address is not stopped.
+    assert password(limited.test_client(), officer, f.PASSWORD,
+                    REMOTE_ADDR="198.51.100.51").status_code == 429
+    other = f.officer(officer.authority, password=f.PASSWORD)
+    f.db.session.commit()
+    assert password(limited.test_client(), other, f.PASSWORD,
+                    REMOTE_ADDR="198.51.100.50").status_code == 302
 
 
 def test_sign_ins_that_succeed_are_not_counted(limited: Flask, officer: User) -> None:
@@ -120,6 +144,33 @@ def test_second_factor_codes_are_limited(limited: Flask, officer: User) -> None:
     f.db.session.refresh(officer)
     assert officer.totp_last_step is None  # the right code was never checked, so not used up
     assert actions(officer).count("user.sign_in_rate_limited") == 1
+    assert "user.signed_in" not in actions(officer)
+
+
+def test_second_factor_codes_at_one_account_are_limited_from_any_address(
+        limited: Flask, officer: User) -> None:
+    secret = totp.begin_enrolment(officer)
+    officer.totp_confirmed_at = clock.now()
+    f.db.session.commit()
+
+    def half_signed_in(address: str) -> Any:
+        http = limited.test_client()
+        assert password(http, officer, f.PASSWORD, REMOTE_ADDR=address).headers[
+            "Location"] == "/sign-in/code"
+        return http
+
+    def code(http: Any, value: str, address: str) -> Any:
+        return http.post("/sign-in/code", data={
+            "code": value, "csrf_token": csrf_token(http, "/sign-in/code")},
+            environ_base={"REMOTE_ADDR": address})
+
+    for n in range(3):
+        address = f"198.51.100.{60 + n}"
+        assert code(half_signed_in(address), "000000", address).status_code == 400
+    http = half_signed_in("198.51.100.70")
+    assert_refused_page(code(http, pyotp.TOTP(secret).now(), "198.51.100.70"))
+    f.db.session.refresh(officer)
+    assert officer.totp_last_step is None  # the right code was not checked
     assert "user.signed_in" not in actions(officer)
 
 

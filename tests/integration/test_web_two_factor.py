@@ -109,8 +109,10 @@ def test_an_authority_can_make_it_mandatory(app, client) -> None:  # type: ignor
     assert done.status_code == 302 and done.headers["Location"] == "/casework/my-referrals"
     assert totp.enabled(officer)
     # Required: it cannot be removed.
-    refused = post_form(http, "/account/second-factor/remove", token_from="/account")
-    assert refused.status_code == 302 and totp.enabled(officer)
+    refused = post_form(http, "/account/second-factor/remove", {"password": f.PASSWORD},
+                        token_from="/account")
+    assert refused.status_code == 400 and "requires a second factor" in refused.text
+    assert totp.enabled(officer)
     # A referrer is not affected by an authority's setting.
     assert _password(app.test_client(), referrer).headers["Location"] != "/sign-in/set-up-code"
 
@@ -124,11 +126,68 @@ def test_only_team_leaders_change_the_setting(client) -> None:  # type: ignore[n
                      token_from="/account").status_code == 403
 
 
-def test_an_optional_factor_can_be_removed(client) -> None:  # type: ignore[no-untyped-def]
+def test_an_optional_factor_can_be_removed_with_the_password(client) -> None:  # type: ignore[no-untyped-def]
     officer = f.officer(f.authority(), password=f.PASSWORD)
     f.db.session.commit()
     sign_in(client, officer)
     _enrol(client, officer)
-    post_form(client, "/account/second-factor/remove", token_from="/account/second-factor")
+    page = client.get("/account/second-factor")
+    assert 'name="password"' in page.text and 'autocomplete="current-password"' in page.text
+    removed = post_form(client, "/account/second-factor/remove", {"password": f.PASSWORD},
+                        token_from="/account/second-factor")
+    assert removed.status_code == 302
     f.db.session.refresh(officer)
     assert not totp.enabled(officer) and officer.totp_secret is None
+    assert "user.totp_removed" in {e.action for e in f.db.session.query(AuditEvent).filter_by(
+        subject_id=str(officer.id))}
+
+
+def test_removing_it_with_a_wrong_password_changes_nothing_and_counts(client) -> None:  # type: ignore[no-untyped-def]
+    """Someone at an unattended signed-in screen cannot take the second factor off."""
+    officer = f.officer(f.authority(), password=f.PASSWORD)
+    f.db.session.commit()
+    sign_in(client, officer)
+    _enrol(client, officer)
+    for given, message in (("", "Enter your password."),
+                           ("not the password", "The password is not right.")):
+        refused = post_form(client, "/account/second-factor/remove", {"password": given},
+                            token_from="/account/second-factor")
+        assert refused.status_code == 400
+        assert "There is a problem" in refused.text and 'href="#password"' in refused.text
+        assert message in refused.text and refused.text.count(message) == 2  # summary, field
+    f.db.session.refresh(officer)
+    assert totp.enabled(officer)
+    assert officer.failed_sign_ins == 1  # the wrong password, as at sign-in
+    actions = [e.action for e in f.db.session.query(AuditEvent).filter_by(
+        subject_id=str(officer.id))]
+    assert actions.count("user.sign_in_failed") == 1 and "user.totp_removed" not in actions
+    # Enough wrong passwords lock the account, as at sign-in.
+    for _ in range(accounts.MAX_FAILURES - 1):
+        refused = post_form(client, "/account/second-factor/remove",
+                            {"password": "not the password"}, token_from="/account/second-factor")
+    assert "locked for 15 minutes" in refused.text
+    f.db.session.refresh(officer)
+    assert accounts.is_locked(officer) and totp.enabled(officer)
+
+
+def test_an_account_without_a_password_removes_it_with_a_code(client) -> None:  # type: ignore[no-untyped-def]
+    """Someone who signs in through their organisation's provider has no password to give."""
+    officer = f.officer(f.authority(), password=f.PASSWORD)
+    f.db.session.commit()
+    sign_in(client, officer)
+    secret = _enrol(client, officer)
+    officer.password_hash = None
+    f.db.session.commit()
+    page = client.get("/account/second-factor")
+    assert 'name="code"' in page.text and 'name="password"' not in page.text
+    wrong = post_form(client, "/account/second-factor/remove", {"code": "000000"},
+                      token_from="/account/second-factor")
+    assert wrong.status_code == 400 and "6-digit code" in wrong.text
+    later = clock.now() + timedelta(seconds=60)  # a new time step (the enrolment used one)
+    with time_machine.travel(later, tick=False):
+        removed = post_form(client, "/account/second-factor/remove",
+                            {"code": pyotp.TOTP(secret).at(later)},
+                            token_from="/account/second-factor")
+    assert removed.status_code == 302
+    f.db.session.refresh(officer)
+    assert not totp.enabled(officer)

@@ -10,6 +10,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
+from referral_service.domain import clock
 from referral_service.models import Authority, Organisation, User
 from tests import factories as f
 from tests.web_helpers import csrf_token
@@ -73,6 +74,7 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
         session.clear()
         session["user_id"] = str(user.id)
         session["session_version"] = user.session_version
+        session["signed_in_at"] = clock.now().isoformat()
     # Any page has the token once signed in (the layout's Sign out form carries it). Flask-WTF
     # keeps the token it made in ``g``, which the test's app context keeps across requests: drop
     # it, or this client would be handed another client's token and none in its own session.
