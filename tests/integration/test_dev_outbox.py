@@ -3,6 +3,7 @@ off unless switched on, never in production (an unknown APP_ENV is production), 
 administrators, and it never shows a reset link; the outbox row itself never holds one."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,74 @@ from flask import Flask
 
 from integrations.providers import email_sender, sms_sender
 from referral_service import config, create_app
+from referral_service.domain import admin
 from referral_service.extensions import db
+from referral_service.models import MessageStatus, OutboxMessage, PasswordResetToken, User
+from tests import factories as f
+from tests.emailed import Post, post  # noqa: F401 - the fixture
+from tests.web_helpers import csrf_token, sign_in
+
+LINK = re.compile(r"http://localhost(/password-reset/[A-Za-z0-9_-]+)")
+
+
+def _administrator() -> User:
+    return admin.create_user(email="admin@council.example", name="Ada Admin", role="admin",
+                             password=f.PASSWORD, actor=f.ACTOR).record
+
+
+def _ask_for_reset(client, user: User) -> None:  # type: ignore[no-untyped-def]
+    asked = client.post("/password-reset", data={"email": user.email,
+                                                 "csrf_token": csrf_token(client)})
+    assert asked.headers["Location"] == "/password-reset/sent"
+
+
+def test_the_outbox_page_does_not_hand_out_a_team_leaders_reset_link(app, client) -> None:  # type: ignore[no-untyped-def]
+    leader = f.team_leader(f.authority(), password=f.PASSWORD)
+    administrator = _administrator()
+    f.db.session.commit()
+    _ask_for_reset(client, leader)
+
+    anonymous = app.test_client().get("/dev/outbox")
+    assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
+    assert "password-reset/" not in anonymous.get_data(as_text=True)
+
+    sign_in(client, leader)
+    assert client.get("/dev/outbox").status_code == 403  # staff, but not an administrator
+
+    as_admin = app.test_client()
+    sign_in(as_admin, administrator)
+    page = as_admin.get("/dev/outbox").get_data(as_text=True)
+    assert "Reset your password" in page and leader.email in page
+    assert "password reset link: sent in the email, never shown" in page
+    assert "/password-reset/" not in page
+
+
+def test_the_reset_works_by_email_and_the_sent_row_holds_no_working_link(
+        app, client, post: Post) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    leader = f.team_leader(f.authority(), password=f.PASSWORD)
+    f.db.session.commit()
+    _ask_for_reset(client, leader)
+
+    [email] = post.send_queued(event="password_reset", to_address=leader.email)
+    found = LINK.search(email)
+    assert found, email
+    link = found.group(1)
+    secret = link.rsplit("/", 1)[1]
+    row = f.db.session.query(OutboxMessage).filter_by(event="password_reset").one()
+    f.db.session.refresh(row)
+    assert row.status is MessageStatus.SENT and row.template == "password_reset"
+    # Neither the row nor the token table (a database dump) holds the link or its secret.
+    stored = " ".join(str(value) for value in (row.subject, row.body, row.status_reason,
+                                               row.provider_id, row.provider_status))
+    assert secret not in stored and "/password-reset/" not in stored
+    token = f.db.session.query(PasswordResetToken).filter_by(user_id=leader.id).one()
+    assert secret not in token.token_hash
+
+    done = client.post(link, data={"password": "a new long password",
+                                   "confirm": "a new long password",
+                                   "csrf_token": csrf_token(client, link)})
+    assert done.headers["Location"] == "/password-reset/done"
+    assert sign_in(app.test_client(), leader, "a new long password").status_code == 302
 
 
 def _app(**settings: object) -> Flask:
