@@ -163,6 +163,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING", "TWILIO_ACCOUNT_SID": fake["account_sid"],
         "TWILIO_AUTH_TOKEN": fake["auth_token"], "TWILIO_FROM": FROM,
         "TWILIO_API_BASE_URL": fake["url"], "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "DEV_OUTBOX": "on",  # no SMTP here: the worker keeps email in the development outbox
     }
     os.environ.update(env)
     from flask_migrate import upgrade

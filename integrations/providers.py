@@ -1,8 +1,8 @@
 """Choose the SMS and email senders from the Flask config (keys as in ``referral_service.config``).
 
 Twilio when its credentials and a sender are set, SMTP when a host and a From address are set,
-otherwise the development outbox — except in production, where a missing provider is an error
-at start-up rather than messages silently going nowhere.
+otherwise the development outbox if it is switched on (``DEV_OUTBOX=on``, never in production);
+without it a missing provider is an error at start-up rather than messages silently going nowhere.
 """
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ SMTP_KEYS = ("SMTP_HOST", "MAIL_FROM")
 
 
 def _dev_outbox_forbidden(config: Mapping[str, Any]) -> str | None:
-    """Why the development outbox may not be used here, or None if it may."""
+    """Why the development outbox may not be used here, or None if it may. It is used only when
+    switched on explicitly (``referral_service.config`` decides, outside production)."""
     if config.get("APP_ENV") == "production":
         return "APP_ENV=production"
-    if config.get("DEV_OUTBOX_ENABLED") is False:
-        return "DEV_OUTBOX_ENABLED is off"
+    if not config.get("DEV_OUTBOX_ENABLED"):
+        return "DEV_OUTBOX not on"
     return None
 
 
@@ -48,7 +49,7 @@ def sms_sender(config: Mapping[str, Any]) -> SmsSender:
     if reason:
         raise RuntimeError(
             f"SMS is not configured ({reason} needs Twilio; missing: {', '.join(missing)}). "
-            "The development outbox is never used in production."
+            "The development outbox is used only outside production with DEV_OUTBOX=on."
         )
     if any(config.get(key) for key in TWILIO_KEYS):
         log.warning("Twilio is partly configured (missing: %s): SMS goes to the development "
@@ -73,7 +74,7 @@ def email_sender(config: Mapping[str, Any]) -> EmailSender:
     if reason:
         raise RuntimeError(
             f"Email is not configured ({reason} needs SMTP; missing: {', '.join(missing)}). "
-            "The development outbox is never used in production."
+            "The development outbox is used only outside production with DEV_OUTBOX=on."
         )
     if host or mail_from:
         log.warning("SMTP is partly configured (missing: %s): email goes to the development "

@@ -36,6 +36,14 @@ def build_senders(config: Mapping[str, Any]) -> dispatch.Senders:
         status_callback_url=str(config["PUBLIC_BASE_URL"]).rstrip("/") + STATUS_CALLBACK_PATH)
 
 
+def check_senders(config: Mapping[str, Any]) -> None:
+    """Raise RuntimeError (saying what is missing) if the settings give no way to send a
+    message: checked when a worker starts, so that it refuses then rather than fail every one."""
+    senders = build_senders(config)
+    close_sender(senders.sms)
+    close_sender(senders.email)
+
+
 def close_sender(sender: object) -> None:
     """Close a sender's pooled connections, if it keeps any (Twilio's HTTP session does)."""
     close = getattr(sender, "close", None)

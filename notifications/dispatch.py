@@ -28,6 +28,7 @@ from integrations.ports import (
     Sms,
     SmsSender,
 )
+from notifications import one_time_links
 from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import Channel, MessageStatus, OutboxMessage
@@ -200,9 +201,11 @@ def _send(message: OutboxMessage, senders: Senders) -> ProviderOutcome:
                 status_callback=senders.status_callback_url,
                 validity_seconds=_validity_seconds(message.expires_at, now)))
         else:
+            # One-time links are made here, for the provider only: the row never holds them.
+            text = one_time_links.for_sending(message.template, message.body)
             accepted = senders.email.send_email(Email(
-                to=message.to_address, subject=message.subject or "", text=message.body,
-                html=as_html(message.body), reference=str(message.id)))
+                to=message.to_address, subject=message.subject or "", text=text,
+                html=as_html(text), reference=str(message.id)))
     except RetryableError as error:
         log.warning("message %s: retryable %s (code %s)", message.id, type(error).__name__,
                     error.code)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from notifications import broker, policy, templates
+from notifications import broker, one_time_links, policy, templates
 from referral_service.domain import clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
@@ -27,6 +27,10 @@ from referral_service.models import (
     User,
 )
 
+# Whom a message about a person's own account is for, by their role.
+AUDIENCE_OF_ROLE = {Role.OFFICER: Audience.OFFICER, Role.TEAM_LEADER: Audience.TEAM_LEADER,
+                    Role.PARTNER: Audience.REFERRER, Role.PANEL_LEAD: Audience.REFERRER,
+                    Role.ADMIN: Audience.OFFICER}
 # Time-sensitive applicant texts are pointless a day late (Twilio's validity period too).
 APPLICANT_TEXT_LIFETIME = timedelta(hours=24)
 
@@ -191,6 +195,14 @@ def _referrer_told(what: str) -> Callable[..., None]:
     return tell
 
 
+def _password_reset(_: None, *, user: User, reset_token_id: uuid.UUID) -> None:
+    # The row holds a placeholder, not the link: it is made only at send time.
+    to_person(None, user, event="password_reset", template="password_reset",
+              audience=AUDIENCE_OF_ROLE[user.role],
+              text=templates.password_reset(
+                  user.email, one_time_links.reset_link_placeholder(reset_token_id)))
+
+
 _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
@@ -200,9 +212,11 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "withdrawn": _referrer_told("your withdrawal of the referral has been recorded."),
     "transferred": _referrer_told("the referral has been transferred to another housing "
                                   "authority ({to_authority})."),
+    "password_reset": _password_reset,
 }
 
 
-def notify(event: str, referral: Referral, **details: object) -> None:
-    """Write the messages ``event`` causes, in the caller's transaction (nothing is sent yet)."""
+def notify(event: str, referral: Referral | None, **details: object) -> None:
+    """Write the messages ``event`` causes, in the caller's transaction (nothing is sent yet).
+    ``referral`` is None for messages about a person's own account (password reset)."""
     _MESSAGES[event](referral, **details)

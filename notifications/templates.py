@@ -114,6 +114,15 @@ def team_leader_escalation(kind: str, reference: str, officer: str | None,
                 f"Referral {reference} ({owner}) {what}. Contact was due by {when(due)}.")
 
 
+def password_reset(email: str, link: str) -> Text:
+    """``link`` is a placeholder until sending (notifications.one_time_links)."""
+    return Text("Reset your password: Duty to Refer referrals",
+                f"Someone asked to reset the password for {email}.\n\n"
+                f"To choose a new password, open this link within 30 minutes:\n{link}\n\n"
+                "The link works once. If you did not ask, ignore this email: your password has "
+                "not changed.")
+
+
 # --- to the referrer ----------------------------------------------------------------------
 
 def referrer_acknowledgement(referrer: str, reference: str, council: str,

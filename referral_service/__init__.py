@@ -21,6 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config.load(Path(app.instance_path)))
     if overrides:
         app.config.update(overrides)
+    app.config["APP_ENV"] = config.environment(app.config.get("APP_ENV"))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from referral_service import models  # noqa: F401  (registers every table on the metadata)
@@ -51,7 +52,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(referrer_bp)
-    if app.config["DEV_OUTBOX_ENABLED"]:
+    if config.dev_outbox_page(app.config):
         app.register_blueprint(dev_outbox_bp)
     api.init_app(app)
     ratelimits.init_app(app)

@@ -1,7 +1,8 @@
 """Settings from the environment: the only module that reads ``os.environ``.
 
 With no variables set at all the service runs on the embedded default: a SQLite file under the
-instance folder, the in-process broker, and the development outbox (see API.md §5).
+instance folder and the in-process broker. The development outbox is off unless asked for
+(``DEV_OUTBOX=on``, which ``referrals demo`` sets for itself; see API.md §5).
 """
 from __future__ import annotations
 
@@ -13,6 +14,42 @@ from pathlib import Path
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
 # npm installs GOV.UK Frontend here (scripts/setup); the app serves its CSS, JS, fonts and images.
 DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+
+
+# The only APP_ENV values that are not production; anything else (a typo, "staging", "prod")
+# gets production's rules, so a mistake fails closed.
+NON_PRODUCTION = frozenset({"development", "test"})
+# Any of these set means a real provider is meant: the development outbox page then stays off.
+PROVIDER_KEYS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+                 "TWILIO_MESSAGING_SERVICE_SID", "SMTP_HOST", "MAIL_FROM")
+
+
+def environment(value: object) -> str:
+    """``development`` (unset), ``test``, or ``production`` for every other value."""
+    if value is None or str(value).strip() == "":
+        return "development"
+    named = str(value).strip().lower()
+    return named if named in NON_PRODUCTION else "production"
+
+
+def dev_outbox_enabled(settings: Mapping[str, object], *, switched_on: bool) -> bool:
+    """Whether a channel with no provider configured keeps its messages in the development
+    outbox (instead of refusing to start): only when asked for, never in production."""
+    return switched_on and environment(settings.get("APP_ENV")) != "production"
+
+
+def dev_outbox_page(settings: Mapping[str, object]) -> bool:
+    """Whether ``/dev/outbox`` exists: the development outbox is on and no SMS or email provider
+    is configured at all (so the page shows only messages that were never sent)."""
+    return (dev_outbox_enabled(settings, switched_on=bool(settings.get("DEV_OUTBOX_ENABLED")))
+            and not any(settings.get(key) for key in PROVIDER_KEYS))
+
+
+def demo_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """What ``referrals demo`` changes: its messages go to the development outbox (unless this
+    environment is production)."""
+    env = os.environ if environ is None else environ
+    return {"DEV_OUTBOX_ENABLED": dev_outbox_enabled(env, switched_on=True)}
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -44,14 +81,15 @@ def normalise_database_url(url: str) -> str:
 def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Build the Flask config mapping from ``environ`` (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
-    app_env = env.get("APP_ENV", "development")
+    app_env = environment(env.get("APP_ENV"))
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'referrals.db'}"
     public_base_url = env.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
     served_over_https = public_base_url.startswith("https://")
     secret_key = env.get("SECRET_KEY")
     if not secret_key:
         if app_env == "production":
-            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production.")
+            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production (any APP_ENV "
+                               "other than development or test counts as production).")
         secret_key = _secret_key(instance_path)
     return {
         "APP_ENV": app_env,
@@ -71,8 +109,7 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), default=True),
         "MAIL_FROM": env.get("MAIL_FROM"),
-        # The development outbox shows every message in the browser: never in production.
-        "DEV_OUTBOX_ENABLED": app_env != "production",
+        "DEV_OUTBOX_ENABLED": dev_outbox_enabled(env, switched_on=_flag(env.get("DEV_OUTBOX"))),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -86,6 +86,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "PUBLIC_BASE_URL": "http://localhost",
+            # Messages stay in the development outbox (no SMS or email provider in tests).
+            "DEV_OUTBOX_ENABLED": True,
             # The whole run shares one app (every test signing in from 127.0.0.1): limits are
             # tested on apps of their own (test_web_sign_in_limits.py).
             **UNLIMITED,
@@ -145,7 +147,8 @@ def fresh_database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
 def fresh_app(fresh_database: str) -> Iterator[Flask]:
     """The app on a migrated database of its own, with real commits (no rollback isolation)."""
     application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_database,
-                              "SECRET_KEY": "test", "PUBLIC_BASE_URL": "http://localhost"})
+                              "SECRET_KEY": "test", "PUBLIC_BASE_URL": "http://localhost",
+                              "DEV_OUTBOX_ENABLED": True})
     with application.app_context():
         upgrade()
     yield application
@@ -173,7 +176,7 @@ def redis_app(fresh_app: Flask, redis_url: str) -> Iterator[Flask]:
     from notifications.broker import get_broker
 
     application = create_app({"TESTING": True, "SECRET_KEY": "test", "BROKER_URL": redis_url,
-                              "PUBLIC_BASE_URL": "http://localhost",
+                              "PUBLIC_BASE_URL": "http://localhost", "DEV_OUTBOX_ENABLED": True,
                               "SQLALCHEMY_DATABASE_URI": fresh_app.config[
                                   "SQLALCHEMY_DATABASE_URI"]})
     yield application

@@ -72,7 +72,8 @@ class LiveServer:
 @contextmanager
 def serve(database_url: str, **overrides: object) -> Iterator[LiveServer]:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SECRET_KEY": "browser-test-secret", **UNLIMITED, **overrides})
+                      "SECRET_KEY": "browser-test-secret", "DEV_OUTBOX_ENABLED": True,
+                      **UNLIMITED, **overrides})
     with app.app_context():
         upgrade()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,30 +1,30 @@
 """Password reset by an emailed one-time link.
 
-The link carries 32 random bytes; only their SHA-256 digest is stored, so the table alone cannot
-be used to reset anyone's password. A link works once, for 30 minutes, and asking again or
-using one cancels the others. The email goes through the outbox like every other message (in
-development it appears at /dev/outbox). Asking never says whether the address has an account.
+The link carries a 32-byte secret made from the token's id and the secret key; only its SHA-256
+digest is stored, and the outbox row holds a placeholder, not the link (which is made only at
+send time: notifications.one_time_links). So neither the tables nor the outbox can be used to
+reset anyone's password. A link works once, for 30 minutes, and asking again or using one
+cancels the others. The email goes through ``notify`` like every other message. Asking never
+says whether the address has an account.
 Setting a new password also unlocks the account and ends every session the person had.
 """
 from __future__ import annotations
 
-import secrets
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from notifications import outbox, templates
+from notifications import one_time_links
+from notifications.outbox import notify
 from referral_service.auth import accounts
 from referral_service.domain import admin, audit, clock
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
-from referral_service.models import Audience, PasswordResetToken, Role, User
+from referral_service.models import PasswordResetToken, User
 from referral_service.models.oauth import digest
 
 LIFETIME = timedelta(minutes=30)
-AUDIENCE = {Role.OFFICER: Audience.OFFICER, Role.TEAM_LEADER: Audience.TEAM_LEADER,
-            Role.PARTNER: Audience.REFERRER, Role.PANEL_LEAD: Audience.REFERRER,
-            Role.ADMIN: Audience.OFFICER}
 
 
 def _cancel_outstanding(user: User) -> None:
@@ -34,25 +34,18 @@ def _cancel_outstanding(user: User) -> None:
                        .values(used_at=clock.now()))
 
 
-def request_reset(email: str, *, link_for: object, ip_address: str | None) -> None:
-    """Email a reset link to the account with this address, if there is an active one.
-    ``link_for(raw_token)`` builds the absolute URL of the reset page."""
+def request_reset(email: str, *, ip_address: str | None) -> None:
+    """Email a reset link to the account with this address, if there is an active one."""
     user = accounts.find_by_email(email)
     if user is None or not user.active:
         return
     _cancel_outstanding(user)
-    raw = secrets.token_urlsafe(32)
+    token_id = uuid.uuid4()
     now = clock.now()
-    db.session.add(PasswordResetToken(user_id=user.id, token_hash=digest(raw), created_at=now,
-                                      expires_at=now + LIFETIME))
-    url = link_for(raw)  # type: ignore[operator]
-    outbox.to_person(None, user, event="password_reset", template="password_reset",
-                     audience=AUDIENCE[user.role], text=templates.Text(
-                         subject="Reset your password: Duty to Refer referrals",
-                         body=(f"Someone asked to reset the password for {user.email}.\n\n"
-                               f"To choose a new password, open this link within 30 minutes:\n"
-                               f"{url}\n\nThe link works once. If you did not ask, ignore this "
-                               "email: your password has not changed.")))
+    db.session.add(PasswordResetToken(
+        id=token_id, user_id=user.id, created_at=now, expires_at=now + LIFETIME,
+        token_hash=digest(one_time_links.reset_secret(token_id))))
+    notify("password_reset", None, user=user, reset_token_id=token_id)
     audit.record(audit.Actor.for_user(user, ip_address), "user.password_reset_requested",
                  subject_type="user", subject_id=user.id)
     db.session.flush()

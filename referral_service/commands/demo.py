@@ -24,7 +24,9 @@ def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
     database_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database_path}{suffix}").unlink(missing_ok=True)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}"})
+    # The demo keeps its messages in the development outbox for people to read.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+                      **config.demo_settings()})
     with app.app_context():
         upgrade()
         summary = load_demo_data()

@@ -14,6 +14,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from referral_service.commands.common import CommandRefused
+
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     # waitress stops cleanly on SystemExit, like on Ctrl+C; then the embedded worker finishes
@@ -24,10 +26,14 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
     import waitress
 
-    from notifications import broker
+    from notifications import actors, broker
 
     embedded = broker.is_embedded(app)
     if embedded:
+        try:  # as `referrals worker` does: no providers and no DEV_OUTBOX=on is a refusal now
+            actors.check_senders(app.config)
+        except RuntimeError as error:
+            raise CommandRefused(str(error)) from error
         broker.start_embedded(app)
         click.echo("Messages: embedded worker and scheduler running in this process.")
     if threading.current_thread() is threading.main_thread():

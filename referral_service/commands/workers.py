@@ -58,11 +58,9 @@ def worker(threads: int) -> None:
     from notifications import actors
 
     try:  # a missing provider is a refusal now, not a failure at every message
-        senders = actors.build_senders(app.config)
+        actors.check_senders(app.config)
     except RuntimeError as error:
         raise CommandRefused(str(error)) from error
-    actors.close_sender(senders.sms)
-    actors.close_sender(senders.email)
     broker = get_broker(app)
     from notifications.broker import WORKER_TIMEOUT_MS
 

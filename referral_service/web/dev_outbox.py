@@ -1,22 +1,26 @@
-"""The development outbox (``/dev/outbox``): every message the service would have sent, when no
-SMS or email provider is configured. Never registered when APP_ENV=production."""
+"""The development outbox (``/dev/outbox``): every message the service kept instead of sending,
+when no SMS or email provider is configured and ``DEV_OUTBOX=on`` (never in production; see
+``referral_service.config.dev_outbox_enabled``). Administrators only, the demo included: the
+rows name real people. One-time links are never shown (they are not in the rows either)."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from referral_service.auth.guards import public
+from notifications.one_time_links import for_showing
+from referral_service.auth.guards import roles
 from referral_service.extensions import db
-from referral_service.models import OutboxMessage
+from referral_service.models import OutboxMessage, Role
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 SHOWN = 200
 
 
 @bp.get("/outbox")
-@public("development only: never registered when APP_ENV=production")
+@roles(Role.ADMIN)
 def outbox() -> ResponseReturnValue:
     messages = db.session.scalars(
         select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(SHOWN)).all()
-    return render_template("dev_outbox.html", messages=messages, shown=SHOWN)
+    return render_template("dev_outbox.html", messages=messages, shown=SHOWN,
+                           readable=for_showing)

@@ -1,7 +1,7 @@
 """Forgotten password: ask for a link, then choose a new password from it."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from referral_service.auth import reset
@@ -21,10 +21,7 @@ def ask() -> ResponseReturnValue:
         if not email:
             errors["email"] = "Enter your email address."
         else:
-            base = current_app.config["PUBLIC_BASE_URL"]
-            reset.request_reset(
-                email, ip_address=request.remote_addr,
-                link_for=lambda raw: base + url_for("password.choose", token=raw))
+            reset.request_reset(email, ip_address=request.remote_addr)
             db.session.commit()
             return redirect(url_for("password.sent"))
     return render_template("signin/reset_ask.html", errors=errors, email=email), (

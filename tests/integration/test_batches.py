@@ -41,7 +41,8 @@ def twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  #
         "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example",
         "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
         "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url})
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
+        "DEV_OUTBOX_ENABLED": True})
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -327,7 +328,8 @@ def test_when_twilio_cannot_be_asked_the_row_waits_then_goes_to_an_officer(
         "TESTING": True, "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
-        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": f"http://127.0.0.1:{closed_port()}"})
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": f"http://127.0.0.1:{closed_port()}",
+        "DEV_OUTBOX_ENABLED": True})
     try:
         claimed = clock.now() - timedelta(minutes=1)
         message_id = stuck(app, claimed)

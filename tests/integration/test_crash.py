@@ -69,6 +69,7 @@ def start_worker(redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
         "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
         "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
         "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
+        "DEV_OUTBOX": "on",  # email (not tested here) stays in the development outbox
     })
     started: list[subprocess.Popen[bytes]] = []
 

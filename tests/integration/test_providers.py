@@ -504,16 +504,25 @@ def load_config(tmp_path: Path, **environ: str) -> dict[str, object]:
     return app_config.load(tmp_path, environ=environ)
 
 
-def test_no_provider_settings_mean_the_dev_outbox(tmp_path: Path) -> None:
-    config = load_config(tmp_path)
+def test_no_provider_settings_mean_the_dev_outbox_when_switched_on(tmp_path: Path) -> None:
+    config = load_config(tmp_path, DEV_OUTBOX="on")
     assert isinstance(sms_sender(config), DevOutboxSender)
     assert isinstance(email_sender(config), DevOutboxSender)
+
+
+def test_no_provider_settings_and_no_dev_outbox_refuse_to_start(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    with pytest.raises(RuntimeError, match=r"SMS is not configured \(DEV_OUTBOX not on"):
+        sms_sender(config)
+    with pytest.raises(RuntimeError, match=r"Email is not configured \(DEV_OUTBOX not on"):
+        email_sender(config)
 
 
 def test_partial_twilio_settings_fall_back_to_the_dev_outbox_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = load_config(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="t")
+    config = load_config(tmp_path, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="t",
+                         DEV_OUTBOX="on")
     assert isinstance(sms_sender(config), DevOutboxSender)
     assert "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID" in caplog.text
 

@@ -71,7 +71,7 @@ def rabbitmq_url() -> Iterator[str]:
 def rabbitmq_app(fresh_app: Flask, rabbitmq_url: str) -> Iterator[Flask]:
     """An app on ``fresh_app``'s database whose dramatiq broker is RabbitMQ, its queue empty."""
     application = create_app({"TESTING": True, "SECRET_KEY": "test", "BROKER_URL": rabbitmq_url,
-                              "PUBLIC_BASE_URL": "http://localhost",
+                              "PUBLIC_BASE_URL": "http://localhost", "DEV_OUTBOX_ENABLED": True,
                               "SQLALCHEMY_DATABASE_URI": fresh_app.config[
                                   "SQLALCHEMY_DATABASE_URI"]})
     broker = get_broker(application)
@@ -190,7 +190,7 @@ def test_the_worker_command_sends_through_rabbitmq_to_twilio_exactly_once(
         "BROKER_URL": rabbitmq_app.config["BROKER_URL"], "SECRET_KEY": "rabbitmq-test",
         "LOG_LEVEL": "WARNING", "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
         "TWILIO_AUTH_TOKEN": fake_twilio.auth_token, "TWILIO_FROM": FROM_NUMBER,
-        "TWILIO_API_BASE_URL": fake_twilio.url})
+        "TWILIO_API_BASE_URL": fake_twilio.url, "DEV_OUTBOX": "on"})
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)

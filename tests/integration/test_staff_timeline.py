@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from referral_service.domain import casework, timeline
+from referral_service.domain import admin, casework, timeline
 from referral_service.models import (
     Audience,
     ContactAttemptResult,
@@ -12,6 +12,7 @@ from referral_service.models import (
     OutboxMessage,
 )
 from tests import factories as f
+from tests.web_helpers import sign_in
 
 
 def test_staff_timeline_shows_messages_with_status_and_private_notes(db_session) -> None:  # type: ignore[no-untyped-def]
@@ -42,7 +43,10 @@ def test_staff_timeline_shows_messages_with_status_and_private_notes(db_session)
 def test_dev_outbox_lists_messages(client, db_session) -> None:  # type: ignore[no-untyped-def]
     f.authority()
     referral = f.referral(f.organisation())
+    administrator = admin.create_user(email="admin@council.example", name="Ada Admin",
+                                      role="admin", password=f.PASSWORD, actor=f.ACTOR).record
     f.db.session.commit()
+    sign_in(client, administrator)
     page = client.get("/dev/outbox")
     assert page.status_code == 200
     assert referral.reference in page.get_data(as_text=True)

@@ -40,7 +40,7 @@ from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixtu
 
 PROVIDER_SETTINGS = ("BROKER_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
                      "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "SMTP_HOST",
-                     "MAIL_FROM", "APP_ENV")
+                     "MAIL_FROM", "APP_ENV", "DEV_OUTBOX")
 DEADLINE_SECONDS = 20
 
 
@@ -191,7 +191,8 @@ def test_an_sms_goes_through_twilio_with_the_status_callback(
         "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example/",
         "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
         "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-        "TWILIO_FROM": "+447700900001", "TWILIO_API_BASE_URL": fake_twilio.url})
+        "TWILIO_FROM": "+447700900001", "TWILIO_API_BASE_URL": fake_twilio.url,
+        "DEV_OUTBOX_ENABLED": True})
     [message_id] = create_messages(app)
     running = dramatiq.Worker(get_broker(app), worker_threads=2, worker_timeout=50)
     running.start()
@@ -283,7 +284,7 @@ def test_a_broker_outage_loses_nothing(fresh_app: Flask, tmp_path: Path,
     [message_id] = create_messages(fresh_app)
     down = create_app({"TESTING": True, "SECRET_KEY": "test",
                        "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
-                       "BROKER_URL": "redis://127.0.0.1:9/0"})
+                       "BROKER_URL": "redis://127.0.0.1:9/0", "DEV_OUTBOX_ENABLED": True})
     try:
         with down.app_context():
             counts = scheduler.tick()
@@ -445,7 +446,8 @@ def test_the_middleware_pops_the_context_of_a_skipped_message(fresh_app: Flask) 
 
 def _app_on(tmp_path: Path, broker_url: str) -> Flask:
     return create_app({"TESTING": True, "SECRET_KEY": "test", "BROKER_URL": broker_url,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ready.db'}"})
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ready.db'}",
+                       "DEV_OUTBOX_ENABLED": True})
 
 
 @pytest.mark.parametrize("broker_url", ["redis://127.0.0.1:9/0", "amqp://guest:guest@127.0.0.1:9/"])
@@ -554,7 +556,7 @@ def test_serve_runs_the_embedded_worker_and_scheduler(fresh_app: Flask, tmp_path
     environment = {key: value for key, value in os.environ.items()
                    if key not in {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_RUN_FROM_CLI"}}
     environment.update({"DATABASE_URL": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
-                        "SECRET_KEY": "test", "BROKER_URL": "embedded"})
+                        "SECRET_KEY": "test", "BROKER_URL": "embedded", "DEV_OUTBOX": "on"})
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)

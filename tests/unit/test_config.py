@@ -13,7 +13,7 @@ def test_empty_environment_is_the_embedded_default(tmp_path) -> None:  # type: i
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'referrals.db'}"
     assert settings["BROKER_URL"] == "embedded"
     assert settings["PUBLIC_BASE_URL"] == "http://localhost:5000"
-    assert settings["DEV_OUTBOX_ENABLED"] is True
+    assert settings["DEV_OUTBOX_ENABLED"] is False  # only when asked for (DEV_OUTBOX=on)
     assert settings["MAX_CONTENT_LENGTH"] == 64 * 1024
 
 
@@ -28,7 +28,8 @@ def test_generated_secret_key_is_kept_private_and_reused(tmp_path) -> None:  # t
 def test_production_needs_a_secret_key_and_has_no_dev_outbox(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         config.load(tmp_path, environ={"APP_ENV": "production"})
-    settings = config.load(tmp_path, environ={"APP_ENV": "production", "SECRET_KEY": "s" * 40})
+    settings = config.load(tmp_path, environ={"APP_ENV": "production", "SECRET_KEY": "s" * 40,
+                                              "DEV_OUTBOX": "on"})
     assert settings["DEV_OUTBOX_ENABLED"] is False
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert not (tmp_path / "secret_key").exists()
