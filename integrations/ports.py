@@ -15,7 +15,20 @@ class ProviderError(Exception):
 
 
 class RetryableError(ProviderError):
-    """Worth trying again later: 5xx, 429, timeouts, connection errors, SMTP 4xx."""
+    """Worth trying again later: 5xx, 429, SMTP 4xx, and failures before the request could
+    reach the provider (connection refused, DNS, connect timeout, TLS handshake)."""
+
+
+class FateUnknownError(ProviderError):
+    """The request may have reached the provider, but its answer never came (a read timeout, a
+    connection dropped after sending, an SMTP disconnect after the message data): the message
+    may have gone. Never resend it blindly; the reconciler settles it. ``provider_id`` is the id
+    the provider would know it by, when we chose it (an email's Message-ID); None for Twilio,
+    which names its messages itself."""
+
+    def __init__(self, message: str, *, provider_id: str | None = None) -> None:
+        super().__init__(message)
+        self.provider_id = provider_id
 
 
 class PermanentError(ProviderError):

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 TWILIO_KEYS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
                "TWILIO_MESSAGING_SERVICE_SID")
 SMTP_KEYS = ("SMTP_HOST", "MAIL_FROM")
+# For a config mapping not built by config.py (tests' overrides), as config.py's default.
+DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 def _dev_outbox_forbidden(config: Mapping[str, Any]) -> str | None:
@@ -41,6 +43,7 @@ def sms_sender(config: Mapping[str, Any]) -> SmsSender:
         return TwilioSmsSender(
             sid, token, from_number=from_number or None, messaging_service_sid=service or None,
             api_base_url=config.get("TWILIO_API_BASE_URL") or None,
+            timeout=float(config.get("TWILIO_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS),
         )
     missing = [key for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config.get(key)]
     if not (from_number or service):
@@ -68,6 +71,7 @@ def email_sender(config: Mapping[str, Any]) -> EmailSender:
             password=config.get("SMTP_PASSWORD") or None,
             starttls=True if starttls is None else bool(starttls),
             mail_from=mail_from,
+            timeout=float(config.get("SMTP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS),
         )
     missing = [key for key in SMTP_KEYS if not config.get(key)]
     reason = _dev_outbox_forbidden(config)

@@ -18,11 +18,33 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from integrations.ports import Accepted, Email, PermanentError, RetryableError
+from integrations.ports import Accepted, Email, FateUnknownError, PermanentError, RetryableError
 
 log = logging.getLogger(__name__)
 
 _UNSAFE_IN_MSGID = re.compile(r"[^A-Za-z0-9._-]")
+STARTTLS_NOT_OFFERED = (
+    "The mail server does not offer STARTTLS, and SMTP_STARTTLS is on: point SMTP_HOST and "
+    "SMTP_PORT at a submission server that offers it (usually port 587), or set "
+    "SMTP_STARTTLS=false only for a relay on a trusted network (no SMTP_USERNAME then).")
+
+
+class _StartTlsNotOffered(Exception):
+    """STARTTLS was asked for and the server's EHLO did not offer it."""
+
+
+class _Submission(smtplib.SMTP):
+    """An SMTP connection that notes when the server said 354 ("start mail input") to DATA:
+    from then on the message may be with the server, so a lost connection leaves its fate
+    unknown, where before it the server cannot have it."""
+
+    data_started = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()
+        if code == 354:
+            self.data_started = True
+        return code, text
 
 
 class SmtpEmailSender:
@@ -55,7 +77,7 @@ class SmtpEmailSender:
         self.mail_from = mail_from
         self._username = username
         self._password = password
-        self._timeout = timeout
+        self.timeout = timeout  # seconds for each step (connect, every reply)
         self._tls_context = tls_context
         self._msgid_domain = address.rpartition("@")[2]
 
@@ -88,6 +110,14 @@ class SmtpEmailSender:
         message_id = str(mime["Message-ID"])
         try:
             self._submit(mime)
+        except FateUnknownError:
+            log.warning("email %s: no answer after the message data; fate unknown",
+                        message.reference)
+            raise
+        except _StartTlsNotOffered:
+            # Configuration, or someone stripping STARTTLS on the way: waiting will not change it.
+            log.warning("email %s: the SMTP server does not offer STARTTLS", message.reference)
+            raise PermanentError(STARTTLS_NOT_OFFERED) from None
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise self._refused(message.reference, max(codes, default=-1), "recipient") from None
@@ -96,8 +126,7 @@ class SmtpEmailSender:
             raise self._refused(message.reference, error.smtp_code,
                                 type(error).__name__) from None
         except smtplib.SMTPNotSupportedError as error:
-            # STARTTLS or AUTH not offered, or SMTPUTF8 needed and not offered: configuration,
-            # or someone stripping STARTTLS; waiting will not change it.
+            # AUTH not offered, or SMTPUTF8 needed and not offered: configuration.
             log.warning("email %s: SMTP server lacks a needed extension", message.reference)
             raise PermanentError(f"SMTP server lacks a needed extension: {error}") from None
         except smtplib.SMTPServerDisconnected:
@@ -116,18 +145,29 @@ class SmtpEmailSender:
         return Accepted(provider_id=provider_id, status="sent")
 
     def _submit(self, mime: EmailMessage) -> None:
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
+        """Raises ``FateUnknownError`` when the connection is lost (or times out) after the
+        server took the message data and before it answered: the server may have it."""
+        smtp = _Submission(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.starttls:
+                if not smtp.has_extn("starttls"):
+                    raise _StartTlsNotOffered
                 context = self._tls_context or ssl.create_default_context()
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if self._username:
                 smtp.login(self._username, self._password or "")
             smtp.send_message(mime)
-        except BaseException:
+        except BaseException as error:
             smtp.close()  # no QUIT: after a timeout it would only wait again
+            # A disconnect or timeout (smtplib's errors are OSErrors) after the 354, as opposed
+            # to the server's answer to the data (SMTPDataError, a response).
+            if (smtp.data_started and isinstance(error, OSError)
+                    and not isinstance(error, smtplib.SMTPResponseException)):
+                raise FateUnknownError(
+                    f"No answer from the SMTP server after the message: {type(error).__name__}",
+                    provider_id=str(mime["Message-ID"]).strip("<>")) from None
             raise
         # The server has said 250 to the data, so the email is sent: a failing QUIT must not
         # turn that into an error (and a retry, and a second email).

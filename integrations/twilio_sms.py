@@ -17,8 +17,9 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
-from integrations.ports import Accepted, PermanentError, RetryableError, Sms
+from integrations.ports import Accepted, FateUnknownError, PermanentError, RetryableError, Sms
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class TwilioSmsSender:
             raise ValueError("timeout must be positive.")
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
+        self.timeout = timeout  # seconds to connect, and to wait for each answer
         # No max_retries: the library must not resend on its own; retrying is the outbox's job,
         # which knows whether the message was already accepted.
         self._http = TwilioHttpClient(timeout=timeout)
@@ -109,8 +111,13 @@ class TwilioSmsSender:
         except TwilioRestException as error:
             raise self._rejected(message.reference, error.status, error.code) from None
         except requests.RequestException as error:
-            # Connection refused, DNS, TLS, timeouts. A read timeout leaves the outcome unknown
-            # (Twilio may have accepted it): the caller's reconciler decides, not this adapter.
+            if not _never_reached_twilio(error):
+                # A read timeout, a connection dropped after the request went: Twilio may
+                # have accepted it. Sending again could text the person twice.
+                log.warning("sms %s: no answer from Twilio (%s); fate unknown",
+                            message.reference, type(error).__name__)
+                raise FateUnknownError(
+                    f"No answer from Twilio: {type(error).__name__}") from None
             log.warning("sms %s: Twilio unreachable (%s)", message.reference,
                         type(error).__name__)
             raise RetryableError(f"Twilio unreachable: {type(error).__name__}") from None
@@ -123,8 +130,8 @@ class TwilioSmsSender:
                         type(error).__name__)
             raise RetryableError(f"Twilio client error: {type(error).__name__}") from None
         sid = created.sid
-        if not sid:
-            raise RetryableError("Twilio answered without a message sid.")
+        if not sid:  # Twilio said yes without naming the message: it may well have it
+            raise FateUnknownError("Twilio answered without a message sid.")
         status = created.status
         status_word = str(getattr(status, "value", status) or "queued")
         log.info("sms %s: accepted by Twilio as %s (%s)", message.reference, sid, status_word)
@@ -182,6 +189,27 @@ class TwilioSmsSender:
             + (f": {reason}" if reason else ""),
             code=twilio_code,
         )
+
+
+# Failures that happen before any of the request is written: nothing can have reached Twilio.
+# (A TLS error counts as one: the handshake comes first, and a certificate Twilio's host fails
+# is the usual cause.)
+_BEFORE_SENDING = (requests.ConnectTimeout, requests.exceptions.SSLError,
+                   requests.exceptions.ProxyError, requests.exceptions.InvalidURL,
+                   requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                   requests.exceptions.InvalidHeader)
+
+
+def _never_reached_twilio(error: requests.RequestException) -> bool:
+    """Whether the request certainly never reached Twilio: no connection was made (refused,
+    DNS, connect timeout, TLS) or it could not be built. Anything else (a read timeout, a
+    connection reset or closed after the request went) leaves Twilio's answer unknown."""
+    if isinstance(error, _BEFORE_SENDING):
+        return True
+    # requests wraps "could not connect" (refused, name not resolved) as a ConnectionError
+    # around urllib3's MaxRetryError whose reason is a NewConnectionError.
+    cause = error.args[0] if error.args else None
+    return isinstance(getattr(cause, "reason", None), NewConnectionError)
 
 
 def callback_url(base: str, reference: str) -> str:

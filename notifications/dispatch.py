@@ -23,6 +23,7 @@ from integrations.ports import (
     Accepted,
     Email,
     EmailSender,
+    FateUnknownError,
     PermanentError,
     RetryableError,
     Sms,
@@ -47,7 +48,10 @@ RECORD_EVERY_SECONDS = 0.25
 
 
 # What one send left behind: the provider's error, if any (the row's new state is already set).
-ProviderOutcome = RetryableError | PermanentError | None
+ProviderOutcome = RetryableError | PermanentError | FateUnknownError | None
+# A message the provider may hold under an id we chose (an email's Message-ID), unconfirmed.
+FATE_UNKNOWN = ("The provider did not confirm it: it may have arrived. Waiting to be checked, "
+                "not sent again.")
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,9 @@ def deliver_batch(message_ids: Iterable[uuid.UUID], senders: Senders
 
     Results are recorded in one transaction for the batch, or every ``RECORD_EVERY_SECONDS``
     when the provider is slow: Twilio's first status callback finds a message only by the id
-    recorded here, so that id must not wait long. A retryable failure or a batch that runs too
-    long hands the untried rest back. Anything unexpected (a bug, the actor's time limit) keeps
+    recorded here, so that id must not wait long. A retryable failure, a send of unknown fate
+    (left in ``sending`` for the reconciler) or a batch that runs too long hands the untried
+    rest back. Anything unexpected (a bug, the actor's time limit) keeps
     the results so far and hands back what was never tried; the message in hand stays in
     ``sending`` for the reconciler.
     """
@@ -128,9 +133,10 @@ def deliver_batch(message_ids: Iterable[uuid.UUID], senders: Senders
             attempted += 1
             outcome = _send(message, senders)
             unrecorded.append((message, outcome))
-            if isinstance(outcome, RetryableError):
-                # The provider is unavailable: the rest would fail the same way, each after a
-                # timeout. They were claimed but never sent, so they may safely go later.
+            if isinstance(outcome, RetryableError | FateUnknownError):
+                # The provider is unavailable or not answering: the rest would fail the same
+                # way, each after a timeout. They were claimed but never sent, so they may
+                # safely go later.
                 break
             if time.monotonic() - last_recorded >= RECORD_EVERY_SECONDS:
                 _record(unrecorded)
@@ -218,12 +224,31 @@ def _send(message: OutboxMessage, senders: Senders) -> ProviderOutcome:
             message.enqueued_at = None  # the scheduler hands it over again when it is due
             message.status_reason = f"Provider unavailable; try {message.attempts + 1} later."
         return error
+    except FateUnknownError as error:
+        # It may have gone: it stays in `sending` for the reconciler, which never resends it
+        # blindly (notifications.scheduler). An SMS row is left exactly as claimed: a status
+        # callback may be recording Twilio's sid on it right now. An email's Message-ID is
+        # recorded: it tells the reconciler the server may have it.
+        log.warning("message %s: fate unknown (%s); left for the reconciler", message.id,
+                    type(error).__name__)
+        if error.provider_id is not None:
+            message.provider_id = error.provider_id
+            message.status_reason = FATE_UNKNOWN
+        return error
     except PermanentError as error:
         log.info("message %s: permanent failure (code %s)", message.id, error.code)
-        _finish(message, MessageStatus.FAILED, f"Refused by the provider (code {error.code}).")
+        _finish(message, MessageStatus.FAILED, _refusal(error))
         return error
     _record_accepted(message, accepted, now)
     return None
+
+
+def _refusal(error: PermanentError) -> str:
+    """The reason an operator reads: the provider's code, or when there is none our adapter's
+    own words, which say what to change (and never carry an address or a body)."""
+    if error.code is not None:
+        return f"Refused by the provider (code {error.code})."
+    return f"Not sent: {error}"[:300]
 
 
 def as_html(text: str) -> str:

@@ -43,8 +43,10 @@ STUCK_AFTER = timedelta(minutes=10)
 REENQUEUE_AFTER = timedelta(minutes=2)
 # A stuck SMS whose provider lookup keeps failing this long is given to an officer to check.
 LOOKUP_GIVE_UP_AFTER = timedelta(hours=1)
-UNKNOWN_DELIVERY = ("Delivery unknown after a worker stopped: check the provider before "
-                    "sending again.")
+UNKNOWN_DELIVERY = ("Delivery unknown (a worker stopped, or the provider did not answer in "
+                    "time): check the provider before sending again.")
+EMAIL_UNKNOWN = ("Delivery unknown: the mail server took the email but never confirmed it. Not "
+                 "sent again; look for its Message-ID (the provider id) in the server's log.")
 EMAIL_REQUEUED = "Requeued: a worker stopped while sending it."
 GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
 
@@ -119,6 +121,11 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     when the provider cannot tell, the row is marked failed with a reason that says to check
     the provider, and the named officer is told.
 
+    An email has no such lookup. One that already holds its Message-ID was handed to the mail
+    server, which then never answered (``dispatch``: fate unknown): it is marked failed with a
+    reason that says so, never resent, and the named officer is told. One without (the worker
+    stopped somewhere in the exchange) is sent again: a duplicate is then the lesser harm.
+
     A text Twilio took and then could not deliver is failed as its status callback would fail
     it (``inbound.our_status``, ``inbound.not_delivered`` with the error code Twilio lists, so a
     21610 records the opt-out), and its fallback (a safe email, or the officer is told) is
@@ -131,7 +138,8 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     # copy is left in the session's identity map.
     stuck = db.session.execute(_locking(
         select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.attempts,
-               OutboxMessage.to_address, OutboxMessage.body, OutboxMessage.claimed_at)
+               OutboxMessage.to_address, OutboxMessage.body, OutboxMessage.claimed_at,
+               OutboxMessage.provider_id, OutboxMessage.provider_status)
         .where(OutboxMessage.status == MessageStatus.SENDING,
                OutboxMessage.claimed_at < now - STUCK_AFTER)
         .order_by(OutboxMessage.claimed_at)
@@ -153,8 +161,7 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     _tell_officers_of_unknown(unknown)
     db.session.commit()
     if counts["stuck_unknown"]:
-        log.warning("%d SMS message(s) marked failed: delivery unknown after a worker stopped",
-                    counts["stuck_unknown"])
+        log.warning("%d message(s) marked failed: delivery unknown", counts["stuck_unknown"])
     return counts
 
 
@@ -169,13 +176,21 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
             found = _look_up(message, find_sent, now)
             if found is _ASK_AGAIN:
                 continue
-            if found is None:  # no lookup, or the provider cannot tell
+            if found is None and message.provider_id is None:  # no lookup, or cannot tell
                 if _settle(message.id, counts, "stuck_unknown", status=MessageStatus.FAILED,
                            status_reason=UNKNOWN_DELIVERY):
                     unknown.append(message.id)
                 continue
-            candidates = cast(list[Accepted], found)
-            recorded = dispatch.already_recorded(a.provider_id for a in candidates) | taken
+            candidates = cast(list[Accepted], found or [])
+            recorded: set[str]
+            if message.provider_id is not None:
+                # A status callback named Twilio's message while the worker waited for an
+                # answer that never came: that one is ours, listed or not (yet).
+                candidates = [a for a in candidates if a.provider_id == message.provider_id] or [
+                    Accepted(message.provider_id, message.provider_status or "queued")]
+                recorded = set()
+            else:
+                recorded = dispatch.already_recorded(a.provider_id for a in candidates) | taken
             ours = [accepted for accepted in candidates if accepted.provider_id not in recorded]
             if ours:
                 accepted = ours[-1]  # the oldest not yet claimed by another row
@@ -189,8 +204,14 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
                         undelivered.append((message.id, accepted.error_code))
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
-        # A duplicate email is less harmful than a lost one, so an email whose fate is unknown
-        # is sent again (as is an SMS the provider says it never received).
+        elif message.provider_id is not None:
+            # The mail server was given this email and never answered: there is no asking it.
+            if _settle(message.id, counts, "stuck_unknown", status=MessageStatus.FAILED,
+                       status_reason=EMAIL_UNKNOWN):
+                unknown.append(message.id)
+            continue
+        # A duplicate email is less harmful than a lost one, so an email a worker stopped
+        # sending is sent again (as is an SMS the provider says it never received).
         if message.attempts >= MAX_ATTEMPTS:
             _settle(message.id, counts, "stuck_gave_up", status=MessageStatus.FAILED,
                     status_reason=GAVE_UP_STUCK.format(attempts=message.attempts))
@@ -248,7 +269,8 @@ def _fall_back_for_undelivered(failed: list[tuple[uuid.UUID, str | None]]) -> No
 
 
 def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:
-    """A text to an applicant that may or may not have gone: the named officer decides."""
+    """A text or an email to an applicant that may or may not have gone: the named officer
+    decides."""
     from notifications import outbox, templates
 
     for message_id in message_ids:
@@ -259,10 +281,10 @@ def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:
         if referral is None or referral.named_officer is None:
             continue
         officer = referral.named_officer
-        outbox.to_person(referral, officer, event="sms_delivery_unknown",
-                         template="sms_delivery_unknown", audience=Audience.OFFICER,
-                         text=templates.officer_reminder("sms_delivery_unknown", officer.name,
-                                                         referral.reference,
+        kind = f"{message.channel.value}_delivery_unknown"
+        outbox.to_person(referral, officer, event=kind, template=kind,
+                         audience=Audience.OFFICER,
+                         text=templates.officer_reminder(kind, officer.name, referral.reference,
                                                          referral.contact_due_by))
 
 

@@ -93,8 +93,13 @@ def officer_reminder(kind: str, officer: str, reference: str, due: datetime) -> 
                             "no other safe route is recorded. Please try another way."),
         "sms_delivery_unknown": ("Check whether a text reached the person on {ref}",
                                  "A text to the person on {ref} may or may not have been sent "
-                                 "(a sending process stopped). It will not be sent again "
-                                 "automatically; contact them another way if needed."),
+                                 "(a sending process stopped, or Twilio did not answer). It "
+                                 "will not be sent again automatically; contact them another "
+                                 "way if needed."),
+        "email_delivery_unknown": ("Check whether an email reached the person on {ref}",
+                                   "An email to the person on {ref} may or may not have arrived "
+                                   "(the mail server did not confirm it). It will not be sent "
+                                   "again automatically; contact them another way if needed."),
         "reply_received": ("Reply from the person on {ref}",
                            "The person on {ref} replied by text. Read it on the referral's "
                            "timeline."),

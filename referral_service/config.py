@@ -70,6 +70,20 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds, or a start-up error that names the variable."""
+    value = env.get(name) or ""
+    if not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise RuntimeError(f"{name} must be a positive number of seconds, not {value!r}.")
+    return seconds
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
     for prefix in ("postgres://", "postgresql://"):
@@ -103,11 +117,15 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "TWILIO_FROM": env.get("TWILIO_FROM"),
         "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL"),
+        # How long a send waits for the provider's answer. After a timeout the message's fate
+        # is unknown (it may have gone) and it is reconciled, not resent.
+        "TWILIO_TIMEOUT_SECONDS": _seconds(env, "TWILIO_TIMEOUT_SECONDS", 10.0),
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT") or 587),
         "SMTP_USERNAME": env.get("SMTP_USERNAME"),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), default=True),
+        "SMTP_TIMEOUT_SECONDS": _seconds(env, "SMTP_TIMEOUT_SECONDS", 10.0),
         "MAIL_FROM": env.get("MAIL_FROM"),
         "DEV_OUTBOX_ENABLED": dev_outbox_enabled(env, switched_on=_flag(env.get("DEV_OUTBOX"))),
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email
 import email.policy
 import socket
@@ -25,11 +27,18 @@ def closed_port() -> int:
 
 
 class Mailbox:
-    """An aiosmtpd handler that keeps what it accepts, or answers RCPT/DATA as told."""
+    """An aiosmtpd handler that keeps what it accepts, or answers RCPT/DATA as told.
 
-    def __init__(self, rcpt_reply: str | None = None, data_reply: str | None = None) -> None:
+    ``after_data``: ``"drop"`` keeps the message and closes the connection without answering;
+    ``"late"`` keeps it and answers only after ``late_seconds`` (the client gives up first).
+    """
+
+    def __init__(self, rcpt_reply: str | None = None, data_reply: str | None = None,
+                 after_data: str | None = None, late_seconds: float = 5.0) -> None:
         self.rcpt_reply = rcpt_reply
         self.data_reply = data_reply
+        self.after_data = after_data
+        self.late_seconds = late_seconds
         self.received: list[dict[str, Any]] = []
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -47,6 +56,12 @@ class Mailbox:
             "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
             "tls": session.ssl is not None, "login": session.authenticated,
         })
+        if self.after_data == "drop":
+            server.transport.close()
+        elif self.after_data == "late":
+            # The server's own slowness, not the test's: an event nobody sets, with a cap.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.Event().wait(), self.late_seconds)
         return "250 Message accepted for delivery"
 
 

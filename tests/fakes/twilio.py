@@ -6,7 +6,8 @@ validation of To/From/Body (400 with 21604/21603/21602), a Twilio-shaped 201 JSO
 ``SM…`` sid and ``"status": "queued"``. ``GET …/Messages.json`` lists what it accepted, newest
 first, filtered by ``To`` and ``From`` and paged (``PageSize``, ``Page``, ``next_page_uri``) as
 Twilio's list API is, so the client's ``messages.page()``/``stream()`` work against it. Tests can
-make the next requests fail (``fail_next``) or hang until the client gives up (``hang_next``).
+make the next requests fail (``fail_next``), hang until the client gives up (``hang_next``), or
+take the message and then answer too late (``answer_late_next``) or not at all (``drop_next``).
 Every request is recorded (``requests``); the messages it accepted are in ``messages``.
 
     from tests.fakes.twilio import fake_twilio  # the fixture
@@ -82,6 +83,9 @@ class FakeTwilio:
     _failures: list[_Failure] = field(default_factory=list, repr=False)
     _hangs: int = 0
     _hang_seconds: float = 0.0
+    _lates: int = 0
+    _late_seconds: float = 0.0
+    _drops: int = 0
     _release: threading.Event = field(default_factory=threading.Event, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _connections: set[socket.socket] = field(default_factory=set, repr=False)
@@ -126,6 +130,18 @@ class FakeTwilio:
             self._hangs += times
             self._hang_seconds = seconds
 
+    def answer_late_next(self, seconds: float = 5.0, times: int = 1) -> None:
+        """Accept the next ``times`` messages (they are in ``messages``) but hold each answer
+        back for up to ``seconds``: Twilio took it, and the client gives up first."""
+        with self._lock:
+            self._lates += times
+            self._late_seconds = seconds
+
+    def drop_next(self, times: int = 1) -> None:
+        """Accept the next ``times`` messages, then close the connection without answering."""
+        with self._lock:
+            self._drops += times
+
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
         fake = self
@@ -165,6 +181,16 @@ class FakeTwilio:
                 return 0.0
             self._hangs -= 1
             return self._hang_seconds
+
+    def _take_late_or_drop(self) -> str | None:
+        with self._lock:
+            if self._lates > 0:
+                self._lates -= 1
+                return "late"
+            if self._drops > 0:
+                self._drops -= 1
+                return "drop"
+            return None
 
     def _take_failure(self) -> _Failure | None:
         with self._lock:
@@ -279,6 +305,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.twilio._record(RecordedRequest("POST", self.path, authorised, form, status), message)
         if message is not None and self.twilio.on_accepted is not None:
             self.twilio.on_accepted({**form, "sid": message["sid"]})
+        trouble = self.twilio._take_late_or_drop() if message is not None else None
+        if trouble == "late":
+            self.twilio._release.wait(self.twilio._late_seconds)
+        elif trouble == "drop":
+            self.close_connection = True
+            return
         headers = _CHALLENGE if status == 401 else {}
         self._answer(status, body, headers)
 
@@ -343,7 +375,8 @@ def _message_body(account_sid: str, sid: str, form: dict[str, str], *,
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     """A running fake Twilio API: ``.url``, ``.account_sid``, ``.auth_token``, ``.messages``,
-    ``.requests``, ``.fail_next(status, code=None, times=1)``, ``.hang_next(seconds)``."""
+    ``.requests``, ``.fail_next(status, code=None, times=1)``, ``.hang_next(seconds)``,
+    ``.answer_late_next(seconds)``, ``.drop_next()``."""
     fake = FakeTwilio().start()
     try:
         yield fake

@@ -443,3 +443,176 @@ def test_a_stuck_text_twilio_lists_as_failed_with_21610_records_the_opt_out_as_i
             OutboxMessage.channel == Channel.EMAIL)).all()
         assert (email.to_address, email.body, email.status) == (
             "sam@example.org", body, MessageStatus.QUEUED)
+
+
+# --- no answer after the request went: fate unknown, reconciled, never resent blindly ----------
+
+@pytest.fixture
+def slow_twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
+    """``twilio_app`` whose Twilio client gives up waiting for an answer after 0.5 s."""
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example",
+        "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
+        "TWILIO_TIMEOUT_SECONDS": 0.5})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def after_stuck(message_id: uuid.UUID, app: Flask) -> datetime:
+    """An instant at which the row's claim counts as stuck."""
+    claimed = row(app, message_id).claimed_at
+    assert claimed is not None
+    return claimed + scheduler.STUCK_AFTER + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("trouble", ["answer_late_next", "drop_next"])
+def test_a_text_twilio_took_without_answering_in_time_is_sent_once_and_settled_from_its_list(
+        slow_twilio_app: Flask, fake_twilio: FakeTwilio, trouble: str) -> None:  # noqa: F811
+    app = slow_twilio_app
+    ids = add(app, 2)
+    getattr(fake_twilio, trouble)()
+    statuses = deliver(app, ids)
+    [sent] = fake_twilio.messages  # Twilio took the first; the second was never tried
+    assert statuses == {ids[0]: MessageStatus.SENDING, ids[1]: MessageStatus.QUEUED}
+    waiting = row(app, ids[0])
+    assert (waiting.provider_id, waiting.attempts) == (None, 1)
+
+    # Handed over again before it counts as stuck: not claimed, not sent.
+    assert deliver(app, [ids[0]]) == {}
+    with app.app_context():
+        assert scheduler.tick(clock.now())["stuck_sent"] == 0
+    assert len(fake_twilio.messages) == 1
+
+    with app.app_context():
+        counts = scheduler.reconcile_stuck(after_stuck(ids[0], app))
+    assert (counts["stuck_sent"], counts["stuck_requeued"]) == (1, 0)
+    settled = row(app, ids[0])
+    assert (settled.status, settled.provider_id) == (MessageStatus.SENT, sent["sid"])
+    assert [m["Body"] for m in fake_twilio.messages] == [waiting.body]
+
+
+def test_a_text_twilio_never_got_before_the_timeout_is_sent_after_its_list_shows_none(
+        slow_twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    app = slow_twilio_app
+    [message_id] = add(app)
+    fake_twilio.hang_next(seconds=5)
+    assert deliver(app, [message_id]) == {message_id: MessageStatus.SENDING}
+    assert fake_twilio.messages == []
+
+    with app.app_context():
+        assert scheduler.reconcile_stuck(after_stuck(message_id, app))["stuck_requeued"] == 1
+    assert row(app, message_id).status is MessageStatus.QUEUED
+    assert deliver(app, [message_id]) == {message_id: MessageStatus.SENT}
+    [sent] = fake_twilio.messages
+    stored = row(app, message_id)
+    assert (stored.provider_id, stored.attempts) == (sent["sid"], 2)
+
+
+def test_a_text_whose_sid_came_by_callback_while_the_answer_was_late_is_not_resent(
+        slow_twilio_app: Flask, fake_twilio: FakeTwilio) -> None:  # noqa: F811
+    """Twilio's "queued" callback records its sid on the row (found by the outbox id in the
+    callback URL); the answer to the send never comes. The row's own sid is not "another row's"
+    message: it is settled as sent, not queued again."""
+    from twilio.request_validator import RequestValidator
+
+    app = slow_twilio_app
+
+    def twilio_calls_back(message: dict[str, str]) -> None:
+        url = message["StatusCallback"]
+        form = {"MessageSid": message["sid"], "MessageStatus": "queued"}
+        signature = RequestValidator(fake_twilio.auth_token).compute_signature(url, form)
+        assert app.test_client().post(url.removeprefix("https://dtr.example"), data=form,
+                                      headers={"X-Twilio-Signature": signature}).status_code == 204
+
+    [message_id] = add(app)
+    fake_twilio.on_accepted = twilio_calls_back
+    fake_twilio.answer_late_next()
+    assert deliver(app, [message_id]) == {message_id: MessageStatus.SENDING}
+    [sent] = fake_twilio.messages
+    assert row(app, message_id).provider_id == sent["sid"]
+
+    with app.app_context():
+        counts = scheduler.reconcile_stuck(after_stuck(message_id, app))
+    assert (counts["stuck_sent"], counts["stuck_requeued"]) == (1, 0)
+    settled = row(app, message_id)
+    assert (settled.status, settled.provider_id) == (MessageStatus.SENT, sent["sid"])
+    assert len(fake_twilio.messages) == 1
+
+
+def applicant_email(app: Flask) -> tuple[uuid.UUID, str]:
+    """A referral's email to its applicant (who prefers email), due now: its id, and the named
+    officer's address."""
+    from sqlalchemy import select
+
+    from tests import factories as f
+
+    with app.app_context():
+        authority = f.authority()
+        officer = f.officer(authority)
+        case = f.referral(f.organisation(), person=f.unique_person(
+            email="rowan@example.org", preferred_contact_method="email"))
+        message = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.referral_id == case.id, OutboxMessage.audience == Audience.APPLICANT,
+            OutboxMessage.channel == Channel.EMAIL)).one()
+        message.not_before = clock.now() - timedelta(seconds=1)  # whatever the hour of the run
+        found = (message.id, officer.email)
+        db.session.commit()
+        return found
+
+
+@pytest.mark.parametrize("after_data", ["drop", "late"])
+def test_an_email_the_server_took_without_answering_is_never_resent_and_the_officer_is_told(
+        twilio_app: Flask, smtp_server: StartServer, after_data: str) -> None:
+    """SMTP has no way to ask what was delivered: the row is failed as "delivery unknown",
+    with the Message-ID to look for in the server's log, and the named officer decides."""
+    from sqlalchemy import select
+
+    mailbox = Mailbox(after_data=after_data)
+    smtp = SmtpEmailSender("127.0.0.1", smtp_server(mailbox), starttls=False, timeout=0.5,
+                           mail_from="referrals@council.example")
+    senders = dispatch.Senders(sms=Unused(), email=smtp)  # type: ignore[arg-type]
+    message_id, officer_email = applicant_email(twilio_app)
+
+    assert deliver(twilio_app, [message_id], senders) == {message_id: MessageStatus.SENDING}
+    waiting = row(twilio_app, message_id)
+    assert waiting.provider_id == f"{message_id}@council.example"
+    assert waiting.status_reason == dispatch.FATE_UNKNOWN
+
+    with twilio_app.app_context():
+        counts = scheduler.reconcile_stuck(after_stuck(message_id, twilio_app))
+    assert (counts["stuck_unknown"], counts["stuck_requeued"]) == (1, 0)
+    settled = row(twilio_app, message_id)
+    assert (settled.status, settled.status_reason) == (MessageStatus.FAILED,
+                                                       scheduler.EMAIL_UNKNOWN)
+    assert deliver(twilio_app, [message_id], senders) == {}
+    assert len(mailbox.received) == 1
+    with twilio_app.app_context():
+        notice = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event == "email_delivery_unknown")).one()
+        assert notice.to_address == officer_email
+        assert "will not be sent again" in notice.body
+
+
+def test_an_email_refused_for_want_of_starttls_says_which_setting_to_change(
+        twilio_app: Flask, smtp_server: StartServer) -> None:
+    mailbox = Mailbox()
+    smtp = SmtpEmailSender("127.0.0.1", smtp_server(mailbox), starttls=True, timeout=5,
+                           mail_from="referrals@council.example")
+    [message_id] = add(twilio_app, channel=Channel.EMAIL, to_address="officer@council.example",
+                       subject="Referral R-2")
+    statuses = deliver(twilio_app, [message_id],
+                       dispatch.Senders(sms=Unused(), email=smtp))  # type: ignore[arg-type]
+    assert statuses == {message_id: MessageStatus.FAILED}
+    reason = row(twilio_app, message_id).status_reason or ""
+    assert "STARTTLS" in reason and "SMTP_STARTTLS" in reason and "code None" not in reason
+    assert mailbox.received == []
+
+
+class Unused:
+    """A sender a test's messages never reach."""
+
+    def send_sms(self, message: Sms) -> Accepted:
+        raise AssertionError("no text was expected")

@@ -26,7 +26,14 @@ from cryptography.x509.oid import NameOID
 
 from integrations import twilio_sms
 from integrations.dev_outbox import DevOutboxSender
-from integrations.ports import Accepted, Email, PermanentError, RetryableError, Sms
+from integrations.ports import (
+    Accepted,
+    Email,
+    FateUnknownError,
+    PermanentError,
+    RetryableError,
+    Sms,
+)
 from integrations.providers import email_sender, sms_sender
 from integrations.smtp_email import SmtpEmailSender
 from integrations.twilio_sms import TwilioSmsSender
@@ -174,17 +181,28 @@ def test_a_closed_port_is_retryable() -> None:
         sender.close()
 
 
-def test_a_request_that_times_out_is_retryable(fake_twilio: FakeTwilio) -> None:  # noqa: F811
+@pytest.mark.parametrize(("trouble", "accepted"), [
+    ("answer_late_next", 1),  # Twilio took it; its answer comes after the client's timeout
+    ("drop_next", 1),         # Twilio took it; the connection closed before the answer
+    ("hang_next", 0),         # the request went and nothing came back
+])
+def test_no_answer_after_the_request_went_leaves_its_fate_unknown(
+    fake_twilio: FakeTwilio, trouble: str, accepted: int,  # noqa: F811
+) -> None:
+    """Not retryable: Twilio may have the message, and sending again could text the person
+    twice. The reconciler asks Twilio's message list instead (test_batches.py)."""
     sender = TwilioSmsSender(fake_twilio.account_sid, fake_twilio.auth_token,
                              from_number="+447700900001", api_base_url=fake_twilio.url,
                              timeout=0.3)
-    fake_twilio.hang_next(seconds=5)
+    getattr(fake_twilio, trouble)()
     try:
-        with pytest.raises(RetryableError):
+        with pytest.raises(FateUnknownError) as raised:
             sender.send_sms(sms())
     finally:
         sender.close()
-    assert [request.status for request in fake_twilio.requests] == [0]
+    assert raised.value.provider_id is None  # Twilio names its messages itself
+    assert len(fake_twilio.messages) == accepted
+    assert len(fake_twilio.requests) == 1
 
 
 def test_bad_credentials_are_permanent(fake_twilio: FakeTwilio) -> None:  # noqa: F811
@@ -458,10 +476,39 @@ def test_an_untrusted_certificate_is_a_retryable_transport_failure(
     assert mailbox.received == []
 
 
-def test_starttls_asked_but_not_offered_is_permanent(smtp_server: StartServer) -> None:
-    port = smtp_server(Mailbox())  # no tls_context: STARTTLS is not advertised
-    with pytest.raises(PermanentError, match="extension"):
+def test_starttls_asked_but_not_offered_is_permanent_and_names_the_setting(
+    smtp_server: StartServer,
+) -> None:
+    mailbox = Mailbox()
+    port = smtp_server(mailbox)  # no tls_context: STARTTLS is not advertised
+    with pytest.raises(PermanentError, match=r"does not offer STARTTLS.*SMTP_STARTTLS"):
         plain_sender(port, starttls=True).send_email(mail())
+    assert mailbox.received == []
+
+
+@pytest.mark.parametrize("after_data", ["drop", "late"])
+def test_no_answer_after_the_message_data_leaves_the_emails_fate_unknown(
+    smtp_server: StartServer, after_data: str,
+) -> None:
+    """The server has the whole message; the connection closes (or the answer comes after the
+    client's timeout). Sending again would very likely be a second email: fate unknown, with
+    the Message-ID the server knows it by."""
+    mailbox = Mailbox(after_data=after_data)
+    port = smtp_server(mailbox)
+    with pytest.raises(FateUnknownError) as raised:
+        plain_sender(port, timeout=0.5).send_email(mail())
+    assert raised.value.provider_id == (
+        "9b2e6a40-1111-4000-8000-000000000002@council.example.gov.uk")
+    assert len(mailbox.received) == 1
+
+
+def test_a_server_that_answers_data_slowly_but_in_time_is_a_normal_send(
+    smtp_server: StartServer,
+) -> None:
+    mailbox = Mailbox(after_data="late", late_seconds=0.1)
+    port = smtp_server(mailbox)
+    assert plain_sender(port, timeout=5).send_email(mail()).status == "sent"
+    assert len(mailbox.received) == 1
 
 
 def test_without_starttls_a_server_that_requires_it_refuses_permanently(
@@ -553,6 +600,29 @@ def test_smtp_settings_choose_smtp(tmp_path: Path, smtp_server: StartServer) -> 
     assert (sender.port, sender.starttls) == (port, False)
     sender.send_email(mail())
     assert len(mailbox.received) == 1
+
+
+def test_provider_timeouts_come_from_the_settings(tmp_path: Path) -> None:
+    settings = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t",
+                "TWILIO_FROM": "+447700900001", "SMTP_HOST": "smtp.example.org",
+                "MAIL_FROM": "referrals@council.example.gov.uk"}
+    defaults = load_config(tmp_path, **settings)
+    chosen = load_config(tmp_path, **settings, TWILIO_TIMEOUT_SECONDS="2.5",
+                         SMTP_TIMEOUT_SECONDS="4")
+    for config, expected in ((defaults, (10.0, 10.0)), (chosen, (2.5, 4.0))):
+        sms_provider, email_provider = sms_sender(config), email_sender(config)
+        assert isinstance(sms_provider, TwilioSmsSender)
+        assert isinstance(email_provider, SmtpEmailSender)
+        sms_provider.close()
+        assert (sms_provider.timeout, email_provider.timeout) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_a_timeout_that_is_not_a_positive_number_stops_start_up(
+    tmp_path: Path, value: str,
+) -> None:
+    with pytest.raises(RuntimeError, match="SMTP_TIMEOUT_SECONDS must be a positive number"):
+        load_config(tmp_path, SMTP_TIMEOUT_SECONDS=value)
 
 
 def test_smtp_starttls_is_on_unless_turned_off(tmp_path: Path) -> None:

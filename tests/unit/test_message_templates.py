@@ -116,7 +116,8 @@ def test_the_revealing_words_include_every_support_need_and_the_panels() -> None
 
 
 @pytest.mark.parametrize("kind", ["accept_overdue", "deadline_approaching", "deadline_missed",
-                                  "release_tomorrow", "sms_unreachable", "reply_received"])
+                                  "release_tomorrow", "sms_unreachable", "reply_received",
+                                  "sms_delivery_unknown", "email_delivery_unknown"])
 def test_every_officer_reminder_has_a_subject_and_the_reference(kind: str) -> None:
     text = templates.officer_reminder(kind, "Jo Smith", REFERENCE, DUE)
     assert text.subject and REFERENCE in text.subject
