@@ -455,7 +455,7 @@ def slow_twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask
         "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
         "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
         "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
-        "TWILIO_TIMEOUT_SECONDS": 0.5})
+        "TWILIO_TIMEOUT_SECONDS": 0.5, "DEV_OUTBOX_ENABLED": True})
     yield application
     with application.app_context():
         db.engine.dispose()
