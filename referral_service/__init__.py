@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from referral_service import config
+from referral_service import config, proxies
 from referral_service.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -62,6 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(dashboard_bp)
     broker.configure(app)
+    proxies.init_app(app)
     return app
 
 
