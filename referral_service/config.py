@@ -118,6 +118,11 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none is
         # believed); see referral_service/proxies.py.
         "TRUSTED_PROXIES": _whole_number(env, "TRUSTED_PROXIES", 0),
+        # Seconds to wait for a database connection (also for a free one from the pool), and
+        # the longest one statement may run (PostgreSQL); see referral_service/database.py.
+        "DATABASE_CONNECT_TIMEOUT": _whole_number(env, "DATABASE_CONNECT_TIMEOUT", 5, least=1),
+        "DATABASE_STATEMENT_TIMEOUT": _whole_number(env, "DATABASE_STATEMENT_TIMEOUT", 30,
+                                                    least=1),
         "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),
     }
 
