@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from referral_service import config
+from referral_service import config, database, proxies, readiness
 from referral_service.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -26,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from referral_service import models  # noqa: F401  (registers every table on the metadata)
 
+    database.apply_timeouts(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     _enable_sqlite_pragmas(app)
@@ -40,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from referral_service.web.pages import init_app as init_pages
     from referral_service.web.public import bp as public_bp
     from referral_service.web.referrer import bp as referrer_bp
+    from referral_service.web.unavailable import register as register_unavailable
     from referral_service.web.webhooks import bp as webhooks_bp
 
     oauth2.init_app(app)
@@ -57,12 +59,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     ratelimits.init_app(app)
     register_error_handlers(app)
+    register_unavailable(app)
     from referral_service import metrics
     from referral_service.web.dashboard import bp as dashboard_bp
 
     metrics.init_app(app)
     app.register_blueprint(dashboard_bp)
     broker.configure(app)
+    readiness.init_app(app)
+    proxies.init_app(app)
     return app
 
 

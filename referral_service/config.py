@@ -84,6 +84,16 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return seconds
 
 
+def _whole_number(env: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
+    """A count or a number of seconds; a setting that is not one stops the start, saying so."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < least:
+        raise RuntimeError(f"{name} must be a whole number, {least} or more (it is {raw!r}).")
+    return int(raw)
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
     for prefix in ("postgres://", "postgresql://"):
@@ -164,6 +174,14 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
         # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none is
+        # believed); see referral_service/proxies.py.
+        "TRUSTED_PROXIES": _whole_number(env, "TRUSTED_PROXIES", 0),
+        # Seconds to wait for a database connection (also for a free one from the pool), and
+        # the longest one statement may run (PostgreSQL); see referral_service/database.py.
+        "DATABASE_CONNECT_TIMEOUT": _whole_number(env, "DATABASE_CONNECT_TIMEOUT", 5, least=1),
+        "DATABASE_STATEMENT_TIMEOUT": _whole_number(env, "DATABASE_STATEMENT_TIMEOUT", 30,
+                                                    least=1),
         "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),
     }
 

@@ -14,13 +14,14 @@ Two kinds, chosen so that the numbers are right however many gunicorn workers se
   from every worker.
 
 Access: with ``METRICS_TOKEN`` set, a scrape needs ``Authorization: Bearer <token>``. Without
-it, only a client on this machine (loopback, and not relayed by a proxy: no
-``X-Forwarded-For``) may scrape. See docs/reports.md.
+it, in production there is no ``/metrics`` (404); elsewhere only a client on this machine may
+scrape (loopback, as the trusted proxies report it: ``referral_service.proxies``). See
+docs/reports.md.
 """
 from __future__ import annotations
 
 import hmac
-import ipaddress
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
 
 from referral_service.auth.guards import public
 from referral_service.domain import clock, rowbatch
@@ -55,8 +57,10 @@ from referral_service.models import (
     Referral,
     Reminder,
 )
+from referral_service.proxies import from_this_machine
 
 bp = Blueprint("metrics", __name__)
+log = logging.getLogger(__name__)
 
 REFERRALS_RECEIVED = Counter("referrals_received", "Referrals received (committed).")
 TRANSITIONS = Counter("referral_transitions", "Referral status changes (committed), by the "
@@ -198,11 +202,10 @@ def _allowed() -> Response | None:
         refused = _problem(401, "Unauthorized", "Send the metrics token as a bearer token.")
         refused.headers["WWW-Authenticate"] = 'Bearer realm="metrics", error="invalid_token"'
         return refused
-    try:
-        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        local = False
-    if local and "X-Forwarded-For" not in request.headers:
+    if current_app.config["APP_ENV"] == "production":
+        # Production needs the token: "this machine" is whatever the proxies make it look like.
+        raise NotFound()
+    if from_this_machine():
         return None
     return _problem(403, "Forbidden", "Metrics are served to this machine only; set "
                     "METRICS_TOKEN to scrape from elsewhere.")
@@ -239,6 +242,8 @@ def _observe(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if app.config["APP_ENV"] == "production" and not app.config.get("METRICS_TOKEN"):
+        log.warning("METRICS_TOKEN is not set: /metrics answers 404 in production.")
     _listen()
     app.register_blueprint(bp)
     app.before_request(_start_timer)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -23,9 +24,22 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
+def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
+    """The waitress server for ``app``, listening and not yet running.
+
+    waitress would delete every ``X-Forwarded-*`` header it was not told to trust before the
+    app saw it: the app could then neither find the client behind its proxies nor tell that a
+    request from loopback had been relayed (so ``/metrics`` served the world through a proxy on
+    this machine). The headers are passed on untouched and the app alone decides, with
+    ``TRUSTED_PROXIES`` (``referral_service.proxies``).
+    """
     import waitress
 
+    return waitress.create_server(app, host=host, port=port, threads=threads, ident="referrals",
+                                  clear_untrusted_proxy_headers=False)
+
+
+def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
     from notifications import actors, broker
 
     embedded = broker.is_embedded(app)
@@ -40,7 +54,7 @@ def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="referrals")
+        make_server(app, host, port, threads).run()
     finally:
         if embedded:
             broker.stop_embedded()

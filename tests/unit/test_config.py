@@ -62,3 +62,16 @@ def test_only_config_reads_the_environment() -> None:
                if p.name != "config.py" and ("os.environ" in p.read_text()
                                               or "os.getenv" in p.read_text())]
     assert readers == []
+
+
+def test_proxies_and_database_time_limits_are_whole_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = config.load(tmp_path, environ={})
+    assert settings["TRUSTED_PROXIES"] == 0
+    assert (settings["DATABASE_CONNECT_TIMEOUT"], settings["DATABASE_STATEMENT_TIMEOUT"]) == (5, 30)
+    settings = config.load(tmp_path, environ={"TRUSTED_PROXIES": "2",
+                                              "DATABASE_CONNECT_TIMEOUT": "3"})
+    assert settings["TRUSTED_PROXIES"] == 2 and settings["DATABASE_CONNECT_TIMEOUT"] == 3
+    for name, value in (("TRUSTED_PROXIES", "one"), ("TRUSTED_PROXIES", "-1"),
+                        ("DATABASE_CONNECT_TIMEOUT", "0"), ("DATABASE_STATEMENT_TIMEOUT", "2.5")):
+        with pytest.raises(RuntimeError, match=f"{name} must be a whole number"):
+            config.load(tmp_path, environ={name: value})

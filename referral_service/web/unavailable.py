@@ -1,0 +1,44 @@
+"""503 when the database is down, refuses connections, or is too slow to answer in time.
+
+The request could not be carried out and nothing was changed; trying again later is the right
+thing to do, so partners get a problem document and people a GOV.UK "service unavailable"
+page, each with ``Retry-After``, rather than a 500 that reads as a fault in what they sent.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from flask import Flask, current_app, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from referral_service.extensions import db
+from referral_service.web.errors import problem, wants_json
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
+
+
+def _database_unavailable(error: SQLAlchemyError) -> ResponseReturnValue:
+    # Type names only: the error's text holds the statement and its parameters.
+    cause = type(getattr(error, "orig", None) or error).__name__
+    log.warning("database unavailable (%s): %s", type(error).__name__, cause)
+    # The connection may be gone already; the session is removed at teardown either way.
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    if wants_json():
+        response = problem(503, "Service Unavailable", "The service cannot reach its database "
+                           "just now. Nothing was changed: try again later.")
+    else:
+        response = current_app.make_response((render_template(
+            "error.html", status=503, title="Sorry, the service is unavailable",
+            detail="Nothing was changed. You will be able to use the service later."), 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
