@@ -29,6 +29,7 @@ __all__ = [
     "normalise_postcode",
     "normalise_uk_phone",
     "postcode_district",
+    "without_control_characters",
 ]
 
 PHONE_MESSAGE = "Enter a UK phone number, like 07700 900123 or 01632 960001."
@@ -62,6 +63,12 @@ def check_plain_text(value: str, *, multiline: bool = False) -> str:
     if has_control_characters(value, multiline=multiline):
         raise ValidationError(CONTROL_CHARACTER_MESSAGE if multiline else LINE_BREAK_MESSAGE)
     return value
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` less the characters refused everywhere (tabs and line breaks kept): for text
+    that cannot be refused, such as an SMS a person sent."""
+    return _CONTROL.sub("", value)
 
 
 # --- Phone numbers ------------------------------------------------------------------------------
