@@ -196,3 +196,19 @@ def test_booleans_must_be_json_true_or_false(client, headers, field: str, value:
     assert response.status_code == 400, response.get_data(as_text=True)
     assert "JSON boolean" in " ".join(response.json["errors"][field])
     assert stored() == before
+
+
+@pytest.mark.parametrize("client_id", ["abc\x00def", "\x00"], ids=repr)
+def test_a_client_id_with_nul_in_basic_auth_is_an_invalid_client(client, db_session,
+                                                                 client_id: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(client_id, "secret"))
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.json["error"] == "invalid_client"
+
+
+def test_a_client_id_with_nul_in_the_form_is_an_invalid_request(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": "abc\x00", "client_secret": "x"})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.json["error"] == "invalid_request"
