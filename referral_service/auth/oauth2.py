@@ -96,6 +96,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """Each assertion is single-use: a replayed one is refused (the unique constraint)."""
+        if has_control_characters(str(jti), multiline=False):
+            return False  # could not be stored (PostgreSQL refuses NUL): a 500 before
         expires = claims.get("exp")
         # Kept a little past the assertion's own expiry (clock leeway), then purgeable.
         expires_at = (datetime.fromtimestamp(expires, UTC) if isinstance(expires, int)

@@ -377,6 +377,16 @@ def test_a_replayed_client_assertion_is_invalid_client(org: Any, connect: Connec
     assert count(db_session, OAuthToken) == 2
 
 
+def test_an_assertion_with_a_nul_in_its_jti_is_invalid_client(org: Any, connect: Connect,
+                                                               db_session: Any) -> None:
+    """The jti is kept to refuse replays: a NUL in it could not be stored (a 500)."""
+    key = rsa_key()
+    issued = f.api_client(org, jwks=public_jwks(key))
+    error, response = refused(with_key(connect, issued.client.client_id, key, jti="one\x00time"))
+    assert_invalid_client(error, response)
+    assert count(db_session, OAuthToken) == 0
+
+
 def test_private_key_jwt_without_a_registered_jwks_is_invalid_client(
         org: Any, connect: Connect, db_session: Any) -> None:
     issued = f.api_client(org)  # a secret only
