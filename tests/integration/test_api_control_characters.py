@@ -14,8 +14,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from referral_service.extensions import db
-from referral_service.models import AuditEvent, Referral, ReferralMessage
+from referral_service.models import AuditEvent, CaseAccessRecord, Referral, ReferralMessage
 from tests import factories as f
+from tests import panel_factories as pf
 
 REFERRALS = "/api/v1/referrals"
 PROBLEM = "application/problem+json"
@@ -212,3 +213,17 @@ def test_a_client_id_with_nul_in_the_form_is_an_invalid_request(client, db_sessi
         "grant_type": "client_credentials", "client_id": "abc\x00", "client_secret": "x"})
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.json["error"] == "invalid_request"
+
+
+def test_a_user_agent_with_nul_does_not_stop_a_panel_reading_a_shared_case(
+        client, db_session) -> None:  # type: ignore[no-untyped-def]
+    """Every read of a shared case is recorded with the caller's User-Agent."""
+    w = pf.world()
+    case = pf.mappa_case(w.referrer, risk={"marac": True})
+    pf.share(case, w.officer, w.marac)
+    db.session.commit()
+    headers = f.bearer_headers(client, f.api_client(w.marac, scopes=("cases:shared",)))
+    response = client.get(f"/api/v1/shared-cases/{case.id}",
+                          headers={**headers, "User-Agent": "panel\x00system/1.0"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert db.session.scalar(select(CaseAccessRecord.user_agent)) == "panelsystem/1.0"
