@@ -7,14 +7,18 @@ Tab, LF and CR are fine in free text (reason, notes, details) and refused in one
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
+from referral_service.api.schemas import MessageInSchema, WithdrawSchema
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, CaseAccessRecord, Referral, ReferralMessage
+from referral_service.schemas.referral import ReferralSubmissionSchema, Text
 from tests import factories as f
 from tests import panel_factories as pf
 
@@ -96,6 +100,23 @@ def assert_refused(response: Any, field: str) -> None:
     assert response.mimetype == PROBLEM
     messages = response.json["errors"][field]
     assert any("control character" in message for message in messages), messages
+
+
+def _loaded_strings(schema: Schema, path: str = "") -> Iterator[tuple[str, fields.Field]]:
+    for name, field in schema.load_fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            yield from _loaded_strings(inner.schema, f"{path}{name}.")
+        elif isinstance(inner, fields.String):
+            yield f"{path}{name}", inner
+
+
+@pytest.mark.parametrize("schema", [ReferralSubmissionSchema(), WithdrawSchema(),
+                                    MessageInSchema()], ids=type)
+def test_every_text_a_partner_sends_is_a_field_that_refuses_control_characters(
+        schema: Schema) -> None:
+    """A new plain String field in a body would let NUL through again: use schemas' Text."""
+    assert [name for name, field in _loaded_strings(schema) if not isinstance(field, Text)] == []
 
 
 @pytest.mark.parametrize("character", ALWAYS_REFUSED, ids=repr)
