@@ -119,7 +119,9 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "APP_ENV": app_env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's error (and any log of it) must not carry the
+        # values bound to it, which are names, phone numbers and notes.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BROKER_URL": env.get("BROKER_URL", "embedded"),
         "PUBLIC_BASE_URL": public_base_url,
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),

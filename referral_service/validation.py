@@ -15,22 +15,61 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError
 
 __all__ = [
+    "CONTROL_CHARACTER_MESSAGE",
     "EMAIL_MESSAGE",
+    "LINE_BREAK_MESSAGE",
     "NHS_NUMBER_MESSAGE",
     "PHONE_MESSAGE",
     "POSTCODE_MESSAGE",
     "check_nhs_number",
+    "check_plain_text",
+    "has_control_characters",
     "is_mobile_e164",
     "normalise_email",
     "normalise_postcode",
     "normalise_uk_phone",
     "postcode_district",
+    "without_control_characters",
 ]
 
 PHONE_MESSAGE = "Enter a UK phone number, like 07700 900123 or 01632 960001."
 POSTCODE_MESSAGE = "Enter a real postcode, like AL8 6AB."
 NHS_NUMBER_MESSAGE = "Enter a valid 10-digit NHS number."
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org."
+
+# --- Control characters -------------------------------------------------------------------------
+
+# NUL cannot be stored in PostgreSQL's text at all (it was a 500), and the other C0 controls and
+# DEL are never typed by a person: refused in every input. Tab, LF and CR are how free text
+# (reasons, notes, details) is laid out; in a one-line field (a name, a phone) they are refused.
+CONTROL_CHARACTER_MESSAGE = (
+    "Remove the control characters (such as a null byte) from this text: they cannot be saved."
+)
+LINE_BREAK_MESSAGE = (
+    "Remove the line breaks, tabs and other control characters: this is a one-line answer."
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_OR_LINE_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_characters(value: str, *, multiline: bool = True) -> bool:
+    """Whether ``value`` holds a character refused in text (with ``multiline=False``, tabs and
+    line breaks count as refused too)."""
+    return (_CONTROL if multiline else _CONTROL_OR_LINE_BREAK).search(value) is not None
+
+
+def check_plain_text(value: str, *, multiline: bool = False) -> str:
+    """``value`` unchanged, or :class:`ValidationError` when it holds a control character."""
+    if has_control_characters(value, multiline=multiline):
+        raise ValidationError(CONTROL_CHARACTER_MESSAGE if multiline else LINE_BREAK_MESSAGE)
+    return value
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` less the characters refused everywhere (tabs and line breaks kept): for text
+    that cannot be refused, such as an SMS a person sent."""
+    return _CONTROL.sub("", value)
+
 
 # --- Phone numbers ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from referral_service import validation
 from referral_service.domain.errors import Conflict, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import IdempotencyKey, Referral
@@ -29,8 +30,11 @@ def key_from(headers: _Headers) -> str | None:
     key = headers.get(HEADER)
     if key is None:
         return None
-    if not key.strip() or len(key) > MAX_LENGTH:
-        raise ValidationFailed({HEADER: [f"Use a key of 1 to {MAX_LENGTH} characters."]})
+    # A control character (NUL) in the key could not be stored on PostgreSQL: it was a 500.
+    if (not key.strip() or len(key) > MAX_LENGTH
+            or validation.has_control_characters(key, multiline=False)):
+        raise ValidationFailed({HEADER: [f"Use a key of 1 to {MAX_LENGTH} characters, without "
+                                         "control characters."]})
     return key
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from referral_service.models import Outcome, ReferralStatus
-from referral_service.schemas.referral import ReferralSubmissionSchema
+from referral_service.schemas.referral import ReferralSubmissionSchema, Text
 
 STATUSES = [status.value for status in ReferralStatus]
 OUTCOMES = [outcome.value for outcome in Outcome]
@@ -86,8 +86,8 @@ class WithdrawSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Length(max=1000))
+    reason = Text(load_default=None, allow_none=True, multiline=True,
+                  validate=validate.Length(max=1000))
 
 
 class TimelineEntrySchema(Schema):
@@ -108,8 +108,9 @@ class MessageInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    body = fields.String(required=True, validate=validate.Length(min=1, max=5000),
-                         error_messages={"required": "Write the note in 'body'."})
+    body = Text(required=True, multiline=True, validate=validate.Length(min=1, max=5000),
+                error_messages={"required": "Write the note in 'body'.",
+                                "null": "Write the note in 'body'."})
 
 
 class MessageSchema(Schema):

@@ -32,6 +32,7 @@ from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.oauth import digest
+from referral_service.validation import has_control_characters
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 TOKEN_LIFETIME = 3600
@@ -46,6 +47,10 @@ def token_url() -> str:
 
 
 def query_client(client_id: str) -> OAuthClient | None:
+    # A NUL (from Basic auth or an assertion's claims: the request hook sees only forms and
+    # queries) cannot be compared on PostgreSQL: it was a 500. No client has such an id.
+    if not isinstance(client_id, str) or has_control_characters(client_id, multiline=False):
+        return None
     return db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
 
 

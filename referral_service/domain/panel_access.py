@@ -37,6 +37,7 @@ from referral_service.models import (
     Role,
     User,
 )
+from referral_service.validation import without_control_characters
 
 ACTION_MAX = 2000
 USER_AGENT_MAX = 300
@@ -93,7 +94,8 @@ class SharedCase:
 
 
 def _clip(user_agent: str | None) -> str | None:
-    return (user_agent or "")[:USER_AGENT_MAX] or None
+    # Control characters dropped: a NUL cannot be stored on PostgreSQL (the read was a 500).
+    return without_control_characters(user_agent or "")[:USER_AGENT_MAX] or None
 
 
 def _record(viewer: Viewer, action: AccessAction, **columns: Any) -> CaseAccessRecord:

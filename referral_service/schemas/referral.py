@@ -43,11 +43,13 @@ __all__ = [
     "AddressSchema",
     "ConsentSchema",
     "HouseholdMemberSchema",
+    "JSONBoolean",
     "PersonSchema",
     "ReferralSubmissionSchema",
     "ReferrerSchema",
     "RiskSchema",
     "SafeContactSchema",
+    "Text",
     "flatten_errors",
 ]
 
@@ -113,11 +115,42 @@ class _BlankIsNone:
         return super().deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
 
 
-class Text(_BlankIsNone, fields.String):
-    """A string with surrounding whitespace removed; blank means no value."""
+class _NoControlCharacters:
+    """Mixin: text holding NUL or another control character is refused before anything reads it
+    (PostgreSQL cannot store NUL: it was a 500). Tabs and line breaks are left to the field."""
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any):
+        if isinstance(value, str):
+            validation.check_plain_text(value, multiline=True)
+        return super().deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+
+
+class Text(_NoControlCharacters, _BlankIsNone, fields.String):
+    """A string with surrounding whitespace removed; blank means no value.
+
+    One line unless ``multiline=True`` (free text such as a reason, notes or details, where
+    tabs and line breaks are kept).
+    """
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        return validation.check_plain_text(text, multiline=self.multiline)
+
+
+class JSONBoolean(fields.Boolean):
+    """``true`` or ``false`` as JSON writes them: "true", 1 or "yes" are refused, not guessed
+    at (the web forms send booleans too: web/referrer/answers.py lays them out)."""
+
+    default_error_messages = {"invalid": "Give true or false (a JSON boolean)."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class _Normalised(Text):
@@ -152,7 +185,7 @@ class Email(_Normalised):
         return validation.normalise_email(text)
 
 
-class Date(_BlankIsNone, fields.Date):
+class Date(_NoControlCharacters, _BlankIsNone, fields.Date):
     default_error_messages = {
         "invalid": "Enter a date in the format YYYY-MM-DD, like 1990-04-01.",
     }
@@ -163,7 +196,7 @@ class Date(_BlankIsNone, fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class UTCDateTime(_BlankIsNone, fields.AwareDateTime):
+class UTCDateTime(_NoControlCharacters, _BlankIsNone, fields.AwareDateTime):
     """An ISO 8601 date and time; one without an offset is taken as UTC. Loaded in UTC."""
 
     default_error_messages = {
@@ -182,7 +215,7 @@ class UTCDateTime(_BlankIsNone, fields.AwareDateTime):
             raise self.make_error("invalid") from None
 
 
-class WholeNumber(_BlankIsNone, fields.Integer):
+class WholeNumber(_NoControlCharacters, _BlankIsNone, fields.Integer):
     """An integer, or a string of digits as a form sends it ("4").
 
     4.5, "4.5" or ``true`` is refused rather than quietly turned into 4 or 1.
@@ -211,12 +244,13 @@ def _messages(message: str) -> ErrorMessages:
     return {"required": message, "null": message}
 
 
-def _required_text(message: str, max_length: int) -> Text:
-    return Text(required=True, validate=_max_length(max_length), error_messages=_messages(message))
+def _required_text(message: str, max_length: int, *, multiline: bool = False) -> Text:
+    return Text(required=True, validate=_max_length(max_length), error_messages=_messages(message),
+                multiline=multiline)
 
 
-def _optional_text(max_length: int) -> Text:
-    return Text(load_default=None, validate=_max_length(max_length))
+def _optional_text(max_length: int, *, multiline: bool = False) -> Text:
+    return Text(load_default=None, validate=_max_length(max_length), multiline=multiline)
 
 
 def _one_of(choices: Iterable[str], what: str) -> validate.OneOf:
@@ -288,13 +322,14 @@ class ConsentSchema(_StrictSchema):
     class Meta:
         unknown = RAISE
 
-    given = fields.Boolean(
+    given = JSONBoolean(
         required=True,
         validate=validate.Equal(True, error=CONSENT_MESSAGE),
-        error_messages=_messages(CONSENT_MESSAGE),
+        error_messages={**_messages(CONSENT_MESSAGE),
+                        "invalid": f"Give true (a JSON boolean). {CONSENT_MESSAGE}"},
     )
     recorded_at = UTCDateTime(load_default=None, validate=_not_in_future)
-    notes = _optional_text(2000)
+    notes = _optional_text(2000, multiline=True)
 
 
 class AddressSchema(_StrictSchema):
@@ -320,11 +355,11 @@ class SafeContactSchema(_StrictSchema):
     class Meta:
         unknown = RAISE
 
-    sms = fields.Boolean(load_default=False)
-    voicemail = fields.Boolean(load_default=False)
-    email = fields.Boolean(load_default=False)
-    letter = fields.Boolean(load_default=False)
-    instructions = _optional_text(500)
+    sms = JSONBoolean(load_default=False)
+    voicemail = JSONBoolean(load_default=False)
+    email = JSONBoolean(load_default=False)
+    letter = JSONBoolean(load_default=False)
+    instructions = _optional_text(500, multiline=True)
 
 
 class PersonSchema(_StrictSchema):
@@ -338,7 +373,7 @@ class PersonSchema(_StrictSchema):
     phone = UKPhone(load_default=None)
     email = Email(load_default=None)
     address = fields.Nested(AddressSchema, load_default=None)
-    no_fixed_abode = fields.Boolean(load_default=False)
+    no_fixed_abode = JSONBoolean(load_default=False)
     preferred_contact_method = Text(
         load_default=None, validate=_one_of(CONTACT_METHODS, "how to contact the person")
     )
@@ -346,7 +381,7 @@ class PersonSchema(_StrictSchema):
         SafeContactSchema, load_default=_default_safe_contact, allow_none=True
     )
     language = Text(load_default="en", allow_none=True, validate=_max_length(35))
-    interpreter_needed = fields.Boolean(load_default=False)
+    interpreter_needed = JSONBoolean(load_default=False)
 
     @pre_load
     def _blank_address_is_none(self, data: Any, **kwargs: Any) -> Any:
@@ -449,7 +484,7 @@ class RiskSchema(_StrictSchema):
     class Meta:
         unknown = RAISE
 
-    marac = fields.Boolean(load_default=False)
+    marac = JSONBoolean(load_default=False)
     mappa_level = WholeNumber(
         load_default=None, validate=validate.Range(min=1, max=3, error="MAPPA level is 1, 2 or 3.")
     )
@@ -457,8 +492,8 @@ class RiskSchema(_StrictSchema):
         load_default=None,
         validate=validate.Range(min=1, max=4, error="MAPPA category is 1, 2, 3 or 4."),
     )
-    risk_to_staff = fields.Boolean(load_default=False)
-    details = _optional_text(2000)
+    risk_to_staff = JSONBoolean(load_default=False)
+    details = _optional_text(2000, multiline=True)
 
 
 class ReferralSubmissionSchema(_StrictSchema):
@@ -493,11 +528,11 @@ class ReferralSubmissionSchema(_StrictSchema):
             "Choose the person's housing situation: homeless or threatened_with_homelessness."
         ),
     )
-    at_risk_of_rough_sleeping_tonight = fields.Boolean(load_default=False)
+    at_risk_of_rough_sleeping_tonight = JSONBoolean(load_default=False)
     homelessness_date = Date(load_default=None)
     release_or_discharge_date = Date(load_default=None)
-    current_location = _optional_text(500)
-    reason = _required_text("Enter the reason for the referral.", 5000)
+    current_location = _optional_text(500, multiline=True)
+    reason = _required_text("Enter the reason for the referral.", 5000, multiline=True)
     support_needs = fields.List(
         Text(
             required=True,

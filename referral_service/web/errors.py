@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -126,4 +127,14 @@ def register_error_handlers(app: Flask) -> None:
         # The type and path only: exception text may carry personal data.
         log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path,
                   exc_info=app.debug)
+        # A failed statement leaves the session unusable (PendingRollbackError): without this
+        # the page could not load the signed-in user, and showed the person as signed out.
+        _roll_back()
         return _http_error(InternalServerError())
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the database is gone: the page renders without it
+        log.warning("rollback failed before the error page")

@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from integrations.twilio_sms import CALLBACK_MESSAGE_PARAM
 from notifications import inbound
+from referral_service import validation
 from referral_service.web.errors import problem
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
@@ -41,12 +42,19 @@ def _outbox_id() -> uuid.UUID | None:
         return None
 
 
+def _field(name: str) -> str:
+    """A posted field less control characters, read only once the signature (over the form as
+    sent) has been checked: a person's text with a NUL is kept without it, not refused (a 500 on
+    PostgreSQL before, which Twilio retried)."""
+    return validation.without_control_characters(request.form.get(name, ""))
+
+
 def _refused() -> Response:
     return problem(403, "Forbidden", "The request signature is missing or does not match.")
 
 
 def _missing(*fields: str) -> Response | None:
-    absent = [name for name in fields if not request.form.get(name)]
+    absent = [name for name in fields if not _field(name)]
     if absent:
         return problem(400, "Bad Request", "Missing fields.",
                        errors={name: ["Required."] for name in absent})
@@ -59,8 +67,8 @@ def twilio_status() -> ResponseReturnValue:
         return _refused()
     if (refusal := _missing("MessageSid", "MessageStatus")) is not None:
         return refusal
-    inbound.record_status(request.form["MessageSid"], request.form["MessageStatus"],
-                          request.form.get("ErrorCode"), _outbox_id())
+    inbound.record_status(_field("MessageSid"), _field("MessageStatus"),
+                          _field("ErrorCode") or None, _outbox_id())
     return "", 204
 
 
@@ -70,7 +78,6 @@ def twilio_inbound() -> ResponseReturnValue:
         return _refused()
     if (refusal := _missing("MessageSid", "From")) is not None:
         return refusal
-    inbound.receive(request.form["MessageSid"], request.form["From"],
-                    request.form.get("Body", ""))
+    inbound.receive(_field("MessageSid"), _field("From"), _field("Body"))
     # No automatic reply: a text back could be seen by the wrong person.
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -445,8 +445,6 @@ def test_length_is_counted_after_stripping() -> None:
         pytest.param(False, id="false"),
         pytest.param(DELETE, id="missing"),
         pytest.param(None, id="null"),
-        pytest.param("false", id="string-false"),
-        pytest.param(0, id="zero"),
     ],
 )
 def test_referral_without_consent_is_refused(given: Any) -> None:
@@ -455,6 +453,13 @@ def test_referral_without_consent_is_refused(given: Any) -> None:
     assert CONSENT_MESSAGE == (
         "Referral needs the person's consent (Housing Act 1996 s.213B). Ask them first."
     )
+
+
+@pytest.mark.parametrize("given", ["true", "false", 1, 0, "yes", "on"])
+def test_consent_must_be_the_json_boolean_true(given: Any) -> None:
+    """Consent is recorded only from a plain ``true``: "true" or 1 is refused, not guessed at."""
+    errors = errors_of(valid_payload(consent__given=given))
+    assert errors == {"consent.given": [f"Give true (a JSON boolean). {CONSENT_MESSAGE}"]}
 
 
 def test_consent_given_is_needed_even_without_the_consent_object() -> None:
