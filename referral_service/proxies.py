@@ -10,15 +10,34 @@ With 0 (the default) no forwarding header is believed: anyone can write one.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def init_app(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            _addresses_only(app.wsgi_app), x_for=hops, x_proto=hops)
+
+
+def _addresses_only(wsgi_app: WSGIApp) -> WSGIApp:
+    """Inside ProxyFix: a forwarded client that is not an IP address (a proxy passing on what a
+    client wrote, or a misconfigured hop count) is not believed; the peer's address stands.
+    Audit records keep addresses in a 45-character column that PostgreSQL enforces."""
+    def checked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            ipaddress.ip_address(environ.get("REMOTE_ADDR") or "")
+        except ValueError:
+            original = environ.get("werkzeug.proxy_fix.orig", {})
+            environ["REMOTE_ADDR"] = original.get("REMOTE_ADDR")
+        return wsgi_app(environ, start_response)
+    return checked
 
 
 def _forwarded_hops() -> int:

@@ -53,6 +53,15 @@ def ip_addresses(action: str) -> list[str | None]:
         AuditEvent.action == action)))
 
 
+@pytest.mark.parametrize("forwarded", ["x" * 60, "198.51.100.7\x01", "unknown"])
+def test_a_forwarded_client_that_is_not_an_address_is_not_believed(
+        app: Flask, officer: User, forwarded: str) -> None:
+    """The peer's own address is recorded instead (PostgreSQL refused 60 characters: a 500)."""
+    proxied = limited_app(app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
+    assert sign_in(proxied.test_client(), officer, f.PASSWORD, forwarded).status_code == 302
+    assert ip_addresses("user.signed_in") == ["127.0.0.1"]
+
+
 def test_behind_a_trusted_proxy_two_clients_are_limited_and_audited_apart(
         app: Flask, officer: User) -> None:
     proxied = limited_app(app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
@@ -60,8 +69,11 @@ def test_behind_a_trusted_proxy_two_clients_are_limited_and_audited_apart(
     for _ in range(3):
         assert sign_in(attacker, officer, "wrong wrong wrong", ATTACKER).status_code == 400
     assert sign_in(attacker, officer, "wrong wrong wrong", ATTACKER).status_code == 429
-    # The colleague behind the same proxy is someone else: not refused, and signed in.
-    assert sign_in(colleague, officer, f.PASSWORD, COLLEAGUE).status_code == 302
+    # The colleague behind the same proxy is someone else: not refused, and signed in (to
+    # their own account: the one guessed at is limited from every address).
+    own = f.officer(officer.authority, password=f.PASSWORD)
+    f.db.session.commit()
+    assert sign_in(colleague, own, f.PASSWORD, COLLEAGUE).status_code == 302
     assert ip_addresses("user.sign_in_rate_limited") == [ATTACKER]
     assert ip_addresses("user.signed_in") == [COLLEAGUE]
     # Token requests are limited per address too: one partner's bad secret is not another's.
