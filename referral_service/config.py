@@ -33,6 +33,15 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    """A setting that must be a whole number of at least 1: refused at start-up otherwise,
+    rather than silently keeping rows for no time at all."""
+    raw = env.get(name) or str(default)
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise RuntimeError(f"{name} must be a whole number of at least 1 (got {raw!r}).")
+    return int(raw)
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
     for prefix in ("postgres://", "postgresql://"):
@@ -106,6 +115,13 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),
+        # Rows the scheduler deletes once they have no use (notifications/purge.py): access
+        # tokens this long after they expired or were revoked, Idempotency-Key records this
+        # long after the request (a partner's retry after a weekend outage still replays), and
+        # at most this many rows per table per tick.
+        "OAUTH_TOKEN_RETENTION_DAYS": _whole_number(env, "OAUTH_TOKEN_RETENTION_DAYS", 7),
+        "IDEMPOTENCY_KEY_RETENTION_DAYS": _whole_number(env, "IDEMPOTENCY_KEY_RETENTION_DAYS", 7),
+        "PURGE_BATCH_SIZE": _whole_number(env, "PURGE_BATCH_SIZE", 1000),
     }
 
 
