@@ -14,6 +14,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from referral_service.commands.common import announce, json_lines_option
+
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     # waitress stops cleanly on SystemExit, like on Ctrl+C; then the embedded worker finishes
@@ -21,7 +23,7 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
+def serve_app(app: Flask, host: str, port: int, threads: int, as_json: bool = False) -> None:
     import waitress
 
     from notifications import broker
@@ -29,16 +31,19 @@ def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
     embedded = broker.is_embedded(app)
     if embedded:
         broker.start_embedded(app)
-        click.echo("Messages: embedded worker and scheduler running in this process.")
+        announce(as_json, "embedded_worker_started",
+                 "Messages: embedded worker and scheduler running in this process.")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    url = f"http://{host}:{port}/"
+    announce(as_json, "serving", f"Serving on {url}  (Ctrl+C to stop)", url=url,
+             embedded_worker=embedded)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="referrals")
     finally:
         if embedded:
             broker.stop_embedded()
-            click.echo("Embedded worker and scheduler stopped.")
+            announce(as_json, "embedded_worker_stopped", "Embedded worker and scheduler stopped.")
 
 
 @click.command("serve", help="Serve the web app and API (production: gunicorn wsgi:app). With "
@@ -46,9 +51,11 @@ def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@json_lines_option
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
-    serve_app(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+def serve(host: str, port: int, threads: int, as_json: bool) -> None:
+    serve_app(current_app._get_current_object(), host, port, threads,  # type: ignore[attr-defined]
+              as_json)
 
 
 def register(group: click.Group) -> None:
