@@ -61,12 +61,12 @@ def purge_expired(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _token_finished_before(cutoff: datetime) -> ColumnElement[bool]:
-    """Revoked before ``cutoff``, or expired before it. ``issued_at < cutoff`` (implied by an
-    expiry before it) keeps the expiry branch on the ``issued_at`` index; the exact expiry
-    (``issued_at + expires_in``) is then checked on those rows only, in whole seconds."""
+    """Revoked before ``cutoff``, or expired before it. Either implies ``issued_at < cutoff``,
+    which keeps the batch on the ``issued_at`` index; the exact expiry (``issued_at +
+    expires_in``, in whole seconds) and the revocation are then checked on those rows only."""
     expiry = _epoch_seconds(OAuthToken.issued_at) + OAuthToken.expires_in
-    return or_(OAuthToken.revoked_at < cutoff,
-               and_(OAuthToken.issued_at < cutoff, expiry < int(cutoff.timestamp())))
+    return and_(OAuthToken.issued_at < cutoff,
+                or_(OAuthToken.revoked_at < cutoff, expiry < int(cutoff.timestamp())))
 
 
 def _epoch_seconds(column: Any) -> ColumnElement[int]:

@@ -1,6 +1,7 @@
 """indexes for the scheduler's purge of rows past their retention
 
-The scheduler deletes, a bounded batch per tick, access tokens expired or revoked long ago,
+The scheduler deletes, a bounded batch per tick, access tokens expired or revoked long ago
+(both imply issued long ago: one index on ``issued_at``),
 Idempotency-Key records past their retention and stale web-form drafts (notifications/purge.py).
 Without these indexes each batch would scan its whole table every minute. (Used assertions'
 ``expires_at`` was indexed from the start.)
@@ -21,7 +22,6 @@ depends_on = None
 
 INDEXES = [
     ("oauth_tokens", "issued_at"),
-    ("oauth_tokens", "revoked_at"),
     ("idempotency_keys", "created_at"),
     ("referral_drafts", "updated_at"),
 ]

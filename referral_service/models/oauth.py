@@ -105,7 +105,7 @@ class OAuthToken(Model):
     # Indexed for the scheduler's purge of tokens expired or revoked long ago.
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     expires_in: Mapped[int] = mapped_column(default=3600)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client: Mapped[OAuthClient] = relationship()
 
