@@ -6,8 +6,8 @@ tick:
 1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
 2. fires due reminders and escalations (``notifications.reminders``), which write outbox rows;
 3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``);
-4. once a day (the first tick of each London day in this process), deletes referral drafts left
-   unchanged for 30 days (``domain.drafts.purge_stale``, also ``referrals drafts purge``).
+4. deletes rows that have outlived their use (expired tokens and assertions, old
+   ``Idempotency-Key`` records, stale drafts), a bounded batch per table (``notifications.purge``).
 
 Because every tick enqueues whatever is due, a lost broker message, a flushed Redis or a restart
 of the embedded broker loses nothing; and because the actor claims each row with a
@@ -20,7 +20,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any, TypeVar, cast
 
@@ -28,9 +28,9 @@ from flask import Flask, current_app
 from sqlalchemy import Row, Select, or_, select, update
 
 from integrations.ports import Accepted
-from notifications import actors, dispatch, reminders
+from notifications import actors, dispatch, purge, reminders
 from notifications.dispatch import MAX_ATTEMPTS
-from referral_service.domain import audit, clock, drafts
+from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 
@@ -53,10 +53,6 @@ GAVE_UP_STUCK = "Gave up after {attempts} tries: a worker stopped each time."
 
 _Query = TypeVar("_Query", bound=Select)
 
-# The London day this process last purged stale drafts. Held in memory: the purge is idempotent,
-# so a restart or a second scheduler only repeats a delete that finds nothing.
-_drafts_purged_on: date | None = None
-
 
 def _locking(query: _Query) -> _Query:
     """On PostgreSQL let concurrent schedulers share the work (``FOR UPDATE SKIP LOCKED``);
@@ -71,7 +67,6 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     counts = reconcile_stuck(now)
     counts["reminders"] = reminders.process_due(now)
-    counts["drafts_purged"] = _purge_drafts_daily(now)
     due = list(db.session.scalars(_locking(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
@@ -91,17 +86,9 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         if counts["enqueued"] < len(due):
             _mark_enqueued(due[counts["enqueued"]:], None)  # the broker is down: next tick
     db.session.commit()
+    # Last: housekeeping never delays a message.
+    counts.update(purge.purge_expired(now, current_app.config))
     return counts
-
-
-def _purge_drafts_daily(now: datetime) -> int:
-    global _drafts_purged_on
-    today = now.astimezone(clock.LONDON).date()
-    if _drafts_purged_on == today:
-        return 0
-    deleted = drafts.purge_stale(audit.Actor.system("scheduler"))
-    _drafts_purged_on = today
-    return deleted
 
 
 def _mark_enqueued(ids: list[uuid.UUID], when: datetime | None) -> None:

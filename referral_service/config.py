@@ -185,6 +185,14 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "DATABASE_STATEMENT_TIMEOUT": _whole_number(env, "DATABASE_STATEMENT_TIMEOUT", 30,
                                                     least=1),
         "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env),
+        # Rows the scheduler deletes once they have no use (notifications/purge.py): access
+        # tokens this long after they expired or were revoked, Idempotency-Key records this
+        # long after the request (a partner's retry after a weekend outage still replays), and
+        # at most this many rows per table per tick.
+        "OAUTH_TOKEN_RETENTION_DAYS": _whole_number(env, "OAUTH_TOKEN_RETENTION_DAYS", 7, least=1),
+        "IDEMPOTENCY_KEY_RETENTION_DAYS": _whole_number(env, "IDEMPOTENCY_KEY_RETENTION_DAYS", 7,
+                                                        least=1),
+        "PURGE_BATCH_SIZE": _whole_number(env, "PURGE_BATCH_SIZE", 1000, least=1),
     }
 
 

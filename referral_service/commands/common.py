@@ -14,6 +14,9 @@ from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.extensions import db
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+# Long-running commands (serve, worker, scheduler) say what happens as it happens.
+json_lines_option = click.option("--json", "as_json", is_flag=True,
+                                 help="Print one JSON document per line, one per event.")
 
 
 class CommandRefused(click.ClickException):
@@ -28,6 +31,14 @@ class CommandRefused(click.ClickException):
 
 def emit(as_json: bool, payload: dict[str, Any], sentence: str) -> None:
     click.echo(json.dumps(payload, indent=2, default=str) if as_json else sentence)
+
+
+def announce(as_json: bool, event: str, sentence: str, **details: Any) -> None:
+    """One event of a long-running command: a JSON line ``{"event": …, …}`` or a sentence."""
+    if as_json:
+        click.echo(json.dumps({"event": event, **details}, default=str))
+    else:
+        click.echo(sentence)
 
 
 def refusals(command: Callable[..., Any]) -> Callable[..., Any]:

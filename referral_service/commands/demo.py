@@ -1,13 +1,19 @@
 """``referrals demo``: a fresh SQLite database with demo data, served for a newcomer to click."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask_migrate import upgrade
 
 from referral_service import config, create_app
+from referral_service.commands.common import json_option
 from referral_service.commands.serve import serve_app
+
+if TYPE_CHECKING:
+    from referral_service.demo import DemoSummary
 
 
 @click.command("demo", help="Fresh demo database (SQLite), demo data, then serve it.")
@@ -17,7 +23,8 @@ from referral_service.commands.serve import serve_app
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Load the data and stop (for scripts and tests).")
-def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
+@json_option
+def demo(database_path: Path, host: str, port: int, no_serve: bool, as_json: bool) -> None:
     from referral_service.demo import DEMO_PASSWORD, load_demo_data
 
     database_path = database_path.resolve()
@@ -30,11 +37,28 @@ def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
     with app.app_context():
         upgrade()
         summary = load_demo_data()
+    base = f"http://{host}:{port}"
+    if as_json:  # one line, so that the serving events (JSON lines) can follow it
+        click.echo(json.dumps({
+            "database": str(database_path), "referrals": summary.referrals,
+            "accounts": [{"role": role, "email": email} for role, email in summary.logins],
+            "password": DEMO_PASSWORD, "sign_in": f"{base}/sign-in",
+            "api_client": {"client_id": summary.api_client_id,
+                           "client_secret": summary.api_client_secret}}, default=str))
+    else:
+        _describe(summary, database_path, base, DEMO_PASSWORD)
+    if no_serve:
+        return
+    if not as_json:
+        click.echo(f"\nOpen {base}/ in a browser.")
+    serve_app(app, host, port, threads=8, as_json=as_json)
+
+
+def _describe(summary: DemoSummary, database_path: Path, base: str, password: str) -> None:
     click.echo(f"\nDemo database ready: {database_path}")
     click.echo("Referrals by status: " + ", ".join(
         f"{status} {count}" for status, count in sorted(summary.referrals.items())))
-    base = f"http://{host}:{port}"
-    click.echo(f"\nDemo accounts (password for all: {DEMO_PASSWORD}; sign in at "
+    click.echo(f"\nDemo accounts (password for all: {password}; sign in at "
                f"{base}/sign-in):")
     for role, email in summary.logins:
         click.echo(f"  {role:12} {email}")
@@ -43,10 +67,6 @@ def demo(database_path: Path, host: str, port: int, no_serve: bool) -> None:
                f"\n  client_secret: {summary.api_client_secret}"
                f"\n  curl -s -u '{summary.api_client_id}:{summary.api_client_secret}' "
                f"-d grant_type=client_credentials {base}/oauth/token")
-    if no_serve:
-        return
-    click.echo(f"\nOpen {base}/ in a browser.")
-    serve_app(app, host, port, threads=8)
 
 
 def register(group: click.Group) -> None:

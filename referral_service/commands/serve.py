@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from referral_service.commands.common import CommandRefused
+from referral_service.commands.common import CommandRefused, announce, json_lines_option
 
 
 def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
@@ -39,7 +39,7 @@ def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
                                   clear_untrusted_proxy_headers=False)
 
 
-def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
+def serve_app(app: Flask, host: str, port: int, threads: int, as_json: bool = False) -> None:
     from notifications import actors, broker
 
     embedded = broker.is_embedded(app)
@@ -49,16 +49,19 @@ def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
         except RuntimeError as error:
             raise CommandRefused(str(error)) from error
         broker.start_embedded(app)
-        click.echo("Messages: embedded worker and scheduler running in this process.")
+        announce(as_json, "embedded_worker_started",
+                 "Messages: embedded worker and scheduler running in this process.")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    url = f"http://{host}:{port}/"
+    announce(as_json, "serving", f"Serving on {url}  (Ctrl+C to stop)", url=url,
+             embedded_worker=embedded)
     try:
         make_server(app, host, port, threads).run()
     finally:
         if embedded:
             broker.stop_embedded()
-            click.echo("Embedded worker and scheduler stopped.")
+            announce(as_json, "embedded_worker_stopped", "Embedded worker and scheduler stopped.")
 
 
 @click.command("serve", help="Serve the web app and API (production: gunicorn wsgi:app). With "
@@ -66,9 +69,11 @@ def serve_app(app: Flask, host: str, port: int, threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@json_lines_option
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
-    serve_app(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+def serve(host: str, port: int, threads: int, as_json: bool) -> None:
+    serve_app(current_app._get_current_object(), host, port, threads,  # type: ignore[attr-defined]
+              as_json)
 
 
 def register(group: click.Group) -> None:

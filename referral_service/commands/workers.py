@@ -16,7 +16,14 @@ import dramatiq
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from referral_service.commands.common import CommandRefused, emit, json_option
+from referral_service.commands.common import (
+    CommandRefused,
+    announce,
+    emit,
+    json_lines_option,
+    json_option,
+    refusals,
+)
 
 EMBEDDED_WORKER = ("BROKER_URL is 'embedded': the worker runs inside `referrals serve`. To run "
                    "separate workers, set BROKER_URL to a redis:// or amqp:// URL.")
@@ -48,8 +55,10 @@ def _wait_for_signal() -> None:
                               "broker (run as many as needed). Stops cleanly on SIGTERM/Ctrl+C.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Messages handled at once by this process.")
+@json_lines_option
 @with_appcontext
-def worker(threads: int) -> None:
+@refusals
+def worker(threads: int, as_json: bool) -> None:
     from notifications.broker import get_broker, is_embedded
 
     app = _app()
@@ -66,15 +75,17 @@ def worker(threads: int) -> None:
 
     running = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
     running.start()
-    click.echo(f"Worker started: {threads} threads on the {type(broker).__name__}. "
-               "SIGTERM or Ctrl+C stops it after the messages in hand.")
+    announce(as_json, "worker_started",
+             f"Worker started: {threads} threads on the {type(broker).__name__}. "
+             "SIGTERM or Ctrl+C stops it after the messages in hand.",
+             threads=threads, broker=type(broker).__name__)
     try:
         _wait_for_signal()
     finally:
-        click.echo("Worker stopping…")
+        announce(as_json, "worker_stopping", "Worker stopping…")
         running.stop(timeout=30_000)
         broker.close()
-    click.echo("Worker stopped.")
+    announce(as_json, "worker_stopped", "Worker stopped.")
 
 
 @click.command("scheduler", help="Enqueue due messages and reminders, settle stuck sends: one "
@@ -84,6 +95,7 @@ def worker(threads: int) -> None:
               help="Seconds between ticks.")
 @json_option
 @with_appcontext
+@refusals
 def scheduler(once: bool, interval: float, as_json: bool) -> None:
     from notifications import scheduler as ticks
     from notifications.broker import is_embedded
@@ -96,9 +108,11 @@ def scheduler(once: bool, interval: float, as_json: bool) -> None:
         return
     if is_embedded(app):
         raise CommandRefused(EMBEDDED_SCHEDULER)
-    click.echo(f"Scheduler started: a tick every {interval:g} s. SIGTERM or Ctrl+C stops it.")
+    announce(as_json, "scheduler_started",
+             f"Scheduler started: a tick every {interval:g} s. SIGTERM or Ctrl+C stops it.",
+             interval_seconds=interval)
     ticks.run_forever(app, interval=interval)
-    click.echo("Scheduler stopped.")
+    announce(as_json, "scheduler_stopped", "Scheduler stopped.")
 
 
 def register(group: click.Group) -> None:

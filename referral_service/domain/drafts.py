@@ -3,8 +3,8 @@ between question pages, deleted when sent, abandoned (no consent, "start again")
 
 A draft holds personal data about someone not yet referred, so it is kept no longer than
 ``RETENTION`` after its last change: a stale draft is gone for its referrer at once, and the
-scheduler's first tick of each day (or ``referrals drafts purge``) deletes the rows. Functions
-flush; the caller commits.
+scheduler's tick (a bounded batch each minute, ``notifications.purge``) or
+``referrals drafts purge`` deletes the rows. Functions flush; the caller commits.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from referral_service.domain import audit, clock
+from referral_service.domain import audit, clock, pruning
 from referral_service.extensions import db
 from referral_service.models import ReferralDraft, User
 
@@ -64,11 +64,13 @@ def take(draft: ReferralDraft) -> bool:
     return bool(deleted.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def purge_stale(actor: audit.Actor, older_than: timedelta = RETENTION) -> int:
-    """Delete every draft unchanged for ``older_than``; audited with the count only."""
+def purge_stale(actor: audit.Actor, older_than: timedelta = RETENTION,
+                limit: int | None = None) -> int:
+    """Delete the drafts unchanged for ``older_than`` (at most ``limit``, the stalest first);
+    audited with the count only."""
     cutoff = clock.now() - older_than
-    deleted = db.session.execute(
-        delete(ReferralDraft).where(ReferralDraft.updated_at < cutoff)).rowcount  # type: ignore[attr-defined]
+    deleted = pruning.delete_oldest(ReferralDraft, ReferralDraft.updated_at < cutoff,
+                                    ReferralDraft.updated_at, limit)
     if deleted:
         audit.record(actor, "referral_drafts.purged", subject_type="referral_draft",
                      subject_id="stale", count=deleted, older_than_days=older_than.days)

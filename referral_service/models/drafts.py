@@ -33,4 +33,5 @@ class ReferralDraft(Model):
     # Question pages the referrer has answered: errors show only on pages already seen.
     answered: Mapped[list[str]] = mapped_column(json_type(), default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Indexed for the scheduler's purge of stale drafts.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

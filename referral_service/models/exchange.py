@@ -48,6 +48,7 @@ class IdempotencyKey(Model):
     key: Mapped[str] = mapped_column(sa.String(255))
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     referral_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Indexed for the scheduler's purge of records past their retention.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
 
     __table_args__ = (sa.UniqueConstraint("client_id", "key"),)

@@ -102,7 +102,8 @@ class OAuthToken(Model):
         sa.ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
     )
     scope: Mapped[str] = mapped_column(sa.String(200), default="")
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Indexed for the scheduler's purge of tokens expired or revoked long ago.
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     expires_in: Mapped[int] = mapped_column(default=3600)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

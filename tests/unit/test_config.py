@@ -75,3 +75,14 @@ def test_proxies_and_database_time_limits_are_whole_numbers(tmp_path) -> None:  
                         ("DATABASE_CONNECT_TIMEOUT", "0"), ("DATABASE_STATEMENT_TIMEOUT", "2.5")):
         with pytest.raises(RuntimeError, match=f"{name} must be a whole number"):
             config.load(tmp_path, environ={name: value})
+
+
+def test_retention_settings_have_defaults_and_refuse_nonsense(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = config.load(tmp_path, environ={})
+    assert (settings["OAUTH_TOKEN_RETENTION_DAYS"], settings["IDEMPOTENCY_KEY_RETENTION_DAYS"],
+            settings["PURGE_BATCH_SIZE"]) == (7, 7, 1000)
+    assert config.load(tmp_path, environ={"PURGE_BATCH_SIZE": "50"})["PURGE_BATCH_SIZE"] == 50
+    for name, value in (("OAUTH_TOKEN_RETENTION_DAYS", "0"), ("PURGE_BATCH_SIZE", "lots"),
+                        ("IDEMPOTENCY_KEY_RETENTION_DAYS", "-3")):
+        with pytest.raises(RuntimeError, match=name):
+            config.load(tmp_path, environ={name: value})
