@@ -126,7 +126,7 @@ def test_serve_json_reports_each_event_as_a_json_line(fresh_app: Flask, tmp_path
                    if key not in {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_RUN_FROM_CLI"}}
     environment.update({"DATABASE_URL": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
                         "SECRET_KEY": "test",
-                        "BROKER_URL": "embedded"})
+                        "BROKER_URL": "embedded", "DEV_OUTBOX": "on"})
     server = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
         [str(REFERRALS), "serve", "--port", str(port), "--json"], cwd=tmp_path,
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
