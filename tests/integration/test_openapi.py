@@ -117,7 +117,10 @@ def _force_a_control_character(case: schemathesis.Case, data: st.DataObject) -> 
     """Put one control character into one string of the case (its body, query or path), at a
     place Hypothesis chooses, so the rest of the request stays as valid as it was and the
     character gets as deep into the service as it can."""
-    case.body = copy.deepcopy(case.body)  # a seeded body is the same object in every case
+    # A seeded body or path is the same object in every case: change a copy.
+    case.body = copy.deepcopy(case.body)
+    case.query = copy.deepcopy(case.query)
+    case.path_parameters = copy.deepcopy(case.path_parameters)
     containers: dict[str, Any] = {"body": case.body, "query": case.query,
                                   "path": case.path_parameters}
     slots = [(name, slot) for name, container in containers.items()
