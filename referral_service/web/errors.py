@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -122,15 +122,18 @@ def register_error_handlers(app: Flask) -> None:
         return _domain_error(Conflict(
             "Someone else changed this record at the same moment. Reload it and try again."))
 
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> ResponseReturnValue:
-        # The type and path only: exception text may carry personal data.
-        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path,
-                  exc_info=app.debug)
-        # A failed statement leaves the session unusable (PendingRollbackError): without this
-        # the page could not load the signed-in user, and showed the person as signed out.
-        _roll_back()
-        return _http_error(InternalServerError())
+    app.register_error_handler(Exception, unexpected)
+
+
+def unexpected(error: Exception) -> ResponseReturnValue:
+    """The 500 for anything no other handler answers."""
+    # The type and path only: exception text may carry personal data.
+    log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.path,
+              exc_info=current_app.debug)
+    # A failed statement leaves the session unusable (PendingRollbackError): without this
+    # the page could not load the signed-in user, and showed the person as signed out.
+    _roll_back()
+    return current_app.handle_http_exception(InternalServerError())
 
 
 def _roll_back() -> None:

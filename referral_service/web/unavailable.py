@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 
 from flask import Flask, current_app, render_template
 from flask.typing import ResponseReturnValue
@@ -15,13 +16,27 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from referral_service.extensions import db
-from referral_service.web.errors import problem, wants_json
+from referral_service.web.errors import problem, unexpected, wants_json
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
+# SQLite reports a missing column as an OperationalError too: only these mean "try later".
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def is_unavailable(error: SQLAlchemyError) -> bool:
+    """The database could not be reached or answer in time (not a fault in our SQL)."""
+    if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
+        return True
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, sqlite3.OperationalError):
+        return str(cause).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True  # psycopg's OperationalError: connection lost or refused, statement timed out
 
 
 def _database_unavailable(error: SQLAlchemyError) -> ResponseReturnValue:
+    if not is_unavailable(error):
+        return unexpected(error)
     # Type names only: the error's text holds the statement and its parameters.
     cause = type(getattr(error, "orig", None) or error).__name__
     log.warning("database unavailable (%s): %s", type(error).__name__, cause)
