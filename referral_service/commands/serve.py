@@ -49,15 +49,19 @@ def serve_app(app: Flask, host: str, port: int, threads: int, as_json: bool = Fa
         except RuntimeError as error:
             raise CommandRefused(str(error)) from error
         broker.start_embedded(app)
-        announce(as_json, "embedded_worker_started",
-                 "Messages: embedded worker and scheduler running in this process.")
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    url = f"http://{host}:{port}/"
-    announce(as_json, "serving", f"Serving on {url}  (Ctrl+C to stop)", url=url,
-             embedded_worker=embedded)
+    # From here a SIGTERM (or Ctrl+C) at any moment, even before the server runs, stops the
+    # embedded worker in the finally below.
     try:
-        make_server(app, host, port, threads).run()
+        if embedded:
+            announce(as_json, "embedded_worker_started",
+                     "Messages: embedded worker and scheduler running in this process.")
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        server = make_server(app, host, port, threads)
+        url = f"http://{host}:{port}/"
+        announce(as_json, "serving", f"Serving on {url}  (Ctrl+C to stop)", url=url,
+                 embedded_worker=embedded)
+        server.run()
     finally:
         if embedded:
             broker.stop_embedded()
