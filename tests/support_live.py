@@ -32,6 +32,16 @@ UNLIMITED = {name: "100000 per minute" for name in (
     "PASSWORD_RESET_RATE_LIMIT")}
 
 
+def serve_command_environment(database_url: str) -> dict[str, str]:
+    """The environment for running ``referrals serve`` as a process on ``database_url``: the
+    embedded broker and the development outbox, none of the test run's own settings."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_RUN_FROM_CLI"}}
+    environment.update({"DATABASE_URL": database_url, "SECRET_KEY": "test",
+                        "BROKER_URL": "embedded", "DEV_OUTBOX": "on"})
+    return environment
+
+
 @contextmanager
 def own_database(tmp_dir: Path, label: str) -> Iterator[str]:
     """An empty database of the run's kind (SQLite unless TEST_DATABASE_URL is PostgreSQL)."""

@@ -34,18 +34,23 @@ def smtp_server() -> Iterator[StartServer]:
     yield from smtp_servers()
 
 
-@pytest.fixture
-def twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
-    """``fresh_app``'s database with Twilio (the fake) for SMS."""
+def app_with_twilio(fresh_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
+                    **settings: Any) -> Iterator[Flask]:
+    """``fresh_app``'s database with Twilio (the fake) for SMS, and ``settings``."""
     application = create_app({
         "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example",
         "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
         "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
         "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
-        "DEV_OUTBOX_ENABLED": True})
+        "DEV_OUTBOX_ENABLED": True, **settings})
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
+    yield from app_with_twilio(fresh_app, fake_twilio)
 
 
 def add(app: Flask, count: int = 1, **values: Any) -> list[uuid.UUID]:
@@ -450,15 +455,7 @@ def test_a_stuck_text_twilio_lists_as_failed_with_21610_records_the_opt_out_as_i
 @pytest.fixture
 def slow_twilio_app(fresh_app: Flask, fake_twilio: FakeTwilio) -> Iterator[Flask]:  # noqa: F811
     """``twilio_app`` whose Twilio client gives up waiting for an answer after 0.5 s."""
-    application = create_app({
-        "TESTING": True, "SECRET_KEY": "test", "PUBLIC_BASE_URL": "https://dtr.example",
-        "SQLALCHEMY_DATABASE_URI": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
-        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid, "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-        "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
-        "TWILIO_TIMEOUT_SECONDS": 0.5, "DEV_OUTBOX_ENABLED": True})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    yield from app_with_twilio(fresh_app, fake_twilio, TWILIO_TIMEOUT_SECONDS=0.5)
 
 
 def after_stuck(message_id: uuid.UUID, app: Flask) -> datetime:

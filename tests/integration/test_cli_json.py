@@ -6,9 +6,7 @@ included), so a command added without ``--json`` fails here rather than in an op
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,9 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 from referral_service.cli import main
+from tests.fakes.smtp import closed_port
 from tests.integration.test_demo import REFERRALS, run
+from tests.support_live import serve_command_environment
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -119,14 +119,8 @@ def test_demo_json_is_one_document(tmp_path: Path) -> None:
 
 
 def test_serve_json_reports_each_event_as_a_json_line(fresh_app: Flask, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_RUN_FROM_CLI"}}
-    environment.update({"DATABASE_URL": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
-                        "SECRET_KEY": "test",
-                        "BROKER_URL": "embedded", "DEV_OUTBOX": "on"})
+    port = closed_port()
+    environment = serve_command_environment(fresh_app.config["SQLALCHEMY_DATABASE_URI"])
     server = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
         [str(REFERRALS), "serve", "--port", str(port), "--json"], cwd=tmp_path,
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

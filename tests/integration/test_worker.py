@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +34,9 @@ from referral_service import create_app
 from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
+from tests.fakes.smtp import closed_port
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+from tests.support_live import serve_command_environment
 
 PROVIDER_SETTINGS = ("BROKER_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
                      "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "SMTP_HOST",
@@ -550,13 +550,8 @@ def test_serve_runs_the_embedded_worker_and_scheduler(fresh_app: Flask, tmp_path
     """``referrals serve`` with the embedded broker sends what is queued (its scheduler's first
     tick enqueues it), and stops cleanly on SIGTERM."""
     [message_id] = create_messages(fresh_app)
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        port = probe_socket.getsockname()[1]
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_RUN_FROM_CLI"}}
-    environment.update({"DATABASE_URL": fresh_app.config["SQLALCHEMY_DATABASE_URI"],
-                        "SECRET_KEY": "test", "BROKER_URL": "embedded", "DEV_OUTBOX": "on"})
+    port = closed_port()
+    environment = serve_command_environment(fresh_app.config["SQLALCHEMY_DATABASE_URI"])
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
