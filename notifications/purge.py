@@ -44,7 +44,7 @@ def purge_expired(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
             IdempotencyKey, IdempotencyKey.created_at < keys_before, IdempotencyKey.created_at,
             limit),
         "drafts_purged": lambda: drafts.purge_stale(audit.Actor.system("scheduler"),
-                                                    limit=limit),
+                                                    limit=limit, now=now),
     }
     counts: dict[str, int] = {}
     for name, purge in batches.items():

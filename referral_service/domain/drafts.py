@@ -8,7 +8,7 @@ scheduler's tick (a bounded batch each minute, ``notifications.purge``) or
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -65,10 +65,10 @@ def take(draft: ReferralDraft) -> bool:
 
 
 def purge_stale(actor: audit.Actor, older_than: timedelta = RETENTION,
-                limit: int | None = None) -> int:
-    """Delete the drafts unchanged for ``older_than`` (at most ``limit``, the stalest first);
-    audited with the count only."""
-    cutoff = clock.now() - older_than
+                limit: int | None = None, now: datetime | None = None) -> int:
+    """Delete the drafts unchanged for ``older_than`` before ``now`` (at most ``limit``, the
+    stalest first); audited with the count only."""
+    cutoff = (now or clock.now()) - older_than
     deleted = pruning.delete_oldest(ReferralDraft, ReferralDraft.updated_at < cutoff,
                                     ReferralDraft.updated_at, limit)
     if deleted:
