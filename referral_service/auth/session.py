@@ -43,6 +43,12 @@ def start(user: User) -> None:
     request.environ[_CACHE] = user
 
 
+def unknown_for_this_response() -> None:
+    """Render this response as if nobody were signed in, without reading the database (a page
+    saying the database is unavailable); the session itself is kept."""
+    request.environ[_CACHE] = None
+
+
 def end(user: User | None) -> None:
     """Sign out here and everywhere: the caller commits the raised version."""
     if user is not None:

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from referral_service.auth import session
 from referral_service.extensions import db
 from referral_service.web.errors import problem, unexpected, wants_json
 
@@ -43,6 +44,9 @@ def _database_unavailable(error: SQLAlchemyError) -> ResponseReturnValue:
     # The connection may be gone already; the session is removed at teardown either way.
     with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
+    # The signed-in person's row cannot be read now (after the rollback it would be reloaded
+    # for the header): the page is drawn without it, or its own rendering fails into a 500.
+    session.unknown_for_this_response()
     if wants_json():
         response = problem(503, "Service Unavailable", "The service cannot reach its database "
                            "just now. Nothing was changed: try again later.")

@@ -138,3 +138,45 @@ def test_a_statement_running_past_the_limit_is_stopped_and_answers_503() -> None
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_signed_in_person_whose_database_goes_away_mid_page_gets_the_503_page(
+        fresh_app: Flask) -> None:
+    """As in the soak's PostgreSQL restart: the page's own connection is ended and no new one
+    is accepted. The 503 page is drawn without reading the database again (it used to reload
+    the signed-in person for the header, failing a second time into a 500)."""
+    from sqlalchemy import text
+
+    from referral_service.auth.session import current_user
+    from tests.web_helpers import make_team, sign_in
+
+    url = fresh_app.config["SQLALCHEMY_DATABASE_URI"]
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(normalise_database_url(os.environ["TEST_DATABASE_URL"]),
+                             isolation_level="AUTOCOMMIT")
+
+    def database_goes_away() -> str:
+        assert current_user() is not None  # the header's person, loaded by this request
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        db.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return "not reached"
+
+    fresh_app.add_url_rule("/casework/database-goes-away", view_func=database_goes_away)
+    with fresh_app.app_context():
+        team = make_team()
+        db.session.commit()
+        officer = db.session.merge(team.officer)
+        db.session.expunge_all()
+    client = fresh_app.test_client()
+    sign_in(client, officer)
+    try:
+        response = client.get("/casework/database-goes-away")
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.dispose()
+    assert response.status_code == 503
+    assert "Sorry, the service is unavailable" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
