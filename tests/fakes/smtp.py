@@ -82,4 +82,17 @@ def smtp_servers() -> Iterator[StartServer]:
 
     yield start
     for controller in controllers:
+        _let_sessions_end(controller)
         controller.stop()
+
+
+def _let_sessions_end(controller: Controller, seconds: float = 2.0) -> None:
+    """Wait (briefly) for the server's client sessions to finish before stopping it: a session
+    still closing when the loop closes is destroyed pending, and its stream's ResourceWarning
+    then fails whichever test is running (warnings are errors)."""
+    async def sessions_ended() -> None:
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=seconds)
+
+    asyncio.run_coroutine_threadsafe(sessions_ended(), controller.loop).result(seconds + 3)
