@@ -25,8 +25,8 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from referral_service import create_app
-from referral_service.domain import admin, audit, clients, clock, intake, sharing
+from referral_service import clock, create_app
+from referral_service.domain import admin, audit, clients, intake, sharing
 from referral_service.extensions import db
 from referral_service.schemas.referral import ReferralSubmissionSchema
 

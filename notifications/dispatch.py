@@ -30,7 +30,7 @@ from integrations.ports import (
     SmsSender,
 )
 from notifications import one_time_links
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Channel, MessageStatus, OutboxMessage
 

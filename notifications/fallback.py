@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from integrations.ports import PermanentError
 from notifications import outbox, policy, templates
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, OutboxMessage, SmsOptOut
 

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.ports import PermanentError
 from notifications import fallback, outbox, templates
-from referral_service.domain import audit, clock
+from referral_service import clock
+from referral_service.domain import audit
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,

@@ -14,7 +14,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from notifications import broker, one_time_links, policy, templates
-from referral_service.domain import clock, rowbatch
+from referral_service import clock
+from referral_service.domain import rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,

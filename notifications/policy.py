@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import Select, bindparam, func, literal_column, select
 
+from referral_service.clock import LONDON
 from referral_service.domain import deadlines
-from referral_service.domain.clock import LONDON
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,
@@ -25,8 +25,8 @@ from referral_service.models import (
     Referral,
     SmsOptOut,
 )
+from referral_service.models.enums import SUPPORT_NEEDS
 from referral_service.models.types import UTCDateTime
-from referral_service.schemas.referral import SUPPORT_NEEDS
 from referral_service.validation import is_mobile_e164
 
 DAILY_CAP = 3

@@ -15,7 +15,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from notifications import outbox, templates
-from referral_service.domain import audit, clock, rowbatch
+from referral_service import clock
+from referral_service.domain import audit, rowbatch
 from referral_service.extensions import db
 from referral_service.models import Audience, Referral, ReferralStatus, Reminder, User
 

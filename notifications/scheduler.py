@@ -30,7 +30,7 @@ from sqlalchemy import Row, Select, or_, select, update
 from integrations.ports import Accepted
 from notifications import actors, dispatch, purge, reminders
 from notifications.dispatch import MAX_ATTEMPTS
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 

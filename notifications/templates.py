@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from referral_service.domain.clock import LONDON
+from referral_service.clock import LONDON
 
 GSM_SEGMENT = 160
 GSM_CONCAT_SEGMENT = 153

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from referral_service.domain import admin, audit, casework, clients, clock, intake
+from referral_service import clock
+from referral_service.domain import admin, audit, casework, clients, intake
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,

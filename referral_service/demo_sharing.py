@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from referral_service.domain import clock, panel_access, sharing
+from referral_service import clock
+from referral_service.domain import panel_access, sharing
 from referral_service.models import Organisation, Referral, User
 
 

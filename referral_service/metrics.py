@@ -44,8 +44,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
+from referral_service import clock
 from referral_service.auth.guards import public
-from referral_service.domain import clock, rowbatch
+from referral_service.domain import rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
@@ -188,7 +189,7 @@ class DatabaseCollector(Collector):
 # -- The endpoint and request timing ---------------------------------------------------------
 
 def _problem(status: int, title: str, detail: str) -> Response:
-    from referral_service.web.errors import problem
+    from referral_service.problems import problem
 
     return problem(status, title, detail)
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from referral_service.domain import admin, clock, panels, sharing
+from referral_service import clock
+from referral_service.domain import admin, panels, sharing
 from referral_service.extensions import db
 from referral_service.models import Authority, CaseShare, Organisation, Referral, User
 from tests import factories as f

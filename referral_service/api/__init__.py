@@ -15,7 +15,7 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser
 
 from referral_service.auth import scopes
-from referral_service.web.errors import problem
+from referral_service.problems import problem
 
 
 class _Parser(FlaskParser):

@@ -22,7 +22,7 @@ from referral_service.api import Blueprint, idempotency
 from referral_service.api import schemas as s
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, current_organisation, require_scope
-from referral_service.domain import audit, casework, intake, messages, references, timeline
+from referral_service.domain import audit, casework, intake, notes, references, timeline
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
@@ -187,7 +187,7 @@ class Messages(MethodView):
     @blp.response(200, s.MessageListSchema)
     def get(self, referral_id: uuid.UUID) -> Any:
         """Notes between your organisation and the council about this referral."""
-        return {"items": messages.for_referral(own_referral(referral_id))}
+        return {"items": notes.for_referral(own_referral(referral_id))}
 
     @require_scope(scopes.REFERRALS_WRITE)
     @blp.arguments(MESSAGE_IN)
@@ -195,7 +195,7 @@ class Messages(MethodView):
     def post(self, body: dict[str, Any], referral_id: uuid.UUID) -> Any:
         """Send a note to the council about this referral; the named officer sees it."""
         referral = own_referral(referral_id)
-        message = messages.post(referral, side="referrer",
+        message = notes.post(referral, side="referrer",
                                 author_name=current_organisation().name,
                                 body=body["body"], actor=actor())
         db.session.commit()

@@ -13,7 +13,8 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from sqlalchemy import case, func, literal, or_, select, update
 
-from referral_service.domain import admin, audit, clock
+from referral_service import clock
+from referral_service.domain import admin, audit
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import User

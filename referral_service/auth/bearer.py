@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from referral_service.extensions import db
 from referral_service.models import OAuthClient, OAuthToken, Organisation
 from referral_service.models.oauth import digest
-from referral_service.web.errors import problem
+from referral_service.problems import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 ANY_TOKEN = None

@@ -26,9 +26,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from referral_service import clock
 from referral_service.auth import scopes
 from referral_service.auth.bearer import TOKEN_BY_HASH
-from referral_service.domain import clock
 from referral_service.extensions import db
 from referral_service.models import OAuthClient, OAuthToken, UsedClientAssertion
 from referral_service.models.oauth import digest

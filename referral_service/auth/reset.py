@@ -17,8 +17,9 @@ from sqlalchemy import select, update
 
 from notifications import one_time_links
 from notifications.outbox import notify
+from referral_service import clock
 from referral_service.auth import accounts
-from referral_service.domain import admin, audit, clock
+from referral_service.domain import admin, audit
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import PasswordResetToken, User

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, flash, g, request, session
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import User
 

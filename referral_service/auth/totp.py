@@ -15,8 +15,9 @@ import segno
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from referral_service import clock
 from referral_service.auth import accounts
-from referral_service.domain import audit, clock
+from referral_service.domain import audit
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Authority, AuthoritySignInPolicy, Role, User

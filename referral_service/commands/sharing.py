@@ -8,8 +8,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from referral_service import clock
 from referral_service.commands.common import CommandRefused, emit, json_option, refusals
-from referral_service.domain import clock, panels, sharing
+from referral_service.domain import panels, sharing
 from referral_service.extensions import db
 from referral_service.models import CaseShare, Referral, User
 

@@ -14,7 +14,7 @@ from referral_service.domain import audit, routing
 from referral_service.domain.errors import Conflict, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, OrganisationType, Role, User
-from referral_service.schemas.referral import SUPPORT_NEEDS
+from referral_service.models.enums import SUPPORT_NEEDS
 
 # English local housing authorities: unitary (E06), district (E07), metropolitan (E08) and London
 # borough (E09) GSS codes. Section 213B applies in England only.

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from sqlalchemy import and_, or_, select
 
 from notifications.outbox import notify
-from referral_service.domain import audit, clock, intake, lifecycle, routing
+from referral_service import clock
+from referral_service.domain import audit, intake, lifecycle, routing
 from referral_service.domain.errors import (
     DomainError,
     PermissionDenied,

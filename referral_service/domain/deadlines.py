@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import holidays
 
-from referral_service.domain.clock import LONDON, as_utc, london_to_utc
+from referral_service.clock import LONDON, as_utc, london_to_utc
 
 # England and Wales share one list, so "ENG" serves both. The package includes substitute days
 # and one-off days (e.g. the 2022 state funeral); keep it upgraded so newly announced ones arrive.

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from referral_service.domain import audit, clock, pruning
+from referral_service import clock
+from referral_service.domain import audit, pruning
 from referral_service.extensions import db
 from referral_service.models import ReferralDraft, User
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from notifications import reminders
 from notifications.outbox import notify
+from referral_service import clock
 from referral_service.domain import (
     audit,
-    clock,
     deadlines,
     duplicates,
     lifecycle,

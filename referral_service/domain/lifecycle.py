@@ -6,7 +6,8 @@ transaction.
 """
 from __future__ import annotations
 
-from referral_service.domain import audit, clock
+from referral_service import clock
+from referral_service.domain import audit
 from referral_service.domain.errors import TransitionRefused
 from referral_service.extensions import db
 from referral_service.models import Outcome, Referral, ReferralStatus

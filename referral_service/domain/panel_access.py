@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from referral_service.domain import audit, clock, redaction, sharing
+from referral_service import clock
+from referral_service.domain import audit, redaction, sharing
 from referral_service.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from referral_service.domain.reports.export import safe_cell
 from referral_service.extensions import db

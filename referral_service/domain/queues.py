@@ -16,7 +16,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 
-from referral_service.domain import clock, routing
+from referral_service import clock
+from referral_service.domain import routing
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,

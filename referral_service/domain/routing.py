@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import load_only
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import (
     CASELOAD_STATUSES_LIST,

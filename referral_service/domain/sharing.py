@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from referral_service.domain import audit, clock, panels
+from referral_service import clock
+from referral_service.domain import audit, panels
 from referral_service.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (

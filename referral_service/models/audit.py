@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.enums import ActorType
 from referral_service.models.referral import Referral

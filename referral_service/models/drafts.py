@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.types import UTCDateTime, json_type, new_uuid
 

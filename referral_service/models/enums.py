@@ -169,3 +169,39 @@ OPEN_STATUSES_LIST = sorted(OPEN_STATUSES)
 # every execution. Safe as literals: they are this module's own enum values.
 OPEN_STATUSES_SQL: list[ColumnClause[str]] = [
     literal_column(f"'{status}'") for status in OPEN_STATUSES_LIST]
+
+
+# --- Vocabularies of the referral payload (API.md), read by schemas, domain and messaging ---------
+# Import them from here; do not repeat the lists elsewhere.
+
+SUPPORT_NEEDS: tuple[str, ...] = (
+    "mental_health",
+    "physical_health",
+    "learning_disability",
+    "drug_dependency",
+    "alcohol_dependency",
+    "offending_history",
+    "domestic_abuse",
+    "rough_sleeping",
+    "repeat_homelessness",
+    "care_leaver",
+    "young_person",
+    "young_parent",
+    "armed_forces",
+    "old_age",
+    "sexual_exploitation",
+    "budgeting_debt",
+    "refugee",
+    "other",
+)
+HOUSING_SITUATIONS: tuple[str, ...] = ("homeless", "threatened_with_homelessness")
+CONTACT_METHODS: tuple[str, ...] = ("sms", "phone", "email", "letter", "via_referrer")
+HOUSEHOLD_RELATIONSHIPS: tuple[str, ...] = (
+    "partner",
+    "child",
+    "parent",
+    "sibling",
+    "other_adult",
+    "other_child",
+)
+MAX_HOUSEHOLD_MEMBERS = 20

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.referral import Referral
 from referral_service.models.types import UTCDateTime, new_uuid

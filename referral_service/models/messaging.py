@@ -12,7 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.referral import Referral
 from referral_service.models.types import UTCDateTime, enum_column_type, new_uuid

@@ -7,7 +7,7 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.enums import OrganisationType
 from referral_service.models.types import UTCDateTime, enum_column_type, new_uuid

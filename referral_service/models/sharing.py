@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.enums import ActorType
 from referral_service.models.org import Organisation

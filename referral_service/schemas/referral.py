@@ -29,8 +29,14 @@ from marshmallow import (
 )
 from marshmallow.types import ErrorMessages
 
-from referral_service import validation
-from referral_service.domain import clock
+from referral_service import clock, validation
+from referral_service.models.enums import (
+    CONTACT_METHODS,
+    HOUSEHOLD_RELATIONSHIPS,
+    HOUSING_SITUATIONS,
+    MAX_HOUSEHOLD_MEMBERS,
+    SUPPORT_NEEDS,
+)
 
 __all__ = [
     "CONSENT_MESSAGE",
@@ -53,39 +59,9 @@ __all__ = [
     "flatten_errors",
 ]
 
-# --- Allowed values (import them from here; do not repeat the lists elsewhere) -----------------
+# The allowed values live in models/enums.py (domain and messaging read them too); re-exported here
+# for the forms.
 
-SUPPORT_NEEDS: tuple[str, ...] = (
-    "mental_health",
-    "physical_health",
-    "learning_disability",
-    "drug_dependency",
-    "alcohol_dependency",
-    "offending_history",
-    "domestic_abuse",
-    "rough_sleeping",
-    "repeat_homelessness",
-    "care_leaver",
-    "young_person",
-    "young_parent",
-    "armed_forces",
-    "old_age",
-    "sexual_exploitation",
-    "budgeting_debt",
-    "refugee",
-    "other",
-)
-HOUSING_SITUATIONS: tuple[str, ...] = ("homeless", "threatened_with_homelessness")
-CONTACT_METHODS: tuple[str, ...] = ("sms", "phone", "email", "letter", "via_referrer")
-HOUSEHOLD_RELATIONSHIPS: tuple[str, ...] = (
-    "partner",
-    "child",
-    "parent",
-    "sibling",
-    "other_adult",
-    "other_child",
-)
-MAX_HOUSEHOLD_MEMBERS = 20
 
 CONSENT_MESSAGE = "Referral needs the person's consent (Housing Act 1996 s.213B). Ask them first."
 REACH_MESSAGE = (

@@ -14,14 +14,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from referral_service import clock
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
 from referral_service.domain import (
     audit,
     casework,
-    clock,
     duplicates,
     lifecycle,
-    messages,
+    notes,
     queues,
     timeline,
 )
@@ -78,7 +78,7 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
         "casework/referral.html", referral=case, user=user,
         actions=available_actions(user, case), now=clock.now(),
         deadline=queues.deadline_status(case), duplicates=queues.possible_duplicates(case),
-        entries=list(reversed(timeline.for_staff(case))), notes=messages.for_referral(case),
+        entries=list(reversed(timeline.for_staff(case))), notes=notes.for_referral(case),
         errors=errors or {}, reply=reply), (400 if errors else 200)
 
 
@@ -108,7 +108,7 @@ def reply(referral_id: uuid.UUID) -> ResponseReturnValue:
     user, case = signed_in_user(), staff_referral(referral_id)
     body = request.form.get("reply", "")
     author = f"{user.name}, {case.authority.name}"
-    errors = forms.attempt(lambda: messages.post(
+    errors = forms.attempt(lambda: notes.post(
         case, side="council", author_name=author, body=body,
         actor=audit.Actor.for_user(user, request.remote_addr)), FIELDS)
     if errors:

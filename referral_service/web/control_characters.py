@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from referral_service.problems import FIELD_ERRORS_DETAIL, problem, wants_json
 from referral_service.validation import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from referral_service.web.errors import FIELD_ERRORS_DETAIL, problem, wants_json
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 UNNAMED = "a field name"  # a name that itself holds a control character is not shown back

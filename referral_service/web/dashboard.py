@@ -13,8 +13,9 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from referral_service import clock
 from referral_service.auth.guards import roles, signed_in_user
-from referral_service.domain import clock, reports
+from referral_service.domain import reports
 from referral_service.domain.errors import ValidationFailed
 from referral_service.domain.reports import export
 from referral_service.models import Role

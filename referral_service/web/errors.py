@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,29 +18,11 @@ from referral_service.domain.errors import (
     ValidationFailed,
 )
 from referral_service.extensions import db
+from referral_service.problems import FIELD_ERRORS_DETAIL, problem, wants_json
 
 log = logging.getLogger(__name__)
 
 
-def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/oauth/", "/webhooks/")) or (
-        request.accept_mimetypes.best == "application/json"
-    )
-
-
-def problem(status: int, title: str, detail: str | None = None, **extra: object) -> Response:
-    """An RFC 9457 problem document."""
-    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
-
-
-FIELD_ERRORS_DETAIL = "Some fields need changing: 'errors' says which, and how."
 DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
     (ValidationFailed, 400, "Bad Request"),
     (NotFound, 404, "Not Found"),

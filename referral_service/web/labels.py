@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import phonenumbers
 
-from referral_service.domain import clock
+from referral_service import clock
 
 STATUS = {
     "received": ("Received", "govuk-tag--grey"),

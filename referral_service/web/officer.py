@@ -7,8 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm.exc import StaleDataError
 
+from referral_service import clock
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
-from referral_service.domain import casework, clock, queues
+from referral_service.domain import casework, queues
 from referral_service.domain.errors import DomainError
 from referral_service.extensions import db
 from referral_service.models import Role

@@ -13,8 +13,9 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service import clock
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
-from referral_service.domain import clock, panel_access, panels, sharing
+from referral_service.domain import panel_access, panels, sharing
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, Role

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from referral_service import clock
 from referral_service.auth.guards import roles, signed_in_user, staff_referral
-from referral_service.domain import audit, casework, clock, queues
+from referral_service.domain import audit, casework, queues
 from referral_service.domain.errors import DomainError
 from referral_service.extensions import db
 from referral_service.models import OfficerAbsence, Role, User

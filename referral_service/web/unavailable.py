@@ -17,7 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from referral_service.auth import session
 from referral_service.extensions import db
-from referral_service.web.errors import problem, unexpected, wants_json
+from referral_service.problems import problem, wants_json
+from referral_service.web.errors import unexpected
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from integrations.twilio_sms import CALLBACK_MESSAGE_PARAM
 from notifications import inbound
 from referral_service import validation
-from referral_service.web.errors import problem
+from referral_service.problems import problem
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

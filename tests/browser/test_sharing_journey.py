@@ -12,7 +12,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import AccessAction, CaseAccessRecord
 from tests import factories as f

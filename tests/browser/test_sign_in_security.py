@@ -8,7 +8,8 @@ import re
 import pyotp
 from playwright.sync_api import expect
 
-from referral_service.domain import admin, clock
+from referral_service import clock
+from referral_service.domain import admin
 from tests import factories
 from tests.browser.steps import check, follow, press, sign_in, sign_out, success_banner
 from tests.emailed import Post, post  # noqa: F401 - the fixture

@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from referral_service import create_app
+from referral_service.clock import LONDON
 from referral_service.domain import casework
-from referral_service.domain.clock import LONDON
 from referral_service.extensions import db
 from referral_service.models import (
     AuditEvent,

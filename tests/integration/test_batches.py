@@ -19,8 +19,7 @@ from flask import Flask
 from integrations.ports import Accepted, Sms
 from integrations.smtp_email import SmtpEmailSender
 from notifications import actors, dispatch, scheduler
-from referral_service import create_app
-from referral_service.domain import clock
+from referral_service import clock, create_app
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.smtp import Mailbox, StartServer, closed_port, smtp_servers

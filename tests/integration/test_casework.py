@@ -17,7 +17,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from referral_service.domain import audit, casework, clock, duplicates
+from referral_service import clock
+from referral_service.domain import audit, casework, duplicates
 from referral_service.domain.errors import (
     Conflict,
     DomainError,

@@ -15,7 +15,8 @@ import pytest
 from click.testing import Result
 from sqlalchemy import func, select
 
-from referral_service.domain import admin, casework, clock
+from referral_service import clock
+from referral_service.domain import admin, casework
 from referral_service.models import (
     AuditEvent,
     Authority,

@@ -32,7 +32,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from notifications import scheduler
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.types import NullType
 
 from notifications import policy
-from referral_service.domain import clock, duplicates
+from referral_service import clock
+from referral_service.domain import duplicates
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests import factories as f

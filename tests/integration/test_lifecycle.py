@@ -6,7 +6,8 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from referral_service.domain import audit, clock, lifecycle
+from referral_service import clock
+from referral_service.domain import audit, lifecycle
 from referral_service.domain.errors import TransitionRefused
 from referral_service.models import AuditEvent, Outcome, Referral, ReferralStatus
 from tests import factories as f

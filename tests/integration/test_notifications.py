@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from integrations.ports import Accepted, Email, PermanentError, RetryableError, Sms
 from notifications import dispatch, outbox, policy, reminders, templates
-from referral_service.domain import audit, casework, clock
+from referral_service import clock
+from referral_service.domain import audit, casework
 from referral_service.models import (
     Audience,
     AuditEvent,

@@ -13,7 +13,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from referral_service.domain import audit, casework, clock, routing
+from referral_service import clock
+from referral_service.domain import audit, casework, routing
 from referral_service.models import (
     AuditEvent,
     Authority,

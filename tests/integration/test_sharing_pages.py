@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.models import AccessAction, CaseAccessRecord, CaseShare
 from tests import factories as f
 from tests import panel_factories as pf

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import time_machine
 
+from referral_service import clock
 from referral_service.auth import accounts, reset
-from referral_service.domain import clock
 from referral_service.models import AuditEvent, OutboxMessage, PasswordResetToken
 from tests import factories as f
 from tests.emailed import Post, post  # noqa: F401 - the fixture

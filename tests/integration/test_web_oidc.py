@@ -10,9 +10,8 @@ import pytest
 import requests
 from flask import Flask
 
-from referral_service import create_app
+from referral_service import clock, create_app
 from referral_service.auth import totp
-from referral_service.domain import clock
 from referral_service.models import AuditEvent, User
 from tests import factories as f
 from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET

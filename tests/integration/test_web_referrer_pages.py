@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from referral_service.domain import casework, messages
+from referral_service.domain import casework, notes
 from referral_service.domain.audit import Actor
 from referral_service.extensions import db
 from referral_service.models import (
@@ -138,7 +138,7 @@ def test_a_referral_shows_what_the_organisation_sent(client, world: World) -> No
 
 def test_notes_are_read_and_added(client, world: World) -> None:  # type: ignore[no-untyped-def]
     referral = f.referral(world.organisation)
-    messages.post(referral, side="council", author_name="Jo Smith",
+    notes.post(referral, side="council", author_name="Jo Smith",
                   body="Is the person still at the hostel?", actor=Actor.system("tests"))
     db.session.commit()
     sign_in(client, world.referrer)

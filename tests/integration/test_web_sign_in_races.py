@@ -17,8 +17,9 @@ import requests
 import sqlalchemy as sa
 
 from notifications import one_time_links
+from referral_service import clock
 from referral_service.auth import accounts, reset, totp
-from referral_service.domain import admin, clock
+from referral_service.domain import admin
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, PasswordResetToken, User
 from tests import factories as f

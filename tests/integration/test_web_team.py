@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from referral_service.domain import audit, clock
+from referral_service import clock
+from referral_service.domain import audit
 from referral_service.models import AuditEvent, OfficerAbsence
 from tests import factories as f
 from tests.statements import statements

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pyotp
 import time_machine
 
+from referral_service import clock
 from referral_service.auth import accounts, totp
-from referral_service.domain import clock
 from referral_service.models import AuditEvent
 from tests import factories as f
 from tests.web_helpers import csrf_token, post_form, sign_in

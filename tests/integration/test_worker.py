@@ -30,8 +30,7 @@ from flask import Flask, current_app, has_app_context
 from integrations.ports import Accepted
 from notifications import actors, broker, scheduler
 from notifications.broker import AppContext, broker_ready, get_broker
-from referral_service import create_app
-from referral_service.domain import clock
+from referral_service import clock, create_app
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.smtp import closed_port

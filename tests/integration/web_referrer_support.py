@@ -10,7 +10,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.models import Authority, Organisation, User
 from tests import factories as f
 from tests.web_helpers import csrf_token

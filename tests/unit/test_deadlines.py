@@ -9,8 +9,8 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from referral_service.domain import clock
-from referral_service.domain.clock import LONDON
+from referral_service import clock
+from referral_service.clock import LONDON
 from referral_service.domain.deadlines import (
     DeadlinePolicy,
     add_working_days,

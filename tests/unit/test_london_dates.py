@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.web import labels
 
 

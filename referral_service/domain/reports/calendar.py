@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from referral_service.domain.clock import LONDON, london_to_utc
+from referral_service.clock import LONDON, london_to_utc
 from referral_service.domain.deadlines import is_working_day
 
 WORK_START = time(9, 0)

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.domain.reports.scope import Scope, cohort_filter
 from referral_service.domain.reports.sql import days_before, utc_hour, working_clock
 from referral_service.extensions import db

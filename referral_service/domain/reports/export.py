@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.domain.reports import cohort
 from referral_service.domain.reports.figures import HOUR_S, Figure
 from referral_service.domain.reports.scope import Scope

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from referral_service.domain import clock
+from referral_service import clock
 from referral_service.domain.reports import cohort
 from referral_service.domain.reports.scope import Scope, cohort_filter
 from referral_service.domain.reports.sql import percentiles, tune_for_reports

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from referral_service.domain.clock import london_to_utc
+from referral_service.clock import london_to_utc
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.domain.reports import calendar
 from referral_service.extensions import db

@@ -16,7 +16,7 @@ from referral_service.auth.guards import (
     roles,
     signed_in_user,
 )
-from referral_service.domain import audit, casework, messages, timeline
+from referral_service.domain import audit, casework, notes, timeline
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
@@ -55,7 +55,7 @@ def _referral_page(referral: Referral, *, note_error: str | None = None, note: s
                    status: int = 200) -> ResponseReturnValue:
     return render_template(
         "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
-        notes=messages.for_referral(referral), note_error=note_error, note=note,
+        notes=notes.for_referral(referral), note_error=note_error, note=note,
         error_summary=[{"text": note_error, "href": "#body"}] if note_error else None), status
 
 
@@ -79,7 +79,7 @@ def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
     found = organisation_referral(referral_id, user)
     body = request.form.get("body", "")
     try:
-        messages.post(found, side="referrer", author_name=user.name, body=body,
+        notes.post(found, side="referrer", author_name=user.name, body=body,
                       actor=_actor(user))
     except ValidationFailed as refused:
         db.session.rollback()

@@ -14,7 +14,8 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Select, func, select
 
-from referral_service.domain import audit, clock, drafts, intake
+from referral_service import clock
+from referral_service.domain import audit, drafts, intake
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (

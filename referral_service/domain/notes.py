@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from referral_service.domain import audit, clock
+from referral_service import clock
+from referral_service.domain import audit
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralMessage
