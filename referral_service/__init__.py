@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from referral_service import config, database, proxies, readiness
+from referral_service import config, database, proxies, readiness, unit_of_work
 from referral_service.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -16,7 +16,7 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``overrides`` replace settings read from the environment (tests use it)."""
-    app = Flask(__name__, instance_path=str(config.DEFAULT_INSTANCE_PATH))
+    app = unit_of_work.App(__name__, instance_path=str(config.DEFAULT_INSTANCE_PATH))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path)))
     if overrides:

@@ -106,6 +106,7 @@ def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
             return
         g._sign_in_limit_audited = True
         log.warning("rate limit: %s refused an attempt (%s)", page, limit.limit)
+        from referral_service import unit_of_work
         from referral_service.auth import accounts, session
         from referral_service.extensions import db
 
@@ -115,7 +116,7 @@ def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
             if user is not None:
                 accounts.record_rate_limited(user, request.remote_addr, page=page,
                                              limit=str(limit.limit))
-                db.session.commit()
+                unit_of_work.commit_refusal()  # the attempt is refused, and recorded
         except SQLAlchemyError:  # the refusal stands even when it cannot be recorded
             db.session.rollback()
             log.warning("rate limit: the refusal on %s could not be audited", page)

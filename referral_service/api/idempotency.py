@@ -3,7 +3,7 @@
 The key row is inserted before the referral is made, in the same transaction. A concurrent retry
 with the same key blocks on the unique constraint (on SQLite, on the write lock) until the first
 commits, then finds its row and replays it; if the first failed and rolled back, the retry goes
-ahead as the first.
+ahead as the first. The request's unit of work commits the key with the referral.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from referral_service import validation
+from referral_service import unit_of_work, validation
 from referral_service.domain.errors import Conflict, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import IdempotencyKey, Referral
@@ -40,18 +40,17 @@ def key_from(headers: _Headers) -> str | None:
 
 def once(client_id: str, key: str | None, request_hash: str,
          create: Callable[[], Referral]) -> tuple[Referral, bool]:
-    """Run ``create`` once per (client, key) and commit; return (referral, replayed)."""
+    """Run ``create`` once per (client, key); return (referral, replayed). The request's unit of
+    work commits the referral and the key together."""
     if key is None:
-        referral = create()
-        db.session.commit()
-        return referral, False
+        return create(), False
     # The reservation must be the first statement of its transaction: on SQLite a transaction
     # that has already read (the token lookup, or a look for the key first) cannot wait for the
     # write lock and failed at once with "database is locked" (a 500) when retries raced. So the
     # read-only transaction so far is ended (nothing is pending) and the key is inserted with no
     # read before it; a concurrent retry then waits for the lock (SQLite) or for the first
     # request's row (PostgreSQL), and finds that row once the first commits.
-    db.session.commit()
+    unit_of_work.end_read_only_transaction()
     try:
         with db.session.begin_nested():
             record = IdempotencyKey(client_id=client_id, key=key, request_hash=request_hash)
@@ -64,7 +63,6 @@ def once(client_id: str, key: str | None, request_hash: str,
         return _replay(existing, request_hash), True
     referral = create()
     record.referral_id = referral.id
-    db.session.commit()
     return referral, False
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 
+from referral_service import unit_of_work
 from referral_service.api import Blueprint, idempotency
 from referral_service.api import schemas as s
 from referral_service.auth import scopes
@@ -131,19 +131,15 @@ class Referrals(MethodView):
         key = idempotency.key_from(request.headers)
         # The body's digest is compared only when a key is given: not worked out otherwise.
         digest = request_digest() if key is not None else ""
-        for attempt in range(REFERENCE_ATTEMPTS):
-            try:
-                referral, replayed = idempotency.once(
-                    client.client_id, key, digest,
-                    # No look-up of the new reference first: the unique constraint decides.
-                    lambda: intake.receive_referral(
-                        data, organisation=client.organisation, actor=actor(),
-                        submitted_by_client_id=client.client_id, check_reference=False))
-                break
-            except IntegrityError as error:
-                if not references.is_reference_taken(error) or attempt + 1 == REFERENCE_ATTEMPTS:
-                    raise
-                db.session.rollback()  # drawn again: the whole referral is made afresh
+        # No look-up of the new reference first: the unique constraint decides, and a reference
+        # drawn by another referral meanwhile makes the whole referral afresh.
+        referral, replayed = unit_of_work.afresh_when(
+            references.is_reference_taken, REFERENCE_ATTEMPTS,
+            lambda: idempotency.once(
+                client.client_id, key, digest,
+                lambda: intake.receive_referral(
+                    data, organisation=client.organisation, actor=actor(),
+                    submitted_by_client_id=client.client_id, check_reference=False)))
         headers = {"Location": f"/api/v1/referrals/{referral.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -177,7 +173,6 @@ def withdraw(body: dict[str, Any] | None, referral_id: uuid.UUID) -> Any:
     referral = own_referral(referral_id)
     casework.withdraw(referral, organisation=current_organisation(), actor=actor(),
                       reason=(body or {}).get("reason"))
-    db.session.commit()
     return document(referral)
 
 
@@ -198,7 +193,6 @@ class Messages(MethodView):
         message = notes.post(referral, side="referrer",
                                 author_name=current_organisation().name,
                                 body=body["body"], actor=actor())
-        db.session.commit()
         return message
 
 

@@ -12,12 +12,12 @@ from typing import Any
 from flask import request
 from marshmallow import fields, validate
 
+from referral_service import unit_of_work
 from referral_service.api import Blueprint
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, require_scope
 from referral_service.domain import panel_access, panels
 from referral_service.domain.redaction import LIST_FIELDS, Closed, schema_for
-from referral_service.extensions import db
 from referral_service.models import OrganisationType
 
 blp = Blueprint("shared_cases", __name__, url_prefix="/api/v1/shared-cases",
@@ -123,7 +123,6 @@ def share_document(case: panel_access.SharedCase) -> dict[str, Any]:
 def list_shared_cases() -> Any:
     """Cases shared with your panel now, soonest panel meeting first."""
     cases = panel_access.list_cases(_viewer())
-    db.session.commit()
     return {"items": [{**case.document, "id": case.referral.id,
                        "panel_type": case.panel_type.value, "share": share_document(case)}
                       for case in cases]}
@@ -141,9 +140,8 @@ def get_shared_case(case_id: Any) -> Any:
     try:
         case = panel_access.read_case(_viewer(), case_id)
     except panel_access.CaseNotShared:
-        db.session.commit()  # the refused read stays on the record
+        unit_of_work.commit_refusal()  # the refused read stays on the record
         raise
-    db.session.commit()
     return CASE_SCHEMAS[case.panel_type].dump({
         **case.document, "id": case.referral.id, "panel_type": case.panel_type.value,
         "marking": MARKING, "share": share_document(case),

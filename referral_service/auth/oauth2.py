@@ -26,7 +26,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from referral_service import clock
+from referral_service import clock, unit_of_work
 from referral_service.auth import scopes
 from referral_service.auth.bearer import TOKEN_BY_HASH
 from referral_service.extensions import db
@@ -67,7 +67,6 @@ def save_token(token: dict[str, Any], request: Any) -> None:
         issued_at=clock.now(),
         expires_in=token["expires_in"],
     ))
-    db.session.commit()
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -115,10 +114,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             with db.session.begin_nested():
                 db.session.add(UsedClientAssertion(client_id=str(claims["sub"]), jti=str(jti),
                                                    expires_at=expires_at))
-            # Spent now, whatever happens next: introspection never commits, and a refused
-            # token request (e.g. invalid_scope) rolls back, so without this commit the same
-            # assertion could be replayed after any request that did not end in a commit.
-            db.session.commit()
+            # Spent now, whatever happens next: a refused token request (e.g. invalid_scope)
+            # rolls back, so without this the same assertion could be replayed after it.
+            unit_of_work.commit_refusal()
         except IntegrityError:
             return False
         return True
@@ -153,7 +151,6 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
         token.revoked_at = clock.now()
-        db.session.commit()
 
 
 class Introspection(IntrospectionEndpoint):

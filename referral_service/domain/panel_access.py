@@ -5,8 +5,8 @@ the share is live, and only its panel type's fields (``redaction.py``). Every li
 export writes exactly one access record, and so does every refused read (expired, revoked, not
 shared, shared with another panel, no such case), so "who has seen this case" is complete.
 
-Refusals raise :class:`CaseNotShared` after adding their record: the caller commits whatever
-happens (``try: ... finally: db.session.commit()``), so the refusal is kept.
+Refusals raise :class:`CaseNotShared` after adding their record: the caller keeps it although
+its response is a 404 (``unit_of_work.commit_refusal()``), so the refusal is on the record.
 """
 from __future__ import annotations
 

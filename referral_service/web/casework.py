@@ -83,7 +83,6 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
 
 
 def _done(case: Referral, message: str) -> ResponseReturnValue:
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("casework.referral", referral_id=case.id))
 

@@ -52,7 +52,7 @@ def claim(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral = staff_referral(referral_id)
     try:
         casework.claim(referral, user, ip_address=request.remote_addr)
-        db.session.commit()
+        db.session.flush()  # a claim by someone else at the same moment is refused here
     except (DomainError, StaleDataError) as refused:
         db.session.rollback()
         flash(getattr(refused, "message", casework_conflict()), "error")

@@ -2,8 +2,8 @@
 OFFICIAL-SENSITIVE and showing only that panel type's fields, and the panel's actions on it.
 
 Each page load is one list or view in the access log (``domain/panel_access.py``); a case that is
-not live-shared with the lead's panel is a 404, and that refusal is recorded (committed before
-the 404 page is drawn).
+not live-shared with the lead's panel is a 404, and that refusal is recorded (committed as a
+refusal before the 404 page is drawn).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service import unit_of_work
 from referral_service.auth.guards import roles, signed_in_user
 from referral_service.domain import panel_access, panels, redaction
 from referral_service.domain.errors import ValidationFailed
@@ -33,9 +34,9 @@ def _viewer() -> panel_access.Viewer:
 def _open(case_id: uuid.UUID) -> panel_access.SharedCase:
     try:
         return panel_access.read_case(_viewer(), case_id)
-    finally:
-        # The view or the refusal is on the record whatever happens next (a 404 rolls back).
-        db.session.commit()
+    except panel_access.CaseNotShared:
+        unit_of_work.commit_refusal()  # the refused view stays on the record
+        raise
 
 
 @bp.get("/cases")
@@ -43,7 +44,6 @@ def _open(case_id: uuid.UUID) -> panel_access.SharedCase:
 def cases() -> ResponseReturnValue:
     viewer = _viewer()
     shared = panel_access.list_cases(viewer)
-    db.session.commit()
     return render_template("panels/cases.html", cases=shared, panel=viewer.organisation,
                            panel_name=panels.PANEL_NAMES[viewer.panel_type])
 
@@ -70,10 +70,11 @@ def add_action(case_id: uuid.UUID) -> ResponseReturnValue:
         panel_access.add_action(_viewer(), case_id, text)
     except ValidationFailed as refused:
         db.session.rollback()
-        return _case_page(_open(case_id), forms.from_domain_error(refused), text)
+        case = _open(case_id)
+        unit_of_work.commit_refusal()  # the case was shown again: the view stays on the record
+        return _case_page(case, forms.from_domain_error(refused), text)
     except panel_access.CaseNotShared:
-        db.session.commit()  # the refused attempt stays on the record
+        unit_of_work.commit_refusal()  # the refused attempt stays on the record
         raise
-    db.session.commit()
     flash("Action added. The housing officer will see it on the case.", "success")
     return redirect(url_for("panels.case", case_id=case_id))

@@ -6,7 +6,6 @@ from flask.typing import ResponseReturnValue
 
 from referral_service.auth import reset
 from referral_service.auth.guards import public
-from referral_service.extensions import db
 from referral_service.web import forms
 
 bp = Blueprint("password", __name__, url_prefix="/password-reset")
@@ -22,7 +21,6 @@ def ask() -> ResponseReturnValue:
             errors["email"] = "Enter your email address."
         else:
             reset.request_reset(email, ip_address=request.remote_addr)
-            db.session.commit()
             return redirect(url_for("password.sent"))
     return render_template("signin/reset_ask.html", errors=errors, email=email), (
         400 if errors else 200)
@@ -45,7 +43,6 @@ def choose(token: str) -> ResponseReturnValue:
             token, request.form.get("password", ""), request.form.get("confirm", ""),
             ip_address=request.remote_addr)) or {}
         if not errors:
-            db.session.commit()
             return redirect(url_for("password.done"))
     return render_template("signin/reset_choose.html", errors=errors), (400 if errors else 200)
 

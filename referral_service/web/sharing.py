@@ -82,7 +82,6 @@ def flags(referral_id: uuid.UUID) -> ResponseReturnValue:
             changed, refused = forms.outcome(
                 lambda: sharing.set_flags(referral, by=user, ip_address=_ip(), **values))
             if refused is None:
-                db.session.commit()
                 flash("Flags saved." if changed else "Nothing changed.", "success")
                 return redirect(url_for("sharing.overview", referral_id=referral.id))
             errors = refused
@@ -122,7 +121,6 @@ def new_share(referral_id: uuid.UUID) -> ResponseReturnValue:
             ip_address=_ip()), {"next_meeting_on": "next_meeting", "expires_on": "expires"})
         errors = {**(refused or {}), **errors}
         if not errors:
-            db.session.commit()
             flash(f"{referral.reference} is shared with {panel.name}.", "success")
             return redirect(url_for("sharing.overview", referral_id=referral.id))
         db.session.rollback()
@@ -150,7 +148,6 @@ def revoke(referral_id: uuid.UUID, share_id: uuid.UUID) -> ResponseReturnValue:
             db.session.rollback()
             errors = forms.from_domain_error(refused)
         else:
-            db.session.commit()
             flash(f"Revoked: {found.panel.name} can no longer see {referral.reference}.",
                   "success")
             return redirect(url_for("sharing.overview", referral_id=referral.id))
@@ -165,7 +162,6 @@ def export_access_log(referral_id: uuid.UUID) -> ResponseReturnValue:
     referral: Referral = staff_referral(referral_id)
     text = panel_access.export_access_log(referral, by=user, ip_address=_ip(),
                                           user_agent=request.user_agent.string)
-    db.session.commit()
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{referral.reference}-access-log.csv"'})
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service import unit_of_work
 from referral_service.auth import accounts, session, totp
 from referral_service.auth.guards import public, roles
-from referral_service.extensions import db
 from referral_service.models import Role, User
 from referral_service.web import navigation
 
@@ -45,7 +45,7 @@ def sign_in() -> ResponseReturnValue:
                 user = accounts.authenticate(
                     accounts.Attempt(email, password, request.remote_addr))
             except accounts.SignInRefused as refused:
-                db.session.commit()  # the failure is counted (and a lock kept) all the same
+                unit_of_work.commit_refusal()  # the failure is counted (and a lock kept)
                 errors["email"] = refused.message
             else:
                 return after_first_factor(user, next_path, method="password")
@@ -59,7 +59,6 @@ def after_first_factor(user: User, next_path: str | None, *,
     one or their authority requires it, otherwise signed in."""
     if totp.enabled(user) or totp.required_for(user):
         session.begin_second_step(user, next_path, method=method)
-        db.session.commit()
         return redirect(url_for("two_factor.code" if totp.enabled(user) else "two_factor.set_up"))
     return complete_sign_in(user, next_path, method=method)
 
@@ -68,7 +67,6 @@ def complete_sign_in(user: User, next_path: str | None, *, method: str) -> Respo
     """Every check has passed: start a fresh session and go where the person was going."""
     session.start(user)
     accounts.record_sign_in(user, request.remote_addr, method=method)
-    db.session.commit()
     return redirect(next_path or navigation.home_url(user))
 
 
@@ -79,7 +77,6 @@ def sign_out() -> ResponseReturnValue:
     if user is not None:
         accounts.record_sign_out(user, request.remote_addr)
     session.end(user)
-    db.session.commit()
     return redirect(url_for("signin.signed_out"))
 
 

@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from joserfc.errors import JoseError
 from requests import RequestException
 
+from referral_service import unit_of_work
 from referral_service.auth import oidc, oidc_accounts
 from referral_service.auth.guards import public
-from referral_service.extensions import db
 from referral_service.web.signin import after_first_factor, safe_next
 
 bp = Blueprint("oidc", __name__, url_prefix="/sign-in/oidc")
@@ -46,7 +46,7 @@ def callback() -> ResponseReturnValue:
         token = oidc.client().authorize_access_token()
         user = oidc_accounts.user_for(token.get("userinfo"), request.remote_addr)
     except oidc_accounts.OidcRefused as refused:
-        db.session.commit()  # a refusal's audit events (a locked account, another identity)
+        unit_of_work.commit_refusal()  # its audit events (a locked account, another identity)
         return _refused("no usable account", message=refused.message)
     except (OAuthError, JoseError, RequestException, ValueError) as error:
         return _refused(type(error).__name__)

@@ -72,7 +72,6 @@ def reassign(referral_id: uuid.UUID) -> ResponseReturnValue:
                 allow_over_capacity=request.form.get("over_capacity") == "yes",
                 ip_address=request.remote_addr)) or {}
             if not errors:
-                db.session.commit()
                 flash(f"{case.reference} was reassigned to {officer.name}.", "success")
                 return redirect(url_for("casework.referral", referral_id=case.id))
             case = staff_referral(referral_id)
@@ -108,7 +107,6 @@ def absences() -> ResponseReturnValue:
                 reassign_open=request.form.get("reassign") == "yes"))
             if refused is None:
                 assert recorded is not None
-                db.session.commit()
                 _, moved = recorded
                 flash(f"{officer.name}'s absence was recorded"
                       + (f" and {len(moved)} open referral(s) routed again." if moved else "."),
@@ -138,7 +136,7 @@ def end_absence(absence_id: uuid.UUID) -> ResponseReturnValue:
     name = absence.user.name
     try:
         casework.end_absence(absence, by=user, ip_address=request.remote_addr)
-        db.session.commit()
+        db.session.flush()  # a concurrent change is refused here, with the others
     except DomainError as refused:
         db.session.rollback()
         flash(refused.message, "error")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service import unit_of_work
 from referral_service.auth import session, totp
 from referral_service.auth.guards import public, roles, signed_in_user
 from referral_service.domain.errors import DomainError
-from referral_service.extensions import db
 from referral_service.models import Role, User
 from referral_service.web import forms, navigation
 from referral_service.web.signin import EVERYONE, complete_sign_in
@@ -25,8 +25,7 @@ def _check(user: User, confirm: bool) -> dict[str, str] | None:
             totp.confirm_enrolment(user, code, ip_address=request.remote_addr)
         else:
             totp.check_code(user, code, ip_address=request.remote_addr)
-    except DomainError as refused:
-        db.session.commit()  # a wrong code is counted, as a wrong password is
+    except DomainError as refused:  # counted: the caller commits it as a refusal
         return forms.from_domain_error(refused)
     return None
 
@@ -43,12 +42,14 @@ def code() -> ResponseReturnValue:
         if not errors:
             return complete_sign_in(user, session.pending_next(),
                                     method=session.pending_method() + "+totp")
+        unit_of_work.commit_refusal()  # a wrong code is counted, as a wrong password is
     return render_template("signin/code.html", errors=errors), (400 if errors else 200)
 
 
 def _enrol_page(user: User, errors: dict[str, str], *, at_sign_in: bool) -> ResponseReturnValue:
     secret = totp.begin_enrolment(user)
-    db.session.commit()
+    if errors:
+        unit_of_work.commit_refusal()  # the wrong code is counted; the secret shown is kept
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return render_template("signin/set_up_code.html", errors=errors, secret=grouped,
                            qr_svg=totp.qr_svg(user), at_sign_in=at_sign_in,
@@ -67,7 +68,6 @@ def set_up() -> ResponseReturnValue:
     if request.method == "POST":
         errors = _check(user, confirm=True) or {}
         if not errors:
-            db.session.commit()
             return complete_sign_in(user, session.pending_next(),
                                     method=session.pending_method() + "+totp")
     return _enrol_page(user, errors, at_sign_in=True)
@@ -83,7 +83,6 @@ def account() -> ResponseReturnValue:
     if request.method == "POST":
         errors = _check(user, confirm=True) or {}
         if not errors:
-            db.session.commit()
             flash("Your authenticator app is set up. You will be asked for a code when you "
                   "sign in.", "success")
             return redirect(url_for("two_factor.account"))
@@ -98,9 +97,8 @@ def remove() -> ResponseReturnValue:
         totp.remove(user, password=request.form.get("password", ""),
                     code=request.form.get("code", ""), ip_address=request.remote_addr)
     except DomainError as refused:
-        db.session.commit()  # a wrong password or code is counted, as at sign-in
+        unit_of_work.commit_refusal()  # a wrong password or code is counted, as at sign-in
         return _on_page(user, forms.from_domain_error(refused))
-    db.session.commit()
     flash("The second factor was removed.", "success")
     return redirect(url_for("two_factor.account"))
 
@@ -122,7 +120,6 @@ def policy() -> ResponseReturnValue:
     if request.method == "POST":
         required = request.form.get("required") == "yes"
         totp.set_required(authority, required, by=user, ip_address=request.remote_addr)
-        db.session.commit()
         flash("Officers and team leaders must now use an authenticator app to sign in."
               if required else "An authenticator app is now optional.", "success")
         return redirect(url_for("two_factor.policy"))

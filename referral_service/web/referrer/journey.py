@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from referral_service import unit_of_work
 from referral_service.auth.guards import roles, signed_in_user
 from referral_service.domain import drafts
 from referral_service.domain.errors import ValidationFailed
@@ -45,7 +46,6 @@ def start() -> ResponseReturnValue:
 @referrer_only
 def discard() -> ResponseReturnValue:
     drafts.discard(signed_in_user())
-    db.session.commit()
     return redirect(url_for("referrer.start"))
 
 
@@ -72,7 +72,8 @@ def question(slug: str) -> ResponseReturnValue:
     errors = PageErrors()
     if request.method == "POST":
         answered = service.answer(user, page.slug, answer_layout.from_form(page, request.form))
-        db.session.commit()
+        if answered.errors:
+            unit_of_work.commit_refusal()  # the draft keeps what was typed, mistakes and all
         if answered.no_consent:
             return redirect(url_for("referrer.no_consent"))
         answers = answered.answers
@@ -109,7 +110,6 @@ def check_answers() -> ResponseReturnValue:
         else:
             if referral is None:  # sent already, by an earlier click
                 return redirect(url_for("referrer.referrals"))
-            db.session.commit()
             return redirect(url_for("referrer.sent", referral_id=referral.id))
     else:
         found = service.check(draft.answers)[1]

@@ -85,7 +85,6 @@ def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
         db.session.rollback()
         return _referral_page(found, note_error=refused.errors["body"][0], note=body,
                               status=400)
-    db.session.commit()
     return redirect(url_for("referrer.referral", referral_id=found.id, _anchor="notes"))
 
 
@@ -104,7 +103,6 @@ def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
             db.session.rollback()
             refused = error.message
         else:
-            db.session.commit()
             return redirect(url_for("referrer.referral", referral_id=found.id))
     return render_template(
         "referrer/withdraw.html", referral=found,
