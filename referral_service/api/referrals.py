@@ -27,8 +27,8 @@ from referral_service.domain import (
     casework,
     intake,
     notes,
-    referral_changes,
     references,
+    referral_changes,
     timeline,
 )
 from referral_service.domain.errors import NotFound, ValidationFailed
