@@ -44,7 +44,8 @@ def test_shows_the_next_eight_weeks_by_referring_organisation(client, team) -> N
     for absent in ("Toolate", "Alreadyout", "Elsewhere", "Withdrawn"):
         assert absent not in html
     # Grouped: the hospital's table (name order first), then the probation service's.
-    assert html.index("Lister Hospital") < html.index("Lastday") < html.index(team.organisation.name)
+    by_org = html.index(team.organisation.name)
+    assert html.index("Lister Hospital") < html.index("Lastday") < by_org
     assert html.index(team.organisation.name) < html.index("Soon Released")
     assert soon.reference in html and last_day.reference in html
     assert 'href="/team/releases"' in html  # in the navigation
