@@ -103,7 +103,8 @@ def set_release_days_before(authority: Authority, days: int, *, actor: audit.Act
         return False
     authority.release_days_before = days
     audit.record(actor, "authority.release_days_before_changed", subject_type="authority",
-                 subject_id=authority.id, code=authority.code, **{"from": before, "to": days})
+                 subject_id=authority.id, code=authority.code,
+                 release_days_before={"from": before, "to": days})
     db.session.flush()
     return True
 

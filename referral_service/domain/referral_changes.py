@@ -49,7 +49,7 @@ def change_details(referral: Referral, changes: dict[str, Any], *, organisation:
             f"This referral is {referral.status.value.replace('_', ' ')}, so its details can no "
             "longer be changed. Send the council a note, or make a new referral.")
     changed: list[str] = []
-    details: dict[str, object] = {}
+    details: dict[str, Any] = {}
     person_changes = changes.get("person") or {}
     if person_changes:
         changed += _change_person(referral, person_changes)
@@ -104,10 +104,10 @@ def _as_input(person: dict[str, Any]) -> dict[str, Any]:
             for key, value in person.items()}
 
 
-def _move_deadline(referral: Referral, new_date: date | None) -> dict[str, object]:
+def _move_deadline(referral: Referral, new_date: date | None) -> dict[str, Any]:
     """The new date, a deadline worked out again (until a first attempt), reminders to match."""
     referral.release_or_discharge_date = new_date
-    moved: dict[str, object] = {}
+    moved: dict[str, Any] = {}
     if referral.first_contact_attempt_at is None:
         now = clock.now()
         became_urgent = deadlines.is_urgent(

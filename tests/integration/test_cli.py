@@ -114,7 +114,7 @@ def test_authority_set_release_days_json(cli: Cli, db_session: Any) -> None:
     assert again["changed"] is False
     assert one(db_session, Authority, code="E07000242").release_days_before == 8
     [event] = audit_events(db_session, "authority.release_days_before_changed")
-    assert event.details["from"] == 5 and event.details["to"] == 8
+    assert event.details["release_days_before"] == {"from": 5, "to": 8}
 
 
 def test_authority_set_release_days_refuses_unknown_code_and_range(cli: Cli,
