@@ -38,3 +38,32 @@ def test_team_leader_plans_the_release_panel(live_server, page, shots):  # type:
     expect(table).to_contain_text("Not yet")
     shots("releases")
     assert_accessible(page)
+
+
+def test_referrer_changes_the_release_date(live_server, page, shots):  # type: ignore[no-untyped-def]
+    with live_server.data():
+        factories.authority()
+        prison = factories.organisation(name="HMP Bedford – resettlement", type="prison")
+        referrer = factories.partner_user(prison, password=factories.PASSWORD)
+        made = factories.referral(prison, release_or_discharge_date="2027-06-30")
+        path, email = f"/referrer/referrals/{made.id}", referrer.email
+    page.goto(live_server.url + path)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
+    press(page, "Sign in")
+    at(page, path)
+    page.get_by_role("link", name="Change release or discharge date").click()
+    at(page, path + "/change")
+    page.get_by_label("Day").fill("31")
+    page.get_by_label("Month").fill("2")
+    press(page, "Save changes")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("must be a real date")
+    shots("referrer-change-error")
+    assert_accessible(page)
+    page.get_by_label("Day").fill("1")
+    page.get_by_label("Month").fill("7")
+    press(page, "Save changes")
+    at(page, path)
+    expect(page.locator(".govuk-summary-list").first).to_contain_text("1 July 2027")
+    shots("referrer-changed")
+    assert_accessible(page)
