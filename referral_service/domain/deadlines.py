@@ -75,44 +75,41 @@ def is_working_day(d: date) -> bool:
         return d not in _BANK_HOLIDAYS
 
 
+def _working_day_beside(d: date, step: int) -> date:
+    """The first working day strictly after (``step`` 1) or before (``step`` -1) ``d``."""
+    day = d + timedelta(days=step)
+    while not is_working_day(day):
+        day += timedelta(days=step)
+    return day
+
+
+def _count_working_days(d: date, n: int, step: int) -> date:
+    if n < 0:
+        raise ValueError(f"n must be zero or more, not {n}.")
+    day = d if n == 0 and is_working_day(d) else _working_day_beside(d, step)
+    for _ in range(n - 1):
+        day = _working_day_beside(day, step)
+    return day
+
+
 def next_working_day(d: date) -> date:
     """The first working day strictly after ``d``."""
-    day = d + timedelta(days=1)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
+    return _working_day_beside(d, 1)
 
 
 def previous_working_day(d: date) -> date:
     """The last working day strictly before ``d``."""
-    day = d - timedelta(days=1)
-    while not is_working_day(day):
-        day -= timedelta(days=1)
-    return day
+    return _working_day_beside(d, -1)
 
 
 def working_days_before(d: date, n: int) -> date:
     """The working day ``n`` working days before ``d``; with ``n == 0``, ``d`` or the one before."""
-    if n < 0:
-        raise ValueError(f"n must be zero or more, not {n}.")
-    if n == 0:
-        return d if is_working_day(d) else previous_working_day(d)
-    day = d
-    for _ in range(n):
-        day = previous_working_day(day)
-    return day
+    return _count_working_days(d, n, -1)
 
 
 def add_working_days(d: date, n: int) -> date:
     """The working day ``n`` working days after ``d``; with ``n == 0``, ``d`` or the next one."""
-    if n < 0:
-        raise ValueError(f"n must be zero or more, not {n}.")
-    if n == 0:
-        return d if is_working_day(d) else next_working_day(d)
-    day = d
-    for _ in range(n):
-        day = next_working_day(day)
-    return day
+    return _count_working_days(d, n, 1)
 
 
 def effective_receipt_day(received_at: datetime, policy: DeadlinePolicy = DEFAULT_POLICY) -> date:
