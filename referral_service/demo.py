@@ -274,7 +274,8 @@ def load_demo_data() -> DemoSummary:
                                    "town": "Bishop's Stortford", "postcode": "CM23 3AA"}},
                support_needs=needs, reason="Asked to leave the family home.")
 
-    # 15. Another at Welwyn Hatfield waiting for acceptance.
+    # 15. Another at Welwyn Hatfield waiting for acceptance; due out in nine days, so on the team
+    # leaders' "Upcoming releases" page with contact not yet made.
     submit(prison, sam, 5, person={"first_name": "Stefan", "last_name": "Novak",
            "date_of_birth": "1994-11-11", "phone": "07700 900215"},
            support_needs=["offending_history"],

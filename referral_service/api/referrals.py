@@ -22,11 +22,19 @@ from referral_service.api import Blueprint, idempotency
 from referral_service.api import schemas as s
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, current_organisation, require_scope
-from referral_service.domain import audit, casework, intake, notes, references, timeline
+from referral_service.domain import (
+    audit,
+    casework,
+    intake,
+    notes,
+    references,
+    referral_changes,
+    timeline,
+)
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
-from referral_service.schemas.referral import ReferralSubmissionSchema
+from referral_service.schemas.referral import ReferralChangeSchema, ReferralSubmissionSchema
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
                 description="Referrals your organisation has made.")
@@ -36,6 +44,8 @@ blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
 # declared field and builds each nested schema afresh (about a tenth of a referral's CPU time).
 # Loading keeps no state on the instance, so sharing it between requests changes nothing.
 SUBMISSION = ReferralSubmissionSchema()
+# Only the fields sent change: the others keep their values (no defaults filled in).
+CHANGE = ReferralChangeSchema(partial=True)
 LIST_QUERY = s.ReferralListQuerySchema()
 WITHDRAWAL = s.WithdrawSchema()
 MESSAGE_IN = s.MessageInSchema()
@@ -147,11 +157,32 @@ class Referrals(MethodView):
 
 
 @blp.route("/<uuid:referral_id>")
-@require_scope(scopes.REFERRALS_READ)
-@blp.response(200, s.ReferralSchema)
-def get_referral(referral_id: uuid.UUID) -> Any:
-    """One of your organisation's referrals."""
-    return document(own_referral(referral_id))
+class OneReferral(MethodView):
+    @require_scope(scopes.REFERRALS_READ)
+    @blp.response(200, s.ReferralSchema)
+    def get(self, referral_id: uuid.UUID) -> Any:
+        """One of your organisation's referrals."""
+        return document(own_referral(referral_id))
+
+    @require_scope(scopes.REFERRALS_WRITE)
+    @blp.arguments(CHANGE)
+    @blp.response(200, s.ReferralSchema)
+    def patch(self, changes: dict[str, Any], referral_id: uuid.UUID) -> Any:
+        """Change the release or discharge date, or how to reach the person.
+
+        Only `release_or_discharge_date` (a date, or null to remove it) and, under `person`,
+        `phone`, `email`, `address`, `no_fixed_abode`, `preferred_contact_method` and
+        `safe_contact` (each replaced whole): any other field is 400, naming it. Fields are
+        validated as when the referral was made, and the person's details as a whole must
+        still give a way to reach them. A changed date moves `contact_due_by` while no
+        contact attempt has been made. 409 once the referral is closed, withdrawn or
+        transferred.
+        """
+        referral = own_referral(referral_id)
+        referral_changes.change_details(referral, changes, organisation=current_organisation(),
+                                        actor=actor())
+        db.session.commit()
+        return document(referral)
 
 
 @blp.route("/<uuid:referral_id>/timeline")

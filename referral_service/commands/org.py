@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from referral_service.commands.common import emit, json_option, refusals
 from referral_service.domain import admin, audit
+from referral_service.domain.errors import NotFound
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, OrganisationType
 
@@ -17,7 +18,8 @@ def authority_json(authority: Authority) -> dict[str, object]:
     return {"id": str(authority.id), "code": authority.code, "name": authority.name,
             "team_phone": authority.team_phone, "team_email": authority.team_email,
             "participating": authority.participating,
-            "contact_working_days": authority.contact_working_days}
+            "contact_working_days": authority.contact_working_days,
+            "release_days_before": authority.release_days_before}
 
 
 def organisation_json(organisation: Organisation) -> dict[str, object]:
@@ -37,22 +39,44 @@ def authority_group() -> None:
 @click.option("--team-email")
 @click.option("--contact-working-days", type=click.IntRange(0, 20), default=2, show_default=True,
               help="First contact attempt due within this many working days.")
+@click.option("--release-days-before", type=click.IntRange(0, 20), default=5, show_default=True,
+              help="With a release or discharge date: contact due this many working days before.")
 @click.option("--not-participating", is_flag=True,
               help="Known council that does not take referrals here (a transfer target only).")
 @json_option
 @with_appcontext
 @refusals
 def authority_add(code: str, name: str, team_phone: str | None, team_email: str | None,
-                  contact_working_days: int, not_participating: bool, as_json: bool) -> None:
+                  contact_working_days: int, release_days_before: int, not_participating: bool,
+                  as_json: bool) -> None:
     result = admin.create_authority(code=code, name=name, team_phone=team_phone,
                                     team_email=team_email,
                                     contact_working_days=contact_working_days,
+                                    release_days_before=release_days_before,
                                     participating=not not_participating, actor=CLI_ACTOR)
     db.session.commit()
     authority = result.record
     verb = "Added" if result.created else "Already set up, unchanged:"
     emit(as_json, {**authority_json(authority), "created": result.created},
          f"{verb} authority {authority.code} {authority.name}.")
+
+
+@authority_group.command("set-release-days")
+@click.option("--code", required=True, help="The authority's GSS code.")
+@click.option("--days", type=click.IntRange(0, 20), required=True,
+              help="Contact due this many working days before a release or discharge date.")
+@json_option
+@with_appcontext
+@refusals
+def authority_set_release_days(code: str, days: int, as_json: bool) -> None:
+    authority = db.session.scalar(select(Authority).where(Authority.code == code.strip().upper()))
+    if authority is None:
+        raise NotFound(f"No authority has the code '{code}'.")
+    changed = admin.set_release_days_before(authority, days, actor=CLI_ACTOR)
+    db.session.commit()
+    emit(as_json, {**authority_json(authority), "changed": changed},
+         f"{authority.code}: contact due {days} working day(s) before a release or discharge"
+         + ("." if changed else " (unchanged)."))
 
 
 @authority_group.command("list")

@@ -61,7 +61,8 @@ def _require(errors: dict[str, list[str]], name: str, value: str | None, message
 
 def create_authority(*, code: str, name: str, team_phone: str | None = None,
                      team_email: str | None = None, contact_working_days: int = 2,
-                     participating: bool = True, actor: audit.Actor) -> Created:
+                     release_days_before: int = 5, participating: bool = True,
+                     actor: audit.Actor) -> Created:
     errors: dict[str, list[str]] = {}
     code = (code or "").strip().upper()
     if not AUTHORITY_CODE.fullmatch(code):
@@ -71,10 +72,13 @@ def create_authority(*, code: str, name: str, team_phone: str | None = None,
     email = _field(errors, "team_email", validation.normalise_email, team_email)
     if not 0 <= contact_working_days <= 20:
         errors["contact_working_days"] = ["Enter a number of working days from 0 to 20."]
+    if not 0 <= release_days_before <= 20:
+        errors["release_days_before"] = ["Enter a number of working days from 0 to 20."]
     if errors:
         raise ValidationFailed(errors)
     wanted = {"name": name, "team_phone": phone, "team_email": email,
-              "contact_working_days": contact_working_days, "participating": participating}
+              "contact_working_days": contact_working_days,
+              "release_days_before": release_days_before, "participating": participating}
     existing = db.session.scalar(select(Authority).where(Authority.code == code))
     if existing is not None:
         return _same_or_conflict(existing, wanted, f"An authority with code {code}")
@@ -84,6 +88,25 @@ def create_authority(*, code: str, name: str, team_phone: str | None = None,
     audit.record(actor, "authority.created", subject_type="authority", subject_id=authority.id,
                  code=code)
     return Created(authority, True)
+
+
+def set_release_days_before(authority: Authority, days: int, *, actor: audit.Actor) -> bool:
+    """Change how many working days before a release or discharge date contact is due.
+
+    Applies to referrals received (or whose date changes) from now on. Returns whether it changed.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 20:
+        raise ValidationFailed({"release_days_before": [
+            "Enter a number of working days from 0 to 20."]})
+    before = authority.release_days_before
+    if before == days:
+        return False
+    authority.release_days_before = days
+    audit.record(actor, "authority.release_days_before_changed", subject_type="authority",
+                 subject_id=authority.id, code=authority.code,
+                 release_days_before={"from": before, "to": days})
+    db.session.flush()
+    return True
 
 
 def create_organisation(*, name: str, type: str, ods_code: str | None = None,

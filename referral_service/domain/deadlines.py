@@ -35,15 +35,19 @@ class DeadlinePolicy:
     # Urgent referrals that arrive too late for a same-day deadline are due by this time next
     # working day: early enough to reach someone before they are on the street for a second night.
     urgent_next_day_time: time = time(10, 0)
+    # With a release or discharge date, contact is due this many working days before it, so
+    # that the council has time to plan somewhere to go (see ``contact_due_by``).
+    release_days_before: int = 5
 
     def __post_init__(self) -> None:
-        days = self.working_days
-        if isinstance(days, bool) or not isinstance(days, int):
-            raise ValueError(f"working_days must be a whole number of days, not {days!r}.")
-        if not 0 <= days <= MAX_POLICY_WORKING_DAYS:
-            raise ValueError(
-                f"working_days must be between 0 and {MAX_POLICY_WORKING_DAYS}, not {days}."
-            )
+        for name in ("working_days", "release_days_before"):
+            days = getattr(self, name)
+            if isinstance(days, bool) or not isinstance(days, int):
+                raise ValueError(f"{name} must be a whole number of days, not {days!r}.")
+            if not 0 <= days <= MAX_POLICY_WORKING_DAYS:
+                raise ValueError(
+                    f"{name} must be between 0 and {MAX_POLICY_WORKING_DAYS}, not {days}."
+                )
 
 
 DEFAULT_POLICY = DeadlinePolicy()
@@ -71,24 +75,41 @@ def is_working_day(d: date) -> bool:
         return d not in _BANK_HOLIDAYS
 
 
+def _working_day_beside(d: date, step: int) -> date:
+    """The first working day strictly after (``step`` 1) or before (``step`` -1) ``d``."""
+    day = d + timedelta(days=step)
+    while not is_working_day(day):
+        day += timedelta(days=step)
+    return day
+
+
+def _count_working_days(d: date, n: int, step: int) -> date:
+    if n < 0:
+        raise ValueError(f"n must be zero or more, not {n}.")
+    day = d if n == 0 and is_working_day(d) else _working_day_beside(d, step)
+    for _ in range(n - 1):
+        day = _working_day_beside(day, step)
+    return day
+
+
 def next_working_day(d: date) -> date:
     """The first working day strictly after ``d``."""
-    day = d + timedelta(days=1)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
+    return _working_day_beside(d, 1)
+
+
+def previous_working_day(d: date) -> date:
+    """The last working day strictly before ``d``."""
+    return _working_day_beside(d, -1)
+
+
+def working_days_before(d: date, n: int) -> date:
+    """The working day ``n`` working days before ``d``; with ``n == 0``, ``d`` or the one before."""
+    return _count_working_days(d, n, -1)
 
 
 def add_working_days(d: date, n: int) -> date:
     """The working day ``n`` working days after ``d``; with ``n == 0``, ``d`` or the next one."""
-    if n < 0:
-        raise ValueError(f"n must be zero or more, not {n}.")
-    if n == 0:
-        return d if is_working_day(d) else next_working_day(d)
-    day = d
-    for _ in range(n):
-        day = next_working_day(day)
-    return day
+    return _count_working_days(d, n, 1)
 
 
 def effective_receipt_day(received_at: datetime, policy: DeadlinePolicy = DEFAULT_POLICY) -> date:
@@ -98,6 +119,11 @@ def effective_receipt_day(received_at: datetime, policy: DeadlinePolicy = DEFAUL
     if not is_working_day(day) or local.time() >= policy.due_time:
         return next_working_day(day)
     return day
+
+
+def _date_is_near(release_or_discharge_date: date, at: datetime) -> bool:
+    # A date already passed is the most urgent case of all: the person is already out.
+    return release_or_discharge_date <= _local(at, "received_at").date() + timedelta(days=2)
 
 
 def is_urgent(
@@ -111,23 +137,67 @@ def is_urgent(
         return True
     if release_or_discharge_date is None:
         return False
-    received_on = _local(received_at, "received_at").date()
-    # A date already passed is the most urgent case of all: the person is already out.
-    return release_or_discharge_date <= received_on + timedelta(days=2)
+    return _date_is_near(release_or_discharge_date, received_at)
+
+
+def _same_day_deadline(at: datetime, policy: DeadlinePolicy) -> datetime:
+    """The urgent deadline: today by the due time, or next working day's morning if too late."""
+    local = _local(at, "received_at")
+    today = local.date()
+    if is_working_day(today) and local.time() < policy.due_time:
+        return london_to_utc(today, policy.due_time)
+    return london_to_utc(next_working_day(today), policy.urgent_next_day_time)
+
+
+def release_deadline(
+    release_or_discharge_date: date, *, known_at: datetime, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> datetime:
+    """When contact is due because of a release or discharge date learnt at ``known_at``.
+
+    By ``policy.due_time`` on the working day ``policy.release_days_before`` working days
+    before the date (with 0: the date itself, or the working day before it when it is not one).
+    Never earlier than the urgent (same-day) deadline from ``known_at``: a day already passed
+    when the date was learnt cannot be promised. A date within two days of ``known_at`` (or
+    passed) gives that urgent deadline.
+    """
+    soonest = _same_day_deadline(known_at, policy)
+    if _date_is_near(release_or_discharge_date, known_at):
+        return soonest
+    day = working_days_before(release_or_discharge_date, policy.release_days_before)
+    return max(london_to_utc(day, policy.due_time), soonest)
 
 
 def contact_due_by(
-    received_at: datetime, *, urgent: bool, policy: DeadlinePolicy = DEFAULT_POLICY
+    received_at: datetime,
+    *,
+    urgent: bool,
+    policy: DeadlinePolicy = DEFAULT_POLICY,
+    release_or_discharge_date: date | None = None,
+    date_known_at: datetime | None = None,
 ) -> datetime:
-    """When the first contact attempt is due, as an aware UTC datetime."""
-    local = _local(received_at, "received_at")
+    """When the first contact attempt is due, as an aware UTC datetime.
+
+    The usual rule: urgent referrals today by ``due_time`` (or, received too late, by
+    ``urgent_next_day_time`` next working day); others ``working_days`` working days after the
+    effective day of receipt, by ``due_time``.
+
+    With a release or discharge date, the earlier of the usual deadline and
+    ``release_deadline`` (the date learnt at ``date_known_at``, by default at receipt). So the
+    date can only bring contact forward: never later than the usual rule, never later than
+    ``release_days_before`` working days before the date unless that had already passed when
+    the date was learnt (then the urgent deadline from that moment), and an urgent referral
+    keeps its same-day deadline.
+    """
     if urgent:
-        today = local.date()
-        if is_working_day(today) and local.time() < policy.due_time:
-            return london_to_utc(today, policy.due_time)
-        return london_to_utc(next_working_day(today), policy.urgent_next_day_time)
-    receipt_day = effective_receipt_day(received_at, policy)
-    return london_to_utc(add_working_days(receipt_day, policy.working_days), policy.due_time)
+        usual = _same_day_deadline(received_at, policy)
+    else:
+        receipt_day = effective_receipt_day(received_at, policy)
+        usual = london_to_utc(add_working_days(receipt_day, policy.working_days), policy.due_time)
+    if release_or_discharge_date is None:
+        return usual
+    known_at = date_known_at if date_known_at is not None else received_at
+    return min(usual, release_deadline(release_or_discharge_date, known_at=known_at,
+                                       policy=policy))
 
 
 def in_quiet_hours(at: datetime) -> bool:

@@ -91,7 +91,8 @@ def _forget_authorities(*_: object) -> None:
 
 def policy_for(authority: Authority) -> deadlines.DeadlinePolicy:
     return deadlines.DeadlinePolicy(
-        working_days=authority.contact_working_days, due_time=authority.contact_due_time
+        working_days=authority.contact_working_days, due_time=authority.contact_due_time,
+        release_days_before=authority.release_days_before,
     )
 
 
@@ -145,7 +146,8 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         received_at=received_at,
     )
     referral.contact_due_by = deadlines.contact_due_by(
-        received_at, urgent=referral.urgent, policy=policy_for(authority)
+        received_at, urgent=referral.urgent, policy=policy_for(authority),
+        release_or_discharge_date=referral.release_or_discharge_date,
     )
     batch = rowbatch.current()
     assert batch is not None  # receive_referral's

@@ -29,11 +29,16 @@ class Authority(Model):
     # Contact-deadline policy: first contact attempt within N working days, due by a local time.
     contact_working_days: Mapped[int] = mapped_column(default=2)
     contact_due_time: Mapped[time] = mapped_column(sa.Time, default=time(17, 0))
+    # With a release or discharge date: contact due this many working days before it.
+    release_days_before: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     __table_args__ = (
         sa.CheckConstraint(
             "contact_working_days >= 0 AND contact_working_days <= 20", name="contact_working_days"
+        ),
+        sa.CheckConstraint(
+            "release_days_before >= 0 AND release_days_before <= 20", name="release_days_before"
         ),
     )
 

@@ -3,6 +3,7 @@ reassignment, and officer absences. Each action is one domain function in ``case
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from referral_service import clock
 from referral_service.auth.guards import roles, signed_in_user, staff_referral
-from referral_service.domain import audit, casework, queues
+from referral_service.domain import audit, casework, queues, releases
 from referral_service.domain.errors import DomainError
 from referral_service.extensions import db
 from referral_service.models import OfficerAbsence, Role, User
@@ -22,6 +23,7 @@ _EXAMPLE = "21 12 2026"
 
 navigation.add("Team overview", "team.overview", Role.TEAM_LEADER, order=10)
 navigation.add("Absences", "team.absences", Role.TEAM_LEADER, order=30)
+navigation.add("Upcoming releases", "team.releases", Role.TEAM_LEADER, Role.OFFICER, order=40)
 navigation.set_home(Role.TEAM_LEADER, "team.overview")
 
 
@@ -41,6 +43,24 @@ def overview() -> ResponseReturnValue:
                            escalated=queues.escalated(authority_id),
                            queue=queues.team_queue(authority_id),
                            deadline_status=queues.deadline_status, now=now)
+
+
+@bp.get("/releases", endpoint="releases")
+@roles(Role.TEAM_LEADER, Role.OFFICER)
+def releases_page() -> ResponseReturnValue:
+    """Upcoming releases and discharges, for the monthly release panel (officers see it too:
+    they plan for their own cases)."""
+    user = signed_in_user()
+    today = clock.today_in_london()
+    groups = releases.upcoming(_authority_id(), today)
+    # Names of people about to leave prison or hospital: the viewing is audited.
+    audit.record(audit.Actor.for_user(user, request.remote_addr), "releases.viewed",
+                 subject_type="authority", subject_id=_authority_id(),
+                 referrals=sum(len(group.referrals) for group in groups))
+    db.session.commit()
+    return render_template("team/releases.html", groups=groups, today=today,
+                           until=today + timedelta(weeks=releases.WEEKS_AHEAD),
+                           weeks=releases.WEEKS_AHEAD, contact_state=releases.contact_state)
 
 
 def _officer_of_team(raw_id: str | None) -> User | None:

@@ -859,3 +859,111 @@ def test_the_rate_limit_is_per_client(limited_app: Flask) -> None:
 def test_the_default_rate_limit_is_not_tiny(probation) -> None:  # type: ignore[no-untyped-def]
     for _ in range(10):
         assert probation.get("/api/v1/authorities").status_code == 200
+
+
+# --- Changing the release date and contact details (PATCH) -------------------------------------
+
+
+def patch(partner: Partner, referral_id: str, body: Any, **headers: str) -> Any:
+    return partner.http.patch(f"{REFERRALS}/{referral_id}", json=body,
+                              headers={**partner.headers, **headers})
+
+
+def reminders_of(referral_id: str) -> dict[str, datetime]:
+    from referral_service.models import Reminder
+    rows = db.session.scalars(select(Reminder).where(
+        Reminder.referral_id == uuid.UUID(referral_id), Reminder.done_at.is_(None)))
+    return {row.kind: row.due_at for row in rows}
+
+
+@time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False)
+def test_patch_release_date_moves_the_deadline_and_reminders_and_is_audited(probation) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer(release_or_discharge_date="2027-01-15")
+    assert made["contact_due_by"] == "2026-11-25T17:00:00+00:00" and made["urgent"] is False
+    assert reminders_of(made["id"])["release_tomorrow"] == datetime(2027, 1, 14, 9, 0,
+                                                                   tzinfo=UTC)
+
+    # Moved to Wednesday, within two days: urgent, due today 17:00 (Monday 23rd).
+    response = patch(probation, made["id"], {"release_or_discharge_date": "2026-11-25"})
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.json
+    assert body["release_or_discharge_date"] == "2026-11-25"
+    assert body["contact_due_by"] == "2026-11-23T17:00:00+00:00"
+    assert body["urgent"] is True
+    pending = reminders_of(made["id"])
+    assert pending["deadline_missed"] == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert pending["deadline_approaching"] == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    assert pending["release_tomorrow"] == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    [event] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "referral.details_changed")).all()
+    assert event.details["fields"] == ["release_or_discharge_date"]
+    assert event.details["release_or_discharge_date"] == {"from": "2027-01-15",
+                                                          "to": "2026-11-25"}
+    assert event.details["contact_due_by"]["to"].startswith("2026-11-23T17:00")
+
+
+@time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False)
+def test_patch_contact_details_validated_as_at_intake_and_values_not_audited(probation) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    response = patch(probation, made["id"], {"person": {
+        "phone": "+44 (0)7700 900456", "email": "new.address@example.org",
+        "safe_contact": {"sms": True, "email": True}}})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    person = response.json["person"]
+    assert person["phone"] == "+447700900456" and person["email"] == "new.address@example.org"
+    assert person["first_name"] == made["person"]["first_name"]  # untouched
+    assert response.json["contact_due_by"] == made["contact_due_by"]
+    [event] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "referral.details_changed")).all()
+    assert event.details["fields"] == ["person.phone", "person.email", "person.safe_contact"]
+    assert "900456" not in json.dumps(event.details)
+    assert "new.address" not in json.dumps(event.details)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"reason": "changed"}, "reason", "cannot be changed"),
+        ({"person": {"first_name": "Someone"}}, "person.first_name", "cannot be changed"),
+        ({"colour": "blue"}, "colour", "Not a recognised field"),
+        ({"person": {"phone": "12345"}}, "person.phone", "UK phone number"),
+        ({"release_or_discharge_date": "2026-02-30"}, "release_or_discharge_date", "date"),
+        ({"release_or_discharge_date": "2026-11-05\x00"}, "release_or_discharge_date", ""),
+        # The person's details as a whole: texts preferred but no longer marked safe.
+        ({"person": {"safe_contact": {"sms": False}}}, "person.safe_contact.sms", "safe"),
+        ({}, "_schema", "at least one field"),
+    ],
+)
+def test_patch_refuses_bad_or_fixed_fields_naming_them(probation, body, field, words) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    before = stored()
+    problem = assert_problem(patch(probation, made["id"], body), 400)
+    assert field in problem["errors"], problem
+    assert words.lower() in " ".join(problem["errors"][field]).lower()
+    assert stored() == before
+    again = probation.get(f"{REFERRALS}/{made['id']}").json
+    assert again["person"] == made["person"]
+    assert again["release_or_discharge_date"] == made["release_or_discharge_date"]
+
+
+def test_patch_refused_once_withdrawn_and_for_other_organisations(probation, jobcentre) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    assert assert_problem(patch(jobcentre, made["id"], {"release_or_discharge_date": None}),
+                          404)
+    assert probation.post(f"{REFERRALS}/{made['id']}/withdraw").status_code == 200
+    problem = assert_problem(
+        patch(probation, made["id"], {"release_or_discharge_date": "2027-01-01"}), 409)
+    assert "withdrawn" in problem["detail"]
+
+
+def test_patch_needs_the_write_scope(client, welwyn) -> None:  # type: ignore[no-untyped-def]
+    org = f.organisation()
+    issued = f.api_client(org)
+    writer = Partner(client, org, issued)
+    made = writer.refer()
+    reader_headers = f.bearer_headers(client, issued, scope="referrals:read")
+    response = client.patch(f"{REFERRALS}/{made['id']}", json={"release_or_discharge_date": None},
+                            headers=reader_headers)
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]

@@ -105,6 +105,28 @@ def test_authority_add_prints_a_sentence_and_audits(cli: Cli, db_session: Any) -
     assert event.subject_id == str(authority.id)
 
 
+def test_authority_set_release_days_json(cli: Cli, db_session: Any) -> None:
+    ok_json(cli, "authority", "add", "--code", "E07000242", "--name", "East Hertfordshire")
+    document = ok_json(cli, "authority", "set-release-days", "--code", "e07000242",
+                       "--days", "8")
+    assert document["release_days_before"] == 8 and document["changed"] is True
+    again = ok_json(cli, "authority", "set-release-days", "--code", "E07000242", "--days", "8")
+    assert again["changed"] is False
+    assert one(db_session, Authority, code="E07000242").release_days_before == 8
+    [event] = audit_events(db_session, "authority.release_days_before_changed")
+    assert event.details["release_days_before"] == {"from": 5, "to": 8}
+
+
+def test_authority_set_release_days_refuses_unknown_code_and_range(cli: Cli,
+                                                                   db_session: Any) -> None:
+    unknown = refused_json(cli, db_session, "authority", "set-release-days",
+                           "--code", "E07000999", "--days", "3")
+    assert "No authority has the code" in unknown["error"]
+    out_of_range = refused(cli, db_session, "authority", "set-release-days",
+                           "--code", "E07000999", "--days", "21", exit_code=2)
+    assert "0<=x<=20" in out_of_range.output
+
+
 def test_authority_add_json(cli: Cli, db_session: Any) -> None:
     document = ok_json(cli, "authority", "add", "--code", "e07000242",
                        "--name", " East Hertfordshire ", "--contact-working-days", "5")
@@ -112,7 +134,7 @@ def test_authority_add_json(cli: Cli, db_session: Any) -> None:
     assert document == {
         "id": str(authority.id), "code": "E07000242", "name": "East Hertfordshire",
         "team_phone": None, "team_email": None, "participating": True,
-        "contact_working_days": 5, "created": True,
+        "contact_working_days": 5, "release_days_before": 5, "created": True,
     }
 
 
@@ -237,7 +259,8 @@ def test_authority_list(cli: Cli, db_session: Any) -> None:
                       "code": "E07000241", "name": "Welwyn Hatfield",
                       "team_phone": "+441632960100",
                       "team_email": "housing.options@welhat.example",
-                      "participating": True, "contact_working_days": 2}
+                      "participating": True, "contact_working_days": 2,
+                      "release_days_before": 5}
     assert [item["participating"] for item in items] == [True, False, True]
     assert counts(db_session) == before
 

@@ -77,7 +77,22 @@ def test_release_within_two_days_is_due_the_same_day(setting) -> None:  # type: 
     soon = f.referral(org, release_or_discharge_date="2026-11-25")
     later = f.referral(org, release_or_discharge_date="2026-11-26")
     assert soon.urgent and soon.contact_due_by == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
-    assert not later.urgent and later.contact_due_by == datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    # Not urgent, but five working days before Thursday had passed: due the same day too.
+    assert not later.urgent and later.contact_due_by == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+
+@time_machine.travel(MONDAY_10AM, tick=False)
+def test_release_date_brings_contact_forward_by_authority_days(setting, db_session) -> None:  # type: ignore[no-untyped-def]
+    authority, org = setting
+    authority.contact_working_days = 10
+    authority.release_days_before = 3
+    db_session.commit()
+    made = f.referral(org, release_or_discharge_date="2026-12-04")
+    far = f.referral(org, release_or_discharge_date="2027-03-01")
+    # Three working days before Friday 4 December: Tuesday 1 December, 17:00 GMT.
+    assert not made.urgent and made.contact_due_by == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    # Far away: the authority's usual ten working days.
+    assert far.contact_due_by == datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
 
 
 def test_unknown_or_non_participating_authority_is_a_field_error(setting) -> None:  # type: ignore[no-untyped-def]

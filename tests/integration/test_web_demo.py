@@ -30,8 +30,10 @@ def test_demo_staff_pages_all_render(fresh_app: Flask) -> None:
             sign_in(http, user, DEMO_PASSWORD)
             db.session.remove()
         home = "/team" if role is Role.TEAM_LEADER else "/casework/my-referrals"
-        pages = [home, "/casework/queue", "/account"] + (
+        pages = [home, "/casework/queue", "/account", "/team/releases"] + (
             ["/team/absences", "/team/sign-in-security"] if role is Role.TEAM_LEADER else [])
+        if email == "morgan.hughes@welhat.example":  # the release panel has someone to plan for
+            assert "Stefan Novak" in http.get("/team/releases").text
         for path in pages + [f"/casework/referrals/{rid}" for rid in referrals[authority]]:
             response = http.get(path)
             assert response.status_code == 200, (email, path, response.status_code)

@@ -21,6 +21,8 @@ from referral_service.domain.deadlines import (
     is_working_day,
     next_send_time,
     next_working_day,
+    release_deadline,
+    working_days_before,
     working_hours_between,
 )
 
@@ -446,3 +448,129 @@ def test_property_urgent_deadline_is_soon_and_on_a_working_day(received_at: date
     assert local.time() in {time(17, 0), time(10, 0)}
     assert due > received_at
     assert due <= contact_due_by(received_at, urgent=False)
+
+
+# --- release and discharge dates ----------------------------------------------------------------
+
+# A long usual deadline, so that the release rule is what decides.
+_SLOW = DeadlinePolicy(working_days=10)
+
+
+@pytest.mark.parametrize(
+    ("day", "n", "expected"),
+    [
+        pytest.param(date(2026, 11, 13), 0, date(2026, 11, 13), id="friday-itself"),
+        pytest.param(date(2026, 11, 14), 0, date(2026, 11, 13), id="saturday-to-friday"),
+        pytest.param(date(2026, 11, 16), 1, date(2026, 11, 13), id="monday-back-over-weekend"),
+        pytest.param(date(2026, 11, 16), 5, date(2026, 11, 9), id="a-week-before"),
+        # Christmas 2026: Friday 25th and the Boxing Day substitute Monday 28th are not working.
+        pytest.param(date(2026, 12, 29), 1, date(2026, 12, 24), id="back-over-christmas"),
+        pytest.param(date(2026, 12, 29), 5, date(2026, 12, 18), id="five-over-christmas"),
+    ],
+)
+def test_working_days_before(day: date, n: int, expected: date) -> None:
+    assert working_days_before(day, n) == expected
+
+
+def test_working_days_before_refuses_negative() -> None:
+    with pytest.raises(ValueError, match="zero or more"):
+        working_days_before(date(2026, 11, 16), -1)
+
+
+@pytest.mark.parametrize(
+    ("received_at", "release", "policy", "expected"),
+    [
+        pytest.param(london(2026, 11, 2, 10), date(2027, 1, 15), DeadlinePolicy(),
+                     utc(2026, 11, 4, 17), id="far-away-usual-rule"),
+        pytest.param(london(2026, 11, 2, 10), date(2026, 11, 16), _SLOW,
+                     utc(2026, 11, 9, 17), id="five-working-days-before"),
+        pytest.param(london(2026, 11, 2, 10), date(2026, 11, 16),
+                     DeadlinePolicy(working_days=10, release_days_before=3),
+                     utc(2026, 11, 11, 17), id="authority-sets-three"),
+        pytest.param(london(2026, 11, 2, 10), date(2026, 11, 14),
+                     DeadlinePolicy(working_days=10, release_days_before=0),
+                     utc(2026, 11, 13, 17), id="zero-days-saturday-means-friday"),
+        pytest.param(london(2026, 12, 14, 10), date(2026, 12, 29), _SLOW,
+                     utc(2026, 12, 18, 17), id="bank-holidays-skipped"),
+        # Good Friday and Easter Monday 2027, and the clocks go forward on 28 March:
+        # Tuesday 30 March 17:00 BST is 16:00 UTC.
+        pytest.param(london(2027, 3, 22, 10), date(2027, 4, 6), _SLOW,
+                     utc(2027, 3, 30, 16), id="easter-and-clocks-forward"),
+        # Clocks go back on 25 October 2026: received in BST, due in GMT.
+        pytest.param(london(2026, 10, 20, 10), date(2026, 11, 2), _SLOW,
+                     utc(2026, 10, 26, 17), id="clocks-back"),
+        # Five working days before 9 November is 2 November 17:00, already past at 18:00 that
+        # day: the soonest the service can promise, 10:00 next working day.
+        pytest.param(london(2026, 11, 2, 18), date(2026, 11, 9), DeadlinePolicy(),
+                     utc(2026, 11, 3, 10), id="already-passed-when-received"),
+    ],
+)
+def test_contact_due_by_release_date(
+    received_at: datetime, release: date, policy: DeadlinePolicy, expected: datetime
+) -> None:
+    assert contact_due_by(received_at, urgent=False, policy=policy,
+                          release_or_discharge_date=release) == expected
+
+
+def test_release_date_never_makes_contact_later_than_the_usual_rule() -> None:
+    received = london(2026, 11, 2, 10)
+    # Five working days before 30 November is 23 November, after the usual 4 November.
+    assert contact_due_by(received, urgent=False, release_or_discharge_date=date(2026, 11, 30)
+                          ) == contact_due_by(received, urgent=False) == utc(2026, 11, 4, 17)
+
+
+def test_urgent_stays_urgent_whatever_the_date() -> None:
+    received = london(2026, 11, 2, 10)
+    assert contact_due_by(received, urgent=True, policy=_SLOW,
+                          release_or_discharge_date=date(2026, 11, 16)) == utc(2026, 11, 2, 17)
+
+
+def test_date_in_the_past_learnt_later_is_due_the_same_day() -> None:
+    # A date changed a day after receipt to one already passed: due that day, not back-dated.
+    assert contact_due_by(london(2026, 11, 2, 10), urgent=False,
+                          release_or_discharge_date=date(2026, 11, 1),
+                          date_known_at=london(2026, 11, 3, 11)) == utc(2026, 11, 3, 17)
+
+
+def test_date_learnt_later_counts_days_from_when_it_was_learnt() -> None:
+    # Received on 2 November with no near date; on Friday 6 November the date becomes Monday
+    # 16 November: five working days before is 9 November, after the change, so that stands.
+    assert contact_due_by(london(2026, 11, 2, 10), urgent=False, policy=_SLOW,
+                          release_or_discharge_date=date(2026, 11, 16),
+                          date_known_at=london(2026, 11, 6, 12)) == utc(2026, 11, 9, 17)
+    # Changed to Wednesday 11 November on the 6th: five before (4th) has passed; near enough
+    # to be the soonest deadline from the change, 17:00 that Friday.
+    assert contact_due_by(london(2026, 11, 2, 10), urgent=False, policy=_SLOW,
+                          release_or_discharge_date=date(2026, 11, 11),
+                          date_known_at=london(2026, 11, 6, 12)) == utc(2026, 11, 6, 17)
+
+
+def test_release_deadline_for_a_near_date_is_the_urgent_one() -> None:
+    known = london(2026, 11, 6, 18)  # Friday evening
+    assert release_deadline(date(2026, 11, 8), known_at=known) == utc(2026, 11, 9, 10)
+
+
+@pytest.mark.parametrize("days", [-1, 21, 2.5, True])
+def test_policy_refuses_invalid_release_days_before(days: object) -> None:
+    with pytest.raises(ValueError, match="release_days_before"):
+        DeadlinePolicy(release_days_before=days)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(received_at=_instants, offset=st.integers(min_value=-5, max_value=90),
+       working_days=st.integers(min_value=0, max_value=20),
+       before=st.integers(min_value=0, max_value=20), urgent=st.booleans())
+def test_property_release_date_only_brings_contact_forward(
+    received_at: datetime, offset: int, working_days: int, before: int, urgent: bool
+) -> None:
+    policy = DeadlinePolicy(working_days=working_days, release_days_before=before)
+    release = received_at.astimezone(LONDON).date() + timedelta(days=offset)
+    usual = contact_due_by(received_at, urgent=urgent, policy=policy)
+    due = contact_due_by(received_at, urgent=urgent, policy=policy,
+                         release_or_discharge_date=release)
+    soonest = contact_due_by(received_at, urgent=True, policy=policy)
+    assert soonest <= due <= usual
+    assert is_working_day(due.astimezone(LONDON).date())
+    # Not after the date itself, unless no deadline before it could still be met.
+    on_the_day = clock.london_to_utc(release, policy.due_time)
+    assert due <= on_the_day or due == soonest

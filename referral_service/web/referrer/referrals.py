@@ -1,5 +1,6 @@
 """The referrer's organisation's referrals: the list, one referral (its timeline, outcome and
-notes with the council), the confirmation after sending, and withdrawal.
+notes with the council), the confirmation after sending, changing the release date or contact
+details, and withdrawal.
 
 Another organisation's referral is 404, as in the API: its existence is not confirmed.
 """
@@ -9,6 +10,7 @@ import uuid
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
 
 from referral_service.auth.guards import (
     organisation_referral,
@@ -16,10 +18,12 @@ from referral_service.auth.guards import (
     roles,
     signed_in_user,
 )
-from referral_service.domain import audit, casework, notes, timeline
+from referral_service.domain import audit, casework, notes, referral_changes, timeline
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
+from referral_service.schemas.referral import ReferralChangeSchema, flatten_errors
+from referral_service.web import forms, labels
 from referral_service.web.referrer import bp, display, service
 
 referrer_only = roles(Role.PARTNER)
@@ -108,3 +112,58 @@ def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
         "referrer/withdraw.html", referral=found,
         error_summary=[{"text": refused, "href": "#status"}] if refused else None,
     ), 409 if refused else 200
+
+
+# The form's fields, in page order, with the API's names for them (the same schema loads both).
+CHANGE_FIELDS = {"release_or_discharge_date": "release_date", "person.phone": "phone",
+                 "person.email": "email", "person": "phone"}
+_CHANGE = ReferralChangeSchema(partial=True)
+
+
+@bp.route("/referrals/<uuid:referral_id>/change", methods=["GET", "POST"])
+@referrer_only
+def change(referral_id: uuid.UUID) -> ResponseReturnValue:
+    """Change the release or discharge date, or the person's phone and email."""
+    user = signed_in_user()
+    found = organisation_referral(referral_id, user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        body = _change_body(errors)
+        if not errors:
+            errors = forms.attempt(lambda: referral_changes.change_details(
+                found, _CHANGE.load(body), organisation=service.referrer_organisation(user),
+                actor=_actor(user)), CHANGE_FIELDS) or {}
+        if not errors:
+            db.session.commit()
+            return redirect(url_for("referrer.referral", referral_id=found.id))
+        found = organisation_referral(referral_id, user)
+    form = request.form if request.method == "POST" else _current_answers(found)
+    anchors = {"release_date": "#release_date-day", "phone": "#phone", "email": "#email"}
+    status = 409 if forms.FORM in errors else 400 if errors else 200
+    return render_template("referrer/change.html", referral=found, errors=errors, form=form,
+                           error_summary=forms.errors_to_summary(errors, anchors)), status
+
+
+def _change_body(errors: dict[str, str]) -> dict[str, object]:
+    """The form as the API's PATCH body, or errors against the form's fields."""
+    day = forms.date_input(errors, "release_date", "release or discharge date", "21 12 2026",
+                           required=False)
+    body: dict[str, object] = {
+        "release_or_discharge_date": day.isoformat() if day else None,
+        "person": {"phone": request.form.get("phone", ""), "email": request.form.get("email", "")},
+    }
+    try:
+        _CHANGE.load(body)
+    except ValidationError as refused:
+        for name, messages in flatten_errors(refused.messages).items():
+            errors.setdefault(CHANGE_FIELDS.get(name, name), messages[0])
+    return body
+
+
+def _current_answers(referral: Referral) -> dict[str, str]:
+    day = referral.release_or_discharge_date
+    return {"release_date-day": str(day.day) if day else "",
+            "release_date-month": str(day.month) if day else "",
+            "release_date-year": str(day.year) if day else "",
+            "phone": labels.uk_phone(referral.person_phone) if referral.person_phone else "",
+            "email": referral.person_email or ""}
