@@ -181,7 +181,7 @@ class OneReferral(MethodView):
         referral = own_referral(referral_id)
         referral_changes.change_details(referral, changes, organisation=current_organisation(),
                                         actor=actor())
-        db.session.commit()
+        db.session.flush()  # the new version and times, for the answer
         return document(referral)
 
 

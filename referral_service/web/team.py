@@ -57,7 +57,6 @@ def releases_page() -> ResponseReturnValue:
     audit.record(audit.Actor.for_user(user, request.remote_addr), "releases.viewed",
                  subject_type="authority", subject_id=_authority_id(),
                  referrals=sum(len(group.referrals) for group in groups))
-    db.session.commit()
     return render_template("team/releases.html", groups=groups, today=today,
                            until=today + timedelta(weeks=releases.WEEKS_AHEAD),
                            weeks=releases.WEEKS_AHEAD, contact_state=releases.contact_state)

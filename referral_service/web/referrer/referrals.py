@@ -134,7 +134,6 @@ def change(referral_id: uuid.UUID) -> ResponseReturnValue:
                 found, _CHANGE.load(body), organisation=service.referrer_organisation(user),
                 actor=_actor(user)), CHANGE_FIELDS) or {}
         if not errors:
-            db.session.commit()
             return redirect(url_for("referrer.referral", referral_id=found.id))
         found = organisation_referral(referral_id, user)
     form = request.form if request.method == "POST" else _current_answers(found)
