@@ -127,27 +127,33 @@ class Referrals(MethodView):
                                          "original referral; another body is 409."}])
     def post(self, data: dict[str, Any]) -> Any:
         """Make a referral (the person has consented and chose this authority)."""
-        client = current_client()
-        key = idempotency.key_from(request.headers)
-        # The body's digest is compared only when a key is given: not worked out otherwise.
-        digest = request_digest() if key is not None else ""
-        for attempt in range(REFERENCE_ATTEMPTS):
-            try:
-                referral, replayed = idempotency.once(
-                    client.client_id, key, digest,
-                    # No look-up of the new reference first: the unique constraint decides.
-                    lambda: intake.receive_referral(
-                        data, organisation=client.organisation, actor=actor(),
-                        submitted_by_client_id=client.client_id, check_reference=False))
-                break
-            except IntegrityError as error:
-                if not references.is_reference_taken(error) or attempt + 1 == REFERENCE_ATTEMPTS:
-                    raise
-                db.session.rollback()  # drawn again: the whole referral is made afresh
+        referral, replayed = receive(data)
         headers = {"Location": f"/api/v1/referrals/{referral.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return document(referral), 201, headers
+
+
+def receive(data: dict[str, Any]) -> tuple[Referral, bool]:
+    """Make the referral from a loaded submission, once per Idempotency-Key, and commit; return
+    (referral, replayed). The FHIR intake (api/fhir.py) makes its referrals here too."""
+    client = current_client()
+    key = idempotency.key_from(request.headers)
+    # The body's digest is compared only when a key is given: not worked out otherwise.
+    digest = request_digest() if key is not None else ""
+    for attempt in range(REFERENCE_ATTEMPTS):
+        try:
+            return idempotency.once(
+                client.client_id, key, digest,
+                # No look-up of the new reference first: the unique constraint decides.
+                lambda: intake.receive_referral(
+                    data, organisation=client.organisation, actor=actor(),
+                    submitted_by_client_id=client.client_id, check_reference=False))
+        except IntegrityError as error:
+            if not references.is_reference_taken(error) or attempt + 1 == REFERENCE_ATTEMPTS:
+                raise
+            db.session.rollback()  # drawn again: the whole referral is made afresh
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 @blp.route("/<uuid:referral_id>")
