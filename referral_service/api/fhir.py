@@ -18,6 +18,7 @@ from referral_service.api import Blueprint, has_lone_surrogate, referrals
 from referral_service.auth import scopes
 from referral_service.auth.bearer import require_scope
 from referral_service.domain.errors import ValidationFailed
+from referral_service.extensions import db
 from referral_service.fhir import intake as fhir_intake
 from referral_service.fhir import outcomes, resources
 from referral_service.fhir.outcomes import FhirRefused, Issue
@@ -149,6 +150,7 @@ def read_task(referral_id: uuid.UUID) -> Any:
 
 
 def _refused(error: FhirRefused) -> Response:
+    db.session.rollback()  # a refused referral leaves nothing behind (an Idempotency-Key row)
     return fhir_response(outcomes.outcome(error.status, error.issues), error.status)
 
 

@@ -332,3 +332,11 @@ def test_junk_and_control_characters_in_any_fhir_field_never_fail(nhs_trust) -> 
             assert response.json["resourceType"] == "OperationOutcome"
 
     run()
+
+
+def test_a_refused_referral_leaves_its_idempotency_key_free(nhs_trust) -> None:  # type: ignore[no-untyped-def]
+    refused = fx.service_request()
+    refused["performer"][0]["identifier"]["value"] = "E09999999"
+    assert issues(nhs_trust.post(SERVICE_REQUEST, refused, **{"Idempotency-Key": "nhs-2"}), 422)
+    accepted = nhs_trust.post(SERVICE_REQUEST, fx.service_request(), **{"Idempotency-Key": "nhs-2"})
+    assert accepted.status_code == 201, accepted.get_data(as_text=True)
