@@ -43,9 +43,14 @@ _IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "required": False,
                                "original referral; another body is 409."}
 
 
-def _body_doc(what: str) -> dict[str, Any]:
-    return {"required": True, "description": what,
-            "content": {FHIR_JSON: {"schema": _RESOURCE}}}
+def _write_doc(body: str, status: str, answer: str, headers: tuple[str, ...]
+               ) -> dict[str, Any]:
+    """The OpenAPI description of a POST that makes a referral from a FHIR document."""
+    content = {FHIR_JSON: {"schema": _RESOURCE}}
+    return {"requestBody": {"required": True, "description": body, "content": content},
+            "parameters": [_IDEMPOTENCY],
+            "responses": {status: {"description": answer, "content": content, "headers": {
+                name: {"schema": {"type": "string"}} for name in headers}}}}
 
 
 def fhir_response(resource: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -95,14 +100,10 @@ def _created_headers(referral_id: uuid.UUID, replayed: bool) -> dict[str, str]:
 
 @blp.route("/ServiceRequest", methods=["POST"])
 @require_scope(scopes.REFERRALS_WRITE)
-@blp.doc(requestBody=_body_doc("A ServiceRequest with its Patient, Consent and requester "
-                               "contained (docs/fhir.md)."),
-         parameters=[_IDEMPOTENCY],
-         responses={"201": {"description": "The ServiceRequest made; the Task that follows it "
-                                           "has the same id (Link header).",
-                            "headers": {"Location": {"schema": {"type": "string"}},
-                                        "Link": {"schema": {"type": "string"}}},
-                            "content": {FHIR_JSON: {"schema": _RESOURCE}}}})
+@blp.doc(**_write_doc(
+    "A ServiceRequest with its Patient, Consent and requester contained (docs/fhir.md).",
+    "201", "The ServiceRequest made; the Task that follows it has the same id (Link header).",
+    ("Location", "Link")))
 def create_service_request() -> Any:
     """Make a referral as a FHIR ServiceRequest (scope referrals:write)."""
     mapped = fhir_intake.from_service_request(_read_body())
@@ -113,13 +114,10 @@ def create_service_request() -> Any:
 
 @blp.route("", methods=["POST"])
 @require_scope(scopes.REFERRALS_WRITE)
-@blp.doc(requestBody=_body_doc("A Bundle of type transaction: one ServiceRequest with its "
-                               "Patient, Consent and requester as entries (docs/fhir.md)."),
-         parameters=[_IDEMPOTENCY],
-         responses={"200": {"description": "A Bundle of type transaction-response: one entry "
-                                           "per request entry.",
-                            "headers": {"Link": {"schema": {"type": "string"}}},
-                            "content": {FHIR_JSON: {"schema": _RESOURCE}}}})
+@blp.doc(**_write_doc(
+    "A Bundle of type transaction: one ServiceRequest with its Patient, Consent and requester "
+    "as entries (docs/fhir.md).",
+    "200", "A Bundle of type transaction-response: one entry per request entry.", ("Link",)))
 def transaction() -> Any:
     """Make a referral from a FHIR transaction Bundle (scope referrals:write)."""
     mapped = fhir_intake.from_transaction(_read_body())

@@ -124,9 +124,9 @@ def _path(root: str, location: Iterable[Any]) -> str:
     return path
 
 
-def _resource_type(document: Any) -> str | None:
-    kind = document.get("resourceType") if isinstance(document, dict) else None
-    return kind if isinstance(kind, str) else None
+def _expect(document: Any, kind: str, message: str) -> None:
+    if not isinstance(document, dict) or document.get("resourceType") != kind:
+        raise FhirRefused(400, [Issue(message, "resourceType", "not-supported")])
 
 
 class _Resources:
@@ -166,20 +166,16 @@ class _Resources:
 
 def from_service_request(document: Any) -> Mapped:
     """A ServiceRequest with its Patient, Consent and requester contained."""
-    if _resource_type(document) != "ServiceRequest":
-        raise FhirRefused(400, [Issue("Send a ServiceRequest resource here (a transaction "
-                                      "Bundle goes to the base URL, /api/fhir).",
-                                      "resourceType", "not-supported")])
+    _expect(document, "ServiceRequest",
+            "Send a ServiceRequest resource here (a transaction Bundle goes to /api/fhir).")
     service_request = _validated(ServiceRequest, document, "ServiceRequest")
     return _map(service_request, _Resources(service_request, "ServiceRequest"))
 
 
 def from_transaction(document: Any) -> Mapped:
     """A transaction Bundle: one ServiceRequest, with its Patient, Consent and requester."""
-    if _resource_type(document) != "Bundle":
-        raise FhirRefused(400, [Issue("Send a Bundle of type transaction here (a ServiceRequest "
-                                      "on its own goes to /api/fhir/ServiceRequest).",
-                                      "resourceType", "not-supported")])
+    _expect(document, "Bundle", "Send a Bundle of type transaction here (a ServiceRequest on "
+                                "its own goes to /api/fhir/ServiceRequest).")
     bundle = _validated(Bundle, document, "Bundle")
     issues: list[Issue] = []
     if bundle.type != "transaction":
