@@ -147,6 +147,14 @@ def read_task(referral_id: uuid.UUID) -> Any:
     return fhir_response(resources.task(referrals.own_referral(referral_id)))
 
 
+@blp.route("/metadata", methods=["GET"])
+@require_scope(None)
+@blp.doc(responses=_READ_DOC)
+def metadata() -> Any:
+    """The CapabilityStatement: what these FHIR endpoints do (any valid token)."""
+    return fhir_response(resources.capability_statement(PREFIX))
+
+
 def _refused(error: FhirRefused) -> Response:
     db.session.rollback()  # a refused referral leaves nothing behind (an Idempotency-Key row)
     return fhir_response(outcomes.outcome(error.status, error.issues), error.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
@@ -105,3 +106,26 @@ def transaction_response(referral: Referral, entry_types: list[str]) -> Bundle:
             entries.append({"response": {"status": "200 OK"}})
     return Bundle.model_validate({"resourceType": "Bundle", "type": "transaction-response",
                                   "entry": entries})
+
+
+def capability_statement(base: str) -> CapabilityStatement:
+    """What this FHIR endpoint does (``GET /api/fhir/metadata``), for integration engines."""
+    return CapabilityStatement.model_validate({
+        "resourceType": "CapabilityStatement", "status": "active", "date": "2026-12-04",
+        "kind": "instance", "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
+        "implementation": {"description": "Duty to Refer referrals (Housing Act 1996 s.213B)",
+                           "url": base},
+        "rest": [{
+            "mode": "server",
+            "security": {"service": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                "code": "OAuth"}]}],
+                "description": "OAuth 2.0 client credentials at /oauth/token; scopes "
+                               "referrals:write (create, transaction) and referrals:read."},
+            "resource": [
+                {"type": "ServiceRequest", "interaction": [{"code": "create"}, {"code": "read"}]},
+                {"type": "Task", "interaction": [{"code": "read"}]},
+            ],
+            "interaction": [{"code": "transaction"}],
+        }],
+    })

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import hypothesis
@@ -14,6 +15,7 @@ from flask import Flask
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from referral_service import clock
 from referral_service.domain import casework
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, Referral, User
@@ -288,7 +290,7 @@ def test_idempotency_key_works_as_on_the_json_api(nhs_trust) -> None:  # type: i
 def test_openapi_documents_the_fhir_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     spec = client.get("/api/v1/openapi.json").json
     assert {"/api/fhir", "/api/fhir/ServiceRequest", "/api/fhir/Task/{referral_id}",
-            "/api/fhir/ServiceRequest/{referral_id}"} <= set(spec["paths"])
+            "/api/fhir/ServiceRequest/{referral_id}", "/api/fhir/metadata"} <= set(spec["paths"])
     create = spec["paths"]["/api/fhir/ServiceRequest"]["post"]
     assert create["security"] == [{"partnerOAuth": ["referrals:write"]}]
     assert FHIR in create["requestBody"]["content"]
@@ -340,3 +342,41 @@ def test_a_refused_referral_leaves_its_idempotency_key_free(nhs_trust) -> None: 
     assert issues(nhs_trust.post(SERVICE_REQUEST, refused, **{"Idempotency-Key": "nhs-2"}), 422)
     accepted = nhs_trust.post(SERVICE_REQUEST, fx.service_request(), **{"Idempotency-Key": "nhs-2"})
     assert accepted.status_code == 201, accepted.get_data(as_text=True)
+
+
+def test_a_discharge_date_within_two_days_makes_the_referral_urgent(nhs_trust) -> None:  # type: ignore[no-untyped-def]
+    tomorrow = (clock.today_in_london() + timedelta(days=1)).isoformat()
+    document = fx.service_request()
+    document["extension"].append(fx.ext("release-or-discharge-date", valueDate=tomorrow))
+    made = nhs_trust.post(SERVICE_REQUEST, document)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    read = nhs_trust.get(f"/api/v1/referrals/{made.json['id']}").json
+    assert read["release_or_discharge_date"] == tomorrow and read["urgent"] is True
+    later = fx.service_request()
+    later["extension"].append(fx.ext("release-or-discharge-date", valueDate="2099-01-01"))
+    made = nhs_trust.post(SERVICE_REQUEST, later).json
+    assert nhs_trust.get(f"/api/v1/referrals/{made['id']}").json["urgent"] is False
+
+
+def test_the_requester_may_be_a_practitioner_but_needs_a_name(nhs_trust) -> None:  # type: ignore[no-untyped-def]
+    document = fx.service_request(requester={"reference": "#referrer"})
+    made = nhs_trust.post(SERVICE_REQUEST, document)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    read = nhs_trust.get(f"/api/v1/referrals/{made.json['id']}").json
+    assert read["referrer"] == {"name": "Sam Patel", "job_title": None, "team": None,
+                                "email": "sam.patel@probation.example", "phone": None}
+    nameless = fx.service_request(requester={"reference": "#team"})
+    found = expressions(nhs_trust.post(SERVICE_REQUEST, nameless), 422)
+    assert {"ServiceRequest.contained[3].name", "ServiceRequest.contained[3].telecom"} <= found
+
+
+def test_the_capability_statement_says_what_the_endpoints_do(nhs_trust, client) -> None:  # type: ignore[no-untyped-def]
+    answer = nhs_trust.get("/api/fhir/metadata")
+    assert answer.status_code == 200 and answer.mimetype == FHIR
+    statement = answer.json
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.0.1"
+    kinds = {r["type"]: {i["code"] for i in r["interaction"]}
+             for r in statement["rest"][0]["resource"]}
+    assert kinds == {"ServiceRequest": {"create", "read"}, "Task": {"read"}}
+    assert issues(client.get("/api/fhir/metadata"), 401)
