@@ -30,12 +30,12 @@ class _Parser(FlaskParser):
         except RecursionError:
             raise json.JSONDecodeError("Nested too deeply.", req.get_data(as_text=True) or "-",
                                        0) from None
-        if _has_lone_surrogate(data):
+        if has_lone_surrogate(data):
             raise json.JSONDecodeError("Not valid Unicode text.", req.get_data(as_text=True), 0)
         return data
 
 
-def _has_lone_surrogate(data: Any) -> bool:
+def has_lone_surrogate(data: Any) -> bool:
     pending = [data]
     while pending:  # a loop, not recursion: the document may be nested hundreds deep
         value = pending.pop()
@@ -130,9 +130,11 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    from referral_service.api import authorities, referrals, shared_cases
+    from referral_service.api import authorities, fhir, referrals, shared_cases
 
     api.register_blueprint(authorities.blp)
     api.register_blueprint(referrals.blp)
     api.register_blueprint(shared_cases.blp)
+    api.register_blueprint(fhir.blp)
+    fhir.init_app(app, api.spec._paths)
     app.before_request(_json_only)

@@ -137,23 +137,29 @@ class Referrals(MethodView):
                                          "original referral; another body is 409."}])
     def post(self, data: dict[str, Any]) -> Any:
         """Make a referral (the person has consented and chose this authority)."""
-        client = current_client()
-        key = idempotency.key_from(request.headers)
-        # The body's digest is compared only when a key is given: not worked out otherwise.
-        digest = request_digest() if key is not None else ""
-        # No look-up of the new reference first: the unique constraint decides, and a reference
-        # drawn by another referral meanwhile makes the whole referral afresh.
-        referral, replayed = unit_of_work.afresh_when(
-            references.is_reference_taken, REFERENCE_ATTEMPTS,
-            lambda: idempotency.once(
-                client.client_id, key, digest,
-                lambda: intake.receive_referral(
-                    data, organisation=client.organisation, actor=actor(),
-                    submitted_by_client_id=client.client_id, check_reference=False)))
+        referral, replayed = receive(data)
         headers = {"Location": f"/api/v1/referrals/{referral.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return document(referral), 201, headers
+
+
+def receive(data: dict[str, Any]) -> tuple[Referral, bool]:
+    """Make the referral from a loaded submission, once per Idempotency-Key; return
+    (referral, replayed). The FHIR intake (api/fhir.py) makes its referrals here too."""
+    client = current_client()
+    key = idempotency.key_from(request.headers)
+    # The body's digest is compared only when a key is given: not worked out otherwise.
+    digest = request_digest() if key is not None else ""
+    # No look-up of the new reference first: the unique constraint decides, and a reference
+    # drawn by another referral meanwhile makes the whole referral afresh.
+    return unit_of_work.afresh_when(
+        references.is_reference_taken, REFERENCE_ATTEMPTS,
+        lambda: idempotency.once(
+            client.client_id, key, digest,
+            lambda: intake.receive_referral(
+                data, organisation=client.organisation, actor=actor(),
+                submitted_by_client_id=client.client_id, check_reference=False)))
 
 
 @blp.route("/<uuid:referral_id>")

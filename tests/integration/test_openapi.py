@@ -16,6 +16,7 @@ from schemathesis import checks
 from schemathesis.schemas import APIOperation
 
 from tests import factories as f
+from tests import fhir_examples
 from tests import panel_factories as pf
 
 
@@ -144,13 +145,17 @@ def _valid_request(operation: APIOperation, ids: dict[str, str]) -> dict[str, An
     otherwise valid request is not."""
     method, path = operation.method.upper(), operation.path
     seed: dict[str, Any] = {}
-    if "{referral_id}" in path:
+    if "{referral_id}" in path:  # /api/v1/referrals/… and /api/fhir/Task/…
         seed["path_parameters"] = {"referral_id": ids["withdrawable" if path.endswith("withdraw")
                                                       else "referral"]}
     if "{case_id}" in path:
         seed["path_parameters"] = {"case_id": ids["shared_case"]}
     if (method, path) == ("POST", "/api/v1/referrals"):
         seed["body"] = f.payload(person=f.unique_person())
+    elif (method, path) == ("POST", "/api/fhir/ServiceRequest"):
+        seed["body"] = fhir_examples.service_request()
+    elif (method, path) == ("POST", "/api/fhir"):
+        seed["body"] = fhir_examples.transaction()
     elif method == "POST" and path.endswith("/withdraw"):
         seed["body"] = {"reason": "Found a place with family."}
     elif method == "POST" and path.endswith("/messages"):

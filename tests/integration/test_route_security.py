@@ -91,6 +91,9 @@ def test_protected_routes_refuse_a_missing_or_bad_token(app: Flask, db_session, 
         response = http.open(_concrete(path), method=method, headers=headers, json={})
         assert response.status_code == 401, f"{method} {path}: {response.status_code}"
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-        assert response.mimetype == "application/problem+json"
+        # The FHIR endpoints answer every error as a FHIR OperationOutcome (docs/fhir.md).
+        fhir = path.startswith("/api/fhir")
+        assert response.mimetype == ("application/fhir+json" if fhir
+                                     else "application/problem+json")
         checked += 1
     assert checked >= 8
