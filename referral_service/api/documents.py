@@ -16,13 +16,14 @@ from referral_service.auth.bearer import require_scope
 from referral_service.documents import content, uploads
 from referral_service.documents.responses import attachment
 from referral_service.domain import documents
-from referral_service.domain.errors import NotFound
+from referral_service.domain.errors import NotFound, UnsupportedType
 from referral_service.extensions import db
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1/referrals",
                 description="Supporting documents on your organisation's referrals.")
 
-UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+MULTIPART = "multipart/form-data"
+UPLOAD_BODY = {"required": True, "content": {MULTIPART: {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {
         "type": "string", "format": "binary",
@@ -59,6 +60,9 @@ class Documents(MethodView):
         "The virus scanner found something in the file: nothing was kept."))
     def post(self, referral_id: uuid.UUID) -> Any:
         """Add a supporting document (PDF, image or Word; up to 10 MB; 20 per referral)."""
+        if request.mimetype != MULTIPART:
+            raise UnsupportedType("Send the document as multipart/form-data, the file in a "
+                                  "part named 'file'.")
         referral = own_referral(referral_id)
         try:
             document = documents.upload(referral, uploads.received(request.files.get("file")),
