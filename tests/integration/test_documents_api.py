@@ -191,3 +191,16 @@ def test_panels_never_see_documents(client, partner) -> None:  # type: ignore[no
     assert made["id"] not in text and "secret-plan" not in text
     assert client.get(f"/api/v1/referrals/{case.id}/documents/{made['id']}",
                       headers=panel).status_code in {403, 404}
+
+
+def test_names_are_for_display_only(app, client, partner) -> None:  # type: ignore[no-untyped-def]
+    made = upload(client, partner, samples.pdf(), name="../../Lettre d’expulsion “2”.pdf").json
+    assert made["filename"] == "Lettre d’expulsion “2”.pdf"  # no directories
+    row = db.session.get(ReferralDocument, uuid.UUID(made["id"]))
+    assert row is not None
+    assert [p.name for p in stored_files(app) if p.name == row.storage_key] == [row.storage_key]
+    download = client.get(f"/api/v1/referrals/{partner['referral'].id}/documents/{made['id']}",
+                          headers=partner["headers"])
+    disposition = download.headers["Content-Disposition"]
+    assert "filename*=UTF-8''Lettre%20d%E2%80%99expulsion" in disposition
+    assert "/" not in disposition and ".." not in disposition
