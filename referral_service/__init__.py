@@ -35,6 +35,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from referral_service import api, ratelimits
     from referral_service.auth import oauth2
     from referral_service.auth.views import bp as oauth_bp
+    from referral_service.documents import storage as document_storage
+    from referral_service.documents import uploads
     from referral_service.web import control_characters
     from referral_service.web.dev_outbox import bp as dev_outbox_bp
     from referral_service.web.errors import register_error_handlers
@@ -45,6 +47,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from referral_service.web.unavailable import register as register_unavailable
     from referral_service.web.webhooks import bp as webhooks_bp
 
+    uploads.init_app(app)
+    document_storage.init_app(app)
     control_characters.init_app(app)
     oauth2.init_app(app)
     init_pages(app)

@@ -193,6 +193,12 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "IDEMPOTENCY_KEY_RETENTION_DAYS": _whole_number(env, "IDEMPOTENCY_KEY_RETENTION_DAYS", 7,
                                                         least=1),
         "PURGE_BATCH_SIZE": _whole_number(env, "PURGE_BATCH_SIZE", 1000, least=1),
+        # Supporting documents (domain/documents.py): kept outside the database, in a local
+        # directory (the one store so far), virus-scanned by clamd when its socket is given.
+        "DOCUMENT_STORE": (env.get("DOCUMENT_STORE") or "local").strip().lower(),
+        "DOCUMENTS_DIR": env.get("DOCUMENTS_DIR") or str(instance_path / "documents"),
+        "CLAMD_SOCKET": env.get("CLAMD_SOCKET") or None,
+        "CLAMD_TIMEOUT_SECONDS": _seconds(env, "CLAMD_TIMEOUT_SECONDS", 30.0),
     }
 
 

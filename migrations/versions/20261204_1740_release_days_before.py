@@ -4,7 +4,7 @@ With a release or discharge date on a referral, first contact is due this many w
 before the date (domain/deadlines.py); each authority sets its own, 0 to 20, default 5.
 
 Revision ID: 3c9e51d2a7f8
-Revises: 7702b660fdd1
+Revises: 3c9d2e71a5f0
 Create Date: 2026-12-04 17:40:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3c9e51d2a7f8'
-down_revision = '7702b660fdd1'
+down_revision = '3c9d2e71a5f0'
 branch_labels = None
 depends_on = None
 

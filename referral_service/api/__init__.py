@@ -97,10 +97,12 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 def _json_only() -> Any:
     """415 for a body that is not JSON (an empty body is fine where none is needed)."""
     # Without credentials the answer is 401 (from the view), whatever the body.
-    if (request.method in BODY_METHODS and request.path.startswith(API_PREFIX)
-            and "Authorization" in request.headers
-            and (request.content_length or request.mimetype)
-            and not request.is_json):
+    if (request.method not in BODY_METHODS or not request.path.startswith(API_PREFIX)
+            or "Authorization" not in request.headers):
+        return None
+    if getattr(request, "takes_document", False):
+        return None  # multipart/form-data, checked by the view once the token is (api/documents)
+    if (request.content_length or request.mimetype) and not request.is_json:
         return problem(415, "Unsupported Media Type",
                        "Send the request body as JSON with Content-Type: application/json.")
     return None
@@ -130,10 +132,11 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    from referral_service.api import authorities, fhir, referrals, shared_cases
+    from referral_service.api import authorities, documents, fhir, referrals, shared_cases
 
     api.register_blueprint(authorities.blp)
     api.register_blueprint(referrals.blp)
+    api.register_blueprint(documents.blp)
     api.register_blueprint(shared_cases.blp)
     api.register_blueprint(fhir.blp)
     fhir.init_app(app, api.spec._paths)

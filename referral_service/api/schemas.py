@@ -135,3 +135,24 @@ class ProblemSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
         "description": "Field-level messages by dotted field name, e.g. person.phone.",
         "example": {"person.phone": ["Enter a UK phone number, like 07700 900123."]}})
+
+
+class DocumentSchema(Schema):
+    id = fields.UUID()
+    filename = fields.String(metadata={"description": "The name it was uploaded with, for "
+                                                      "display only."})
+    media_type = fields.String(metadata={"description": "Found from the content, not the name.",
+                                         "example": "application/pdf"})
+    size = fields.Integer(metadata={"description": "Bytes."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the content, hex."})
+    uploaded_by = fields.String(attribute="uploaded_by_side",
+                                metadata={"enum": ["referrer", "council"]})
+    uploaded_at = fields.AwareDateTime()
+    scan_status = fields.String(metadata={
+        "enum": ["not_scanned", "scan_failed", "clean"],
+        "description": "The virus scan: clean; not_scanned (no scanner configured); "
+                       "scan_failed (the scanner did not answer). Infected files are refused."})
+
+
+class DocumentListSchema(Schema):
+    items = fields.List(fields.Nested(DocumentSchema))

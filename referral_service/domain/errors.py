@@ -45,3 +45,15 @@ class PermissionDenied(DomainError):
     """The person or client acting may not do this to this record."""
 
     code = "permission_denied"
+
+
+class TooLarge(DomainError):
+    """What was sent is bigger than the service takes."""
+
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    """What was sent is not of a kind the service takes."""
+
+    code = "unsupported_type"

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from referral_service.models.audit import AuditEvent
+from referral_service.models.documents import ReferralDocument, ScanStatus
 from referral_service.models.drafts import ReferralDraft
 from referral_service.models.enums import (
     CASELOAD_STATUSES,
@@ -75,11 +76,13 @@ __all__ = [
     "PasswordResetToken",
     "PossibleDuplicate",
     "Referral",
+    "ReferralDocument",
     "ReferralDraft",
     "ReferralMessage",
     "ReferralStatus",
     "Reminder",
     "Role",
+    "ScanStatus",
     "SmsOptOut",
     "UsedClientAssertion",
     "User",

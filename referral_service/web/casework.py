@@ -19,6 +19,7 @@ from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_ref
 from referral_service.domain import (
     audit,
     casework,
+    documents,
     duplicates,
     lifecycle,
     notes,
@@ -36,6 +37,7 @@ from referral_service.models import (
     Role,
     User,
 )
+from referral_service.web import documents as document_pages
 from referral_service.web import forms, labels
 
 bp = Blueprint("casework", __name__, url_prefix="/casework/referrals")
@@ -71,7 +73,7 @@ def available_actions(user: User, referral: Referral) -> set[str]:
 @bp.get("/<uuid:referral_id>")
 @roles(*STAFF)
 def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
-             reply: str = "") -> ResponseReturnValue:
+             reply: str = "", status: int | None = None) -> ResponseReturnValue:
     user = signed_in_user()
     case = staff_referral(referral_id)
     return render_template(
@@ -79,7 +81,8 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
         actions=available_actions(user, case), now=clock.now(),
         deadline=queues.deadline_status(case), duplicates=queues.possible_duplicates(case),
         entries=list(reversed(timeline.for_staff(case))), notes=notes.for_referral(case),
-        errors=errors or {}, reply=reply), (400 if errors else 200)
+        documents=documents.for_referral(case),
+        errors=errors or {}, reply=reply), status or (400 if errors else 200)
 
 
 def _done(case: Referral, message: str) -> ResponseReturnValue:
@@ -113,6 +116,25 @@ def reply(referral_id: uuid.UUID) -> ResponseReturnValue:
     if errors:
         return referral(referral_id, errors=errors, reply=body)
     return _done(case, "Your note was sent to the referrer.")
+
+
+@bp.post("/<uuid:referral_id>/documents")
+@roles(*STAFF)
+def upload_document(referral_id: uuid.UUID) -> ResponseReturnValue:
+    user, case = signed_in_user(), staff_referral(referral_id)
+    refused = document_pages.receive(case, side="council",
+                                     actor=audit.Actor.for_user(user, request.remote_addr))
+    if refused:
+        return referral(referral_id, errors={"document": refused}, status=400)
+    return _done(case, "The document was added to the referral.")
+
+
+@bp.get("/<uuid:referral_id>/documents/<uuid:document_id>")
+@roles(*STAFF)
+def download_document(referral_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    user, case = signed_in_user(), staff_referral(referral_id)
+    return document_pages.send(case, document_id,
+                               actor=audit.Actor.for_user(user, request.remote_addr))
 
 
 def _notes(errors: dict[str, str]) -> str | None:

@@ -14,7 +14,9 @@ from referral_service.domain.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    TooLarge,
     TransitionRefused,
+    UnsupportedType,
     ValidationFailed,
 )
 from referral_service.extensions import db
@@ -29,6 +31,8 @@ DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
     (PermissionDenied, 403, "Forbidden"),
     (TransitionRefused, 409, "Conflict"),
     (Conflict, 409, "Conflict"),
+    (TooLarge, 413, "Content Too Large"),
+    (UnsupportedType, 415, "Unsupported Media Type"),
     (DomainError, 422, "Unprocessable Content"),
 ]
 

@@ -55,8 +55,9 @@ def browser() -> Iterator[object]:
 def live_server(tmp_path_factory: pytest.TempPathFactory,
                 request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     label = re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1])[:30]
-    with (cheap_password_hashing(), own_database(tmp_path_factory.mktemp("browser"), label) as url,
-          serve(url) as server):
+    made = tmp_path_factory.mktemp("browser")
+    with (cheap_password_hashing(), own_database(made, label) as url,
+          serve(url, DOCUMENTS_DIR=str(made / "documents")) as server):
         yield server
 
 

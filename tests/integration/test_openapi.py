@@ -4,6 +4,7 @@ carry NUL and other control characters."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 from typing import Any
 
@@ -15,8 +16,8 @@ from hypothesis import strategies as st
 from schemathesis import checks
 from schemathesis.schemas import APIOperation
 
+from tests import document_samples, fhir_examples
 from tests import factories as f
-from tests import fhir_examples
 from tests import panel_factories as pf
 
 
@@ -26,7 +27,8 @@ def test_openapi_document_describes_the_api(client) -> None:  # type: ignore[no-
     assert set(spec["paths"]) >= {
         "/api/v1/authorities", "/api/v1/referrals", "/api/v1/referrals/{referral_id}",
         "/api/v1/referrals/{referral_id}/timeline", "/api/v1/referrals/{referral_id}/withdraw",
-        "/api/v1/referrals/{referral_id}/messages"}
+        "/api/v1/referrals/{referral_id}/messages", "/api/v1/referrals/{referral_id}/documents",
+        "/api/v1/referrals/{referral_id}/documents/{document_id}"}
     scheme = spec["components"]["securitySchemes"]["partnerOAuth"]
     assert set(scheme["flows"]["clientCredentials"]["scopes"]) == {
         "referrals:write", "referrals:read", "cases:shared"}
@@ -148,6 +150,8 @@ def _valid_request(operation: APIOperation, ids: dict[str, str]) -> dict[str, An
     if "{referral_id}" in path:  # /api/v1/referrals/… and /api/fhir/Task/…
         seed["path_parameters"] = {"referral_id": ids["withdrawable" if path.endswith("withdraw")
                                                       else "referral"]}
+    if "{document_id}" in path:
+        seed["path_parameters"]["document_id"] = ids["document"]
     if "{case_id}" in path:
         seed["path_parameters"] = {"case_id": ids["shared_case"]}
     if (method, path) == ("POST", "/api/v1/referrals"):
@@ -160,6 +164,8 @@ def _valid_request(operation: APIOperation, ids: dict[str, str]) -> dict[str, An
         seed["body"] = {"reason": "Found a place with family."}
     elif method == "POST" and path.endswith("/messages"):
         seed["body"] = {"body": "Any news on a first appointment?"}
+    elif method == "POST" and path.endswith("/documents"):
+        seed["body"] = {"file": document_samples.pdf()}
     return seed
 
 
@@ -207,6 +213,11 @@ def test_api_never_fails_and_keeps_to_its_document(app: Flask, db_session,  # ty
     http = app.test_client()
     tokens = {("referrals:read", "referrals:write"): f.bearer_headers(http, issued),
               ("cases:shared",): f.bearer_headers(http, panel_issued)}
+    uploaded = http.post(f"/api/v1/referrals/{ids['referral']}/documents",
+                         data={"file": (io.BytesIO(document_samples.pdf()), "a.pdf")},
+                         headers=tokens[("referrals:read", "referrals:write")])
+    assert uploaded.status_code == 201, uploaded.json
+    ids["document"] = uploaded.json["id"]
     operations = _operations(app)
     assert len(operations) >= 8
     for operation in operations:

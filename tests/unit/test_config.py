@@ -86,3 +86,26 @@ def test_retention_settings_have_defaults_and_refuse_nonsense(tmp_path) -> None:
                         ("IDEMPOTENCY_KEY_RETENTION_DAYS", "-3")):
         with pytest.raises(RuntimeError, match=name):
             config.load(tmp_path, environ={name: value})
+
+
+def test_document_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    default = config.load(tmp_path, environ={})
+    assert default["DOCUMENT_STORE"] == "local"
+    assert default["DOCUMENTS_DIR"] == str(tmp_path / "documents")
+    assert default["CLAMD_SOCKET"] is None and default["CLAMD_TIMEOUT_SECONDS"] == 30.0
+    given = config.load(tmp_path, environ={"DOCUMENTS_DIR": "/srv/documents",
+                                           "CLAMD_SOCKET": "/run/clamav/clamd.ctl",
+                                           "CLAMD_TIMEOUT_SECONDS": "5"})
+    assert given["DOCUMENTS_DIR"] == "/srv/documents"
+    assert given["CLAMD_SOCKET"] == "/run/clamav/clamd.ctl"
+    assert given["CLAMD_TIMEOUT_SECONDS"] == 5.0
+    with pytest.raises(RuntimeError, match="CLAMD_TIMEOUT_SECONDS"):
+        config.load(tmp_path, environ={"CLAMD_TIMEOUT_SECONDS": "soon"})
+
+
+def test_an_unknown_document_store_stops_the_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from referral_service import create_app
+
+    with pytest.raises(RuntimeError, match="DOCUMENT_STORE"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "t",
+                    "DOCUMENT_STORE": "s3"})

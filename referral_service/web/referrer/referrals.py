@@ -18,11 +18,19 @@ from referral_service.auth.guards import (
     roles,
     signed_in_user,
 )
-from referral_service.domain import audit, casework, notes, referral_changes, timeline
+from referral_service.domain import (
+    audit,
+    casework,
+    documents,
+    notes,
+    referral_changes,
+    timeline,
+)
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
 from referral_service.schemas.referral import ReferralChangeSchema, flatten_errors
+from referral_service.web import documents as document_pages
 from referral_service.web import forms, labels
 from referral_service.web.referrer import bp, display, service
 
@@ -56,11 +64,14 @@ def referrals() -> ResponseReturnValue:
 
 
 def _referral_page(referral: Referral, *, note_error: str | None = None, note: str = "",
-                   status: int = 200) -> ResponseReturnValue:
+                   document_error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    summary = ([{"text": document_error, "href": "#document"}] if document_error else []) + (
+        [{"text": note_error, "href": "#body"}] if note_error else [])
     return render_template(
         "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
         notes=notes.for_referral(referral), note_error=note_error, note=note,
-        error_summary=[{"text": note_error, "href": "#body"}] if note_error else None), status
+        documents=documents.for_referral(referral), document_error=document_error,
+        error_summary=summary or None), status
 
 
 @bp.get("/referrals/<uuid:referral_id>")
@@ -90,6 +101,25 @@ def add_note(referral_id: uuid.UUID) -> ResponseReturnValue:
         return _referral_page(found, note_error=refused.errors["body"][0], note=body,
                               status=400)
     return redirect(url_for("referrer.referral", referral_id=found.id, _anchor="notes"))
+
+
+@bp.post("/referrals/<uuid:referral_id>/documents")
+@referrer_only
+def upload_document(referral_id: uuid.UUID) -> ResponseReturnValue:
+    user = signed_in_user()
+    found = organisation_referral(referral_id, user)
+    refused = document_pages.receive(found, side="referrer", actor=_actor(user))
+    if refused:
+        return _referral_page(found, document_error=refused, status=400)
+    return redirect(url_for("referrer.referral", referral_id=found.id, _anchor="documents"))
+
+
+@bp.get("/referrals/<uuid:referral_id>/documents/<uuid:document_id>")
+@referrer_only
+def download_document(referral_id: uuid.UUID, document_id: uuid.UUID) -> ResponseReturnValue:
+    user = signed_in_user()
+    found = organisation_referral(referral_id, user)
+    return document_pages.send(found, document_id, actor=_actor(user))
 
 
 @bp.route("/referrals/<uuid:referral_id>/withdraw", methods=["GET", "POST"])
