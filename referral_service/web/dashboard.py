@@ -167,8 +167,13 @@ def _csv(lines: Any, name: str) -> Response:
 def hclic_csv() -> ResponseReturnValue:
     """The H-CLIC Duty to Refer extract of one authority's quarter (``?quarter=2026-Q3``)."""
     user = signed_in_user()
-    quarter, scope = hclic.scope(request.args.get("quarter"), request.args.get("authority"),
-                                 user=user)
+    try:
+        quarter, scope = hclic.scope(request.args.get("quarter"), request.args.get("authority"),
+                                     user=user)
+    except ValidationFailed as refused:
+        # The error page shows the message only: say there what was wrong with which field.
+        words_ = " ".join(m for messages in refused.errors.values() for m in messages)
+        raise ValidationFailed(refused.errors, words_) from refused
     rows = hclic.rows(scope)
     hclic.record_export(audit.Actor.for_user(user, request.remote_addr), quarter, scope,
                         len(rows), channel="web")

@@ -84,10 +84,12 @@ def test_flags_cover_every_category_in_order() -> None:
 
 @pytest.mark.parametrize(("text", "start", "end", "described"), [
     ("2026-Q1", date(2026, 4, 1), date(2026, 6, 30), "2026-27 Q1 (1 April 2026 to 30 June 2026)"),
-    ("2026-Q2", date(2026, 7, 1), date(2026, 9, 30), "2026-27 Q2 (1 July 2026 to 30 September 2026)"),
+    ("2026-Q2", date(2026, 7, 1), date(2026, 9, 30),
+     "2026-27 Q2 (1 July 2026 to 30 September 2026)"),
     (" 2026-q3 ", date(2026, 10, 1), date(2026, 12, 31),
      "2026-27 Q3 (1 October 2026 to 31 December 2026)"),
-    ("2026-Q4", date(2027, 1, 1), date(2027, 3, 31), "2026-27 Q4 (1 January 2027 to 31 March 2027)"),
+    ("2026-Q4", date(2027, 1, 1), date(2027, 3, 31),
+     "2026-27 Q4 (1 January 2027 to 31 March 2027)"),
     ("2018-Q1", date(2018, 4, 1), date(2018, 6, 30), "2018-19 Q1 (1 April 2018 to 30 June 2018)"),
     ("2034-Q4", date(2035, 1, 1), date(2035, 3, 31),
      "2034-35 Q4 (1 January 2035 to 31 March 2035)"),
