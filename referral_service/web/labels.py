@@ -52,7 +52,7 @@ OUTCOME = {
 }
 # The referrer's question page and the officer's pages say support needs in these words; the
 # H-CLIC categories they count under are in domain/reports/hclic_codes.py.
-SUPPORT_NEED = {
+SUPPORT_NEED = {  # in the order the question page offers them ("other" last)
     "mental_health": "Mental health",
     "physical_health": "Physical ill health or disability",
     "learning_disability": "Learning disability",
@@ -60,24 +60,24 @@ SUPPORT_NEED = {
     "alcohol_dependency": "Alcohol dependency",
     "offending_history": "Offending history",
     "domestic_abuse": "At risk of or has experienced domestic abuse",
+    "sexual_exploitation": "At risk of or has experienced sexual exploitation",
+    "non_domestic_abuse": "At risk of or has experienced abuse (not domestic abuse)",
+    "modern_slavery": "Victim of modern slavery",
     "rough_sleeping": "History of rough sleeping",
     "repeat_homelessness": "History of repeat homelessness",
-    "care_leaver": "Care leaver (age not given)",
     "young_person": "Young person aged 16 or 17",
-    "young_parent": "Young parent requiring support",
-    "armed_forces": "Served in HM Forces",
-    "old_age": "Old age",
-    "sexual_exploitation": "At risk of or has experienced sexual exploitation",
-    "budgeting_debt": "Needs help with budgeting or debt",
-    "refugee": "Former asylum seeker or refugee",
-    "other": "Another support need (say what in the reason)",
     "young_person_18_25": "Young person aged 18 to 25 requiring support to live independently",
+    "young_parent": "Young parent requiring support",
     "care_leaver_18_20": "Care leaver aged 18 to 20",
     "care_leaver_21_24": "Care leaver aged 21 to 24",
     "care_leaver_25_plus": "Care leaver aged 25 or over",
-    "non_domestic_abuse": "At risk of or has experienced abuse (not domestic abuse)",
-    "modern_slavery": "Victim of modern slavery",
+    "care_leaver": "Care leaver (age not given)",
+    "armed_forces": "Served in HM Forces",
+    "old_age": "Old age",
+    "budgeting_debt": "Needs help with budgeting or debt",
     "education_employment_training": "Needs support to access education, employment or training",
+    "refugee": "Former asylum seeker or refugee",
+    "other": "Another support need (say what in the reason)",
 }
 MATCH = {
     "nhs_number": "NHS number",

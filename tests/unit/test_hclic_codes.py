@@ -72,6 +72,7 @@ def test_docs_table_states_the_same_agency_mapping_as_the_code() -> None:
 def test_every_support_need_has_words_for_pages() -> None:
     assert set(SUPPORT_NEED) == set(SUPPORT_NEEDS)
     assert support_need("care_leaver_21_24") == "Care leaver aged 21 to 24"
+    assert list(SUPPORT_NEED)[-1] == "other"  # the question page offers "another need" last
 
 
 def test_flags_cover_every_category_in_order() -> None:

@@ -14,7 +14,6 @@ from referral_service.schemas.referral import (
     HOUSEHOLD_RELATIONSHIPS,
     HOUSING_SITUATIONS,
     SAFE_ROUTES,
-    SUPPORT_NEEDS,
 )
 from referral_service.web.labels import SUPPORT_NEED as SUPPORT_NEED_LABELS
 
@@ -233,7 +232,7 @@ PAGES: tuple[Page, ...] = (
              Field("support-needs", "support_needs", "checkboxes",
                    "Does the person have any support needs?",
                    hint="Select all that apply.",
-                   options=_options(SUPPORT_NEEDS, SUPPORT_NEED_LABELS)),
+                   options=_options(tuple(SUPPORT_NEED_LABELS), SUPPORT_NEED_LABELS)),
          )),
     Page("risk", "Risks the council should know about", layout="plain", summary="Risk",
          fields=(
