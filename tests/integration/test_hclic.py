@@ -212,6 +212,9 @@ def test_an_administrator_names_the_authority(client, world) -> None:  # type: i
     sign_in(client, world.admin)
     without = client.get("/dashboard/hclic.csv?quarter=2026-Q2")
     assert without.status_code == 400
+    assert "Choose the authority whose extract you want." in without.get_data(as_text=True)
+    unknown = client.get("/dashboard/hclic.csv?quarter=2026-Q2&authority=E07999999")
+    assert unknown.status_code == 400
     assert _exports() == []
     response = client.get("/dashboard/hclic.csv?quarter=2026-Q2&authority=E07000242")
     assert response.status_code == 200

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from referral_service import clock
 from referral_service.domain import audit
+from referral_service.domain.admin import AUTHORITY_CODE
 from referral_service.domain.errors import ValidationFailed
 from referral_service.domain.reports import calendar
 from referral_service.domain.reports.hclic_codes import (
@@ -105,7 +106,10 @@ def scope(quarter_text: str | None, authority_code: str | None,
         quarter = Quarter(2026, 1)  # stands in while the authority is checked too
     code = (authority_code or "").strip().upper() or None
     found: Scope | None = None
-    if user is not None:
+    if code is not None and not AUTHORITY_CODE.fullmatch(code):
+        # Checked before any query: PostgreSQL refuses text with a NUL byte outright.
+        errors["authority"] = ["Give the authority's GSS code for England, like E07000241."]
+    elif user is not None:
         try:
             found = scope_for(user, start=quarter.start, end=quarter.end, authority_code=code)
         except ValidationFailed as refused:
