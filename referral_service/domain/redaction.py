@@ -25,6 +25,10 @@ MARAC = OrganisationType.MARAC
 MAPPA = OrganisationType.MAPPA
 
 # Support needs each panel is told of; any other need on the referral is never shown to it.
+# The H-CLIC needs added in issue 15.7 are shown to neither panel (docs/sharing.md):
+# non_domestic_abuse and modern_slavery are sensitive and not what a MARAC (domestic abuse) or
+# MAPPA (offender management) needs to act; the young-person and care-leaver age bands and
+# education, employment or training say nothing about the risk either panel manages.
 SUPPORT_NEEDS_SHOWN: dict[OrganisationType, frozenset[str]] = {
     MARAC: frozenset({"domestic_abuse", "sexual_exploitation", "young_parent"}),
     MAPPA: frozenset({"offending_history", "drug_dependency", "alcohol_dependency",

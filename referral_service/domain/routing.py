@@ -30,6 +30,13 @@ from referral_service.validation import postcode_district
 PRISON_RELEASE = "prison_release"
 HOSPITAL_DISCHARGE = "hospital_discharge"
 EXTRA_SPECIALISMS = (PRISON_RELEASE, HOSPITAL_DISCHARGE)
+# A need that also suits the broader specialism: an officer who specialises in care leavers
+# suits every care leaver, whatever H-CLIC age band the referral gives.
+BROADER_SPECIALISM = {
+    "care_leaver_18_20": "care_leaver",
+    "care_leaver_21_24": "care_leaver",
+    "care_leaver_25_plus": "care_leaver",
+}
 
 # One fixed stand-in for "never given a case", so that never-assigned officers tie with each
 # other and fall through to the stable order (a fresh clock reading per officer would not).
@@ -59,6 +66,7 @@ class RoutingDecision:
 def routing_needs(referral: Referral) -> set[str]:
     """The specialisms that would suit this referral."""
     needs = set(referral.support_needs or [])
+    needs |= {BROADER_SPECIALISM[need] for need in needs if need in BROADER_SPECIALISM}
     org_type = referral.referring_organisation.type
     if referral.release_or_discharge_date is not None:
         if org_type.is_custodial:

@@ -193,6 +193,15 @@ SUPPORT_NEEDS: tuple[str, ...] = (
     "budgeting_debt",
     "refugee",
     "other",
+    # H-CLIC support-need categories the list above lacked (issue 15.7; docs/hclic.md). Added at
+    # the end so that every earlier value keeps its place and its meaning.
+    "young_person_18_25",
+    "care_leaver_18_20",
+    "care_leaver_21_24",
+    "care_leaver_25_plus",
+    "non_domestic_abuse",
+    "modern_slavery",
+    "education_employment_training",
 )
 HOUSING_SITUATIONS: tuple[str, ...] = ("homeless", "threatened_with_homelessness")
 CONTACT_METHODS: tuple[str, ...] = ("sms", "phone", "email", "letter", "via_referrer")

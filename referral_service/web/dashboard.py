@@ -1,5 +1,6 @@
 """The scrutiny dashboard for team leaders and administrators (issue 7): filters, charts with a
-table of the same numbers beside each, and CSV of every figure and of the referral-level data.
+table of the same numbers beside each, and CSV of every figure and of the referral-level data;
+and the quarterly H-CLIC Duty to Refer extract of one authority (docs/hclic.md), audited.
 
 GET only: the filters are a GOV.UK form submitted with GET, so a view of the figures is a link
 people can share. Team leaders see their own authority; administrators any one, or all.
@@ -15,9 +16,9 @@ from werkzeug.exceptions import NotFound
 
 from referral_service import clock
 from referral_service.auth.guards import roles, signed_in_user
-from referral_service.domain import reports
+from referral_service.domain import audit, reports
 from referral_service.domain.errors import ValidationFailed
-from referral_service.domain.reports import export
+from referral_service.domain.reports import export, hclic
 from referral_service.models import Role
 from referral_service.web import dashboard_charts as charts
 from referral_service.web import forms, navigation
@@ -128,6 +129,18 @@ def _charts(figures: dict[str, reports.Figure]) -> dict[str, charts.Chart]:
     }
 
 
+def recent_quarters(today: date, count: int = 8) -> list[hclic.Quarter]:
+    """The quarter ``today`` is in and the ones before it, newest first, for the download form."""
+    year = today.year if today.month >= 4 else today.year - 1
+    quarter = hclic.Quarter(year, (today.month - 4) % 12 // 3 + 1)
+    out = [quarter]
+    while len(out) < count:
+        number = quarter.number - 1 or 4
+        quarter = hclic.Quarter(quarter.year - (1 if number == 4 else 0), number)
+        out.append(quarter)
+    return out
+
+
 @bp.get("")
 @roles(Role.TEAM_LEADER, Role.ADMIN)
 def index() -> ResponseReturnValue:
@@ -139,12 +152,31 @@ def index() -> ResponseReturnValue:
         charts=_charts(figures) if figures else {}, headings=HEADINGS, words=words,
         authorities=reports.authority_choices(user), is_admin=user.role is Role.ADMIN,
         agency_types=reports.AGENCY_TYPES, query=request.query_string.decode(),
+        quarters=recent_quarters(clock.today_in_london()),
     ), (400 if errors else 200)
 
 
 def _csv(lines: Any, name: str) -> Response:
     return Response(stream_with_context(lines), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/hclic.csv")
+@roles(Role.TEAM_LEADER, Role.ADMIN)
+def hclic_csv() -> ResponseReturnValue:
+    """The H-CLIC Duty to Refer extract of one authority's quarter (``?quarter=2026-Q3``)."""
+    user = signed_in_user()
+    try:
+        quarter, scope = hclic.scope(request.args.get("quarter"), request.args.get("authority"),
+                                     user=user)
+    except ValidationFailed as refused:
+        # The error page shows the message only: say there what was wrong with which field.
+        words_ = " ".join(m for messages in refused.errors.values() for m in messages)
+        raise ValidationFailed(refused.errors, words_) from refused
+    rows = hclic.rows(scope)
+    hclic.record_export(audit.Actor.for_user(user, request.remote_addr), quarter, scope,
+                        len(rows), channel="web")
+    return _csv(export.csv_lines(hclic.COLUMNS, rows), hclic.filename(quarter, scope))
 
 
 @bp.get("/<key>.csv")

@@ -50,6 +50,35 @@ OUTCOME = {
     "duplicate": "Duplicate of another referral",
     "transferred": "Transferred to another authority",
 }
+# The referrer's question page and the officer's pages say support needs in these words; the
+# H-CLIC categories they count under are in domain/reports/hclic_codes.py.
+SUPPORT_NEED = {  # in the order the question page offers them ("other" last)
+    "mental_health": "Mental health",
+    "physical_health": "Physical ill health or disability",
+    "learning_disability": "Learning disability",
+    "drug_dependency": "Drug dependency",
+    "alcohol_dependency": "Alcohol dependency",
+    "offending_history": "Offending history",
+    "domestic_abuse": "At risk of or has experienced domestic abuse",
+    "sexual_exploitation": "At risk of or has experienced sexual exploitation",
+    "non_domestic_abuse": "At risk of or has experienced abuse (not domestic abuse)",
+    "modern_slavery": "Victim of modern slavery",
+    "rough_sleeping": "History of rough sleeping",
+    "repeat_homelessness": "History of repeat homelessness",
+    "young_person": "Young person aged 16 or 17",
+    "young_person_18_25": "Young person aged 18 to 25 requiring support to live independently",
+    "young_parent": "Young parent requiring support",
+    "care_leaver_18_20": "Care leaver aged 18 to 20",
+    "care_leaver_21_24": "Care leaver aged 21 to 24",
+    "care_leaver_25_plus": "Care leaver aged 25 or over",
+    "care_leaver": "Care leaver (age not given)",
+    "armed_forces": "Served in HM Forces",
+    "old_age": "Old age",
+    "budgeting_debt": "Needs help with budgeting or debt",
+    "education_employment_training": "Needs support to access education, employment or training",
+    "refugee": "Former asylum seeker or refugee",
+    "other": "Another support need (say what in the reason)",
+}
 MATCH = {
     "nhs_number": "NHS number",
     "name_and_date_of_birth": "name and date of birth",
@@ -61,6 +90,10 @@ def words(code: str | None) -> str:
     """A code as plain words, for anything without a label above: ``mental_health`` →
     ``Mental health``."""
     return (code or "").replace("_", " ").capitalize()
+
+
+def support_need(code: str | None) -> str:
+    return SUPPORT_NEED.get(code or "", words(code))
 
 
 def sentence(text: str | None) -> str:
@@ -108,4 +141,4 @@ def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object])
                          ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
                          MATCH_LABELS=MATCH, label_items=items)
     jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,
-                         sentence=sentence, uk_phone=uk_phone)
+                         support_need=support_need, sentence=sentence, uk_phone=uk_phone)

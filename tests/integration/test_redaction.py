@@ -119,3 +119,17 @@ def test_api_schema_is_generated_from_the_same_field_set(panel, keys) -> None:  
     schema = redaction.schema_for(panel)()
     assert set(schema.fields) == keys
     assert all(field.required for field in schema.fields.values())
+
+
+@pytest.mark.parametrize("panel", [OrganisationType.MARAC, OrganisationType.MAPPA])
+def test_the_h_clic_needs_added_in_15_7_are_shown_to_no_panel(db_session, panel) -> None:  # type: ignore[no-untyped-def]
+    added = ["young_person_18_25", "care_leaver_18_20", "care_leaver_21_24",
+             "care_leaver_25_plus", "non_domestic_abuse", "modern_slavery",
+             "education_employment_training"]
+    w = pf.world()
+    referral = pf.mappa_case(w.referrer, risk={"marac": True},
+                             support_needs=["domestic_abuse", "offending_history", *added])
+    seen = redaction.redact(referral, panel)
+    kept = "domestic_abuse" if panel is OrganisationType.MARAC else "offending_history"
+    assert seen["support_needs"] == [kept]
+    assert not any(need in json.dumps(seen, default=str) for need in added)

@@ -271,6 +271,20 @@ def test_unmatched_specialisms_count_for_nothing(setting: Setting) -> None:
     assert routing.choose_officer(made).officer is patched
 
 
+@pytest.mark.parametrize("band", ["care_leaver_18_20", "care_leaver_21_24",
+                                  "care_leaver_25_plus"])
+def test_a_banded_care_leaver_suits_a_care_leaver_specialist(setting: Setting, band: str) -> None:
+    made = f.referral(setting.org, support_needs=[band])
+    specialist = f.officer(setting.authority, specialisms=["care_leaver"])
+    f.officer(setting.authority, patches=["AL8"])
+    decision = routing.choose_officer(made)
+    assert decision.officer is specialist
+    assert decision.reason == "specialism care_leaver; caseload 0/25"
+    # And an officer who specialises in that very band suits it more.
+    banded = f.officer(setting.authority, specialisms=[band, "care_leaver"])
+    assert routing.choose_officer(made).officer is banded
+
+
 CUSTODIAL = ["prison", "youth_offender_institution", "secure_training_centre", "secure_college",
              "probation", "youth_offending_team"]
 HEALTH = ["hospital_emergency_department", "urgent_treatment_centre", "hospital_inpatient",

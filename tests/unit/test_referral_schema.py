@@ -711,6 +711,14 @@ def test_allowed_values_are_the_ones_in_api_md() -> None:
         "budgeting_debt",
         "refugee",
         "other",
+        # The H-CLIC categories the list lacked (issue 15.7; docs/hclic.md).
+        "young_person_18_25",
+        "care_leaver_18_20",
+        "care_leaver_21_24",
+        "care_leaver_25_plus",
+        "non_domestic_abuse",
+        "modern_slavery",
+        "education_employment_training",
     )
     assert HOUSING_SITUATIONS == ("homeless", "threatened_with_homelessness")
     assert CONTACT_METHODS == ("sms", "phone", "email", "letter", "via_referrer")

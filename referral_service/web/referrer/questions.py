@@ -14,31 +14,11 @@ from referral_service.schemas.referral import (
     HOUSEHOLD_RELATIONSHIPS,
     HOUSING_SITUATIONS,
     SAFE_ROUTES,
-    SUPPORT_NEEDS,
 )
+from referral_service.web.labels import SUPPORT_NEED as SUPPORT_NEED_LABELS
 
 Options = tuple[tuple[str, str], ...]
 
-SUPPORT_NEED_LABELS: dict[str, str] = {
-    "mental_health": "Mental health",
-    "physical_health": "Physical ill health or disability",
-    "learning_disability": "Learning disability",
-    "drug_dependency": "Drug dependency",
-    "alcohol_dependency": "Alcohol dependency",
-    "offending_history": "Offending history",
-    "domestic_abuse": "At risk of or has experienced domestic abuse",
-    "rough_sleeping": "History of rough sleeping",
-    "repeat_homelessness": "History of repeat homelessness",
-    "care_leaver": "Care leaver",
-    "young_person": "Young person aged 16 or 17",
-    "young_parent": "Young parent requiring support",
-    "armed_forces": "Served in HM Forces",
-    "old_age": "Old age",
-    "sexual_exploitation": "At risk of or has experienced sexual exploitation",
-    "budgeting_debt": "Needs help with budgeting or debt",
-    "refugee": "Former asylum seeker or refugee",
-    "other": "Another support need (say what in the reason)",
-}
 CONTACT_METHOD_LABELS: dict[str, str] = {
     "sms": "Text message",
     "phone": "Phone call",
@@ -252,7 +232,7 @@ PAGES: tuple[Page, ...] = (
              Field("support-needs", "support_needs", "checkboxes",
                    "Does the person have any support needs?",
                    hint="Select all that apply.",
-                   options=_options(SUPPORT_NEEDS, SUPPORT_NEED_LABELS)),
+                   options=_options(tuple(SUPPORT_NEED_LABELS), SUPPORT_NEED_LABELS)),
          )),
     Page("risk", "Risks the council should know about", layout="plain", summary="Risk",
          fields=(
