@@ -1,4 +1,7 @@
-"""Working days, contact deadlines and quiet hours: London time, England and Wales bank holidays."""
+"""Working days and contact deadlines: London time, England and Wales bank holidays.
+
+(Quiet hours, a messaging rule, are in ``notifications.quiet_hours``.)
+"""
 from __future__ import annotations
 
 import threading
@@ -18,10 +21,6 @@ _BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
 _BANK_HOLIDAYS_LOCK = threading.Lock()
 
 MAX_POLICY_WORKING_DAYS = 20
-
-QUIET_START = time(21, 0)
-QUIET_END = time(8, 0)
-
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
@@ -128,24 +127,6 @@ def contact_due_by(
         return london_to_utc(next_working_day(today), policy.urgent_next_day_time)
     receipt_day = effective_receipt_day(received_at, policy)
     return london_to_utc(add_working_days(receipt_day, policy.working_days), policy.due_time)
-
-
-def in_quiet_hours(at: datetime) -> bool:
-    """Whether ``at`` falls in the hours the service never messages applicants (London time)."""
-    local_time = _local(at, "at").time()
-    return local_time >= QUIET_START or local_time < QUIET_END
-
-
-def next_send_time(at: datetime) -> datetime:
-    """``at`` in UTC if a message may go then, otherwise the end of the quiet hours."""
-    local = _local(at, "at")
-    if not in_quiet_hours(at):
-        return as_utc(at)
-    day = local.date()
-    if local.time() >= QUIET_START:
-        day += timedelta(days=1)
-    # 08:00 is never inside a clock-change gap or overlap (those are at 01:00-02:00).
-    return london_to_utc(day, QUIET_END)
 
 
 def working_hours_between(
