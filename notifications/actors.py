@@ -21,8 +21,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from flask import Flask, current_app
 
+from integrations import providers
 from integrations.ports import PermanentError
-from integrations.providers import email_sender, sms_sender
 from notifications import dispatch
 from notifications.broker import get_broker
 
@@ -34,7 +34,7 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 def build_senders(config: Mapping[str, Any]) -> dispatch.Senders:
     """The SMS and email senders the settings call for (Twilio/SMTP, or the development outbox)."""
     return dispatch.Senders(
-        sms=sms_sender(config), email=email_sender(config),
+        sms=providers.sms_sender(config), email=providers.email_sender(config),
         status_callback_url=str(config["PUBLIC_BASE_URL"]).rstrip("/") + STATUS_CALLBACK_PATH)
 
 

@@ -15,6 +15,7 @@ Only counts are reported (in the tick's counts and its log line): no personal da
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_
 from referral_service.domain import audit, drafts, pruning
 from referral_service.extensions import db
 from referral_service.models import IdempotencyKey, OAuthToken, UsedClientAssertion
+
+log = logging.getLogger(__name__)
 
 
 def batches(now: datetime, config: Mapping[str, Any]) -> dict[str, Callable[[], int]]:
@@ -45,6 +48,12 @@ def batches(now: datetime, config: Mapping[str, Any]) -> dict[str, Callable[[], 
         "drafts_purged": lambda: drafts.purge_stale(audit.Actor.system("scheduler"),
                                                     limit=limit, now=now),
     }
+
+
+def report(counts: dict[str, int]) -> None:
+    """One log line of what was deleted (counts only), if anything was."""
+    if any(counts.values()):
+        log.info("purged expired rows: %s", counts)
 
 
 def _token_finished_before(cutoff: datetime) -> ColumnElement[bool]:

@@ -30,8 +30,8 @@ from typing import Any, TypeVar, cast
 from flask import Flask, current_app
 from sqlalchemy import Row, Select, or_, select, update
 
+from integrations import providers
 from integrations.ports import DeliveryStatus, StatusEvent
-from integrations.providers import sms_sender
 from notifications import (
     actors,
     delivery_status,
@@ -94,9 +94,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name, job in jobs.items():
         counts.update(run_job(name, job))
-    purged = {name: count for name, count in counts.items() if name.endswith("_purged")}
-    if any(purged.values()):
-        log.info("purged expired rows: %s", purged)
+    purge.report({name: count for name, count in counts.items() if name.endswith("_purged")})
     return counts
 
 
@@ -179,7 +177,7 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
         return counts
     sms = None
     if any(message.channel is Channel.SMS for message in stuck):
-        sms = sms_sender(current_app.config)
+        sms = providers.sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
     undelivered: list[tuple[uuid.UUID, StatusEvent]] = []  # with the provider's report
     try:
