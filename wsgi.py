@@ -1,4 +1,4 @@
 """WSGI entry point for gunicorn and other servers: ``gunicorn wsgi:app``."""
-from referral_service import create_app
+from referral_service.app import create_app
 
 app = create_app()

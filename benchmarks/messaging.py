@@ -102,7 +102,7 @@ def through_the_worker(env: dict[str, str], prefix: str, run: int) -> tuple[floa
     """N queued outbox rows, one `referrals worker` process fed by scheduler ticks: messages
     per second, and the worker's CPU milliseconds per message."""
     from notifications import dispatch, scheduler
-    from referral_service import create_app
+    from referral_service.app import create_app
     from referral_service.extensions import db
     from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 
@@ -168,7 +168,7 @@ def main() -> None:
     os.environ.update(env)
     from flask_migrate import upgrade
 
-    from referral_service import create_app
+    from referral_service.app import create_app
     from referral_service.extensions import db
 
     app = create_app()

@@ -25,7 +25,7 @@ from people import referral_body
 from setup_data import prepare
 from sqlalchemy import event
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.domain import audit
 from referral_service.extensions import db
 

@@ -28,7 +28,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.extensions import db
 from tests import factories
 from tests.integration.web_referrer_support import GOOD_ANSWERS

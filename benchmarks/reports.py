@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from referral_service import create_app  # noqa: E402
+from referral_service.app import create_app  # noqa: E402
 from referral_service.domain.reports import FIGURES, export, scope_for  # noqa: E402
 from referral_service.extensions import db  # noqa: E402
 from referral_service.models import Authority, Referral, Role, User  # noqa: E402

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.domain import admin, audit, clients
 from referral_service.extensions import db
 from referral_service.models import Authority

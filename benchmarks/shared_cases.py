@@ -25,7 +25,8 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from referral_service import clock, create_app
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.domain import admin, audit, clients, intake, sharing
 from referral_service.extensions import db
 from referral_service.schemas.referral import ReferralSubmissionSchema

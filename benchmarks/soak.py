@@ -100,7 +100,7 @@ def prepare(env: dict[str, str]) -> tuple[str, str]:
     from flask_migrate import upgrade
     from setup_data import ACTOR, prepare
 
-    from referral_service import create_app
+    from referral_service.app import create_app
     from referral_service.domain import admin
     from referral_service.extensions import db
 

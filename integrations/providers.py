@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.dev_outbox import DevOutboxSender
-from integrations.ports import EmailSender, SmsSender
+from integrations.ports import EmailSender, SmsSender, SmsWebhooks
 from integrations.smtp_email import SmtpEmailSender
-from integrations.twilio_sms import TwilioSmsSender
+from integrations.twilio_sms import TwilioSmsSender, TwilioWebhooks
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +84,8 @@ def email_sender(config: Mapping[str, Any]) -> EmailSender:
         log.warning("SMTP is partly configured (missing: %s): email goes to the development "
                     "outbox.", ", ".join(missing))
     return DevOutboxSender()
+
+
+def sms_webhooks(config: Mapping[str, Any]) -> SmsWebhooks:
+    """The SMS provider's webhook checks and parsers (Twilio's: signed with its auth token)."""
+    return TwilioWebhooks(config.get("TWILIO_AUTH_TOKEN") or None)

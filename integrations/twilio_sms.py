@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,10 +17,22 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from integrations.ports import Accepted, FateUnknownError, PermanentError, RetryableError, Sms
+from integrations.ports import (
+    OPTED_OUT,
+    Accepted,
+    DeliveryStatus,
+    FateUnknownError,
+    InboundText,
+    PermanentError,
+    RetryableError,
+    Sms,
+    StatusEvent,
+    TextKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +46,23 @@ PERMANENT_CODES: dict[int, str] = {
     21614: "the 'To' number is not a mobile number",
 }
 
+# Twilio codes that are one of our kinds of permanent failure (ports.PermanentError.kind).
+FAILURE_KINDS: dict[str, str] = {"21610": OPTED_OUT}
+
+# Twilio's message status words, in ours (an unknown word is "on its way": nothing changes).
+_STATUS: dict[str, DeliveryStatus] = {
+    "queued": DeliveryStatus.ON_ITS_WAY, "accepted": DeliveryStatus.ON_ITS_WAY,
+    "scheduled": DeliveryStatus.ON_ITS_WAY, "sending": DeliveryStatus.ON_ITS_WAY,
+    "sent": DeliveryStatus.SENT, "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED, "undelivered": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.FAILED, "canceled": DeliveryStatus.FAILED}
+
+# Twilio's own opt-out and opt-in keywords (Advanced Opt-Out defaults): Twilio itself stops
+# sending to a number that texts one of the first, and starts again after one of the second.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                        "REVOKE", "OPTOUT", "OPT OUT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP", "OPTIN", "OPT IN"})
+
 # find_sent: how far it looks (messages to one number; an applicant gets a few a day at most),
 # and how much earlier than our claim a message may be stamped by Twilio's clock.
 LOOKUP_PAGE_SIZE = 100
@@ -45,7 +75,7 @@ _SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '
 # 408 and 429 are 4xx but say "not now", not "never". A 401 (bad credentials, code 20003) stays
 # permanent: waiting does not fix configuration, and a person hears of it at once via the fallback.
 _RETRYABLE_4XX = frozenset({408, 429})
-# The status-callback query parameter that carries our outbox id (read by web/webhooks.py).
+# The status-callback query parameter that carries our outbox id (see parse_status_callback).
 CALLBACK_MESSAGE_PARAM = "message"
 
 
@@ -137,7 +167,7 @@ class TwilioSmsSender:
         log.info("sms %s: accepted by Twilio as %s (%s)", message.reference, sid, status_word)
         return Accepted(provider_id=str(sid), status=status_word)
 
-    def find_sent(self, to: str, body: str, since: datetime) -> list[Accepted] | None:
+    def find_sent(self, to: str, body: str, since: datetime) -> list[StatusEvent] | None:
         """Look ``to``'s messages up in Twilio's message list (``SentLookup``): those with this
         body created since ``since`` (less ``CLOCK_SKEW``), newest first, each with its status and
         error code (as a status callback's ``ErrorCode`` would carry it). ``None`` when there are
@@ -147,7 +177,7 @@ class TwilioSmsSender:
             filters["from_"] = self.from_number
         earliest = since - CLOCK_SKEW
         wanted = _comparable(body)
-        found: list[Accepted] = []
+        found: list[StatusEvent] = []
         try:
             page = self._client.messages.page(**filters)
             for _ in range(LOOKUP_MAX_PAGES):
@@ -159,9 +189,8 @@ class TwilioSmsSender:
                             and _comparable(record.body or "") == wanted and record.sid):
                         status = getattr(record.status, "value", record.status)
                         code = record.error_code  # an int when Twilio reports a failure
-                        found.append(Accepted(provider_id=str(record.sid),
-                                              status=str(status or "queued"),
-                                              error_code=None if code is None else str(code)))
+                        found.append(status_event(str(record.sid), str(status or "queued"),
+                                                  None if code is None else str(code)))
                 page = page.next_page()
                 if page is None:
                     return found
@@ -187,7 +216,7 @@ class TwilioSmsSender:
         return PermanentError(
             f"Twilio refused the message (HTTP {status}, code {twilio_code})"
             + (f": {reason}" if reason else ""),
-            code=twilio_code,
+            code=twilio_code, kind=FAILURE_KINDS.get(str(twilio_code)),
         )
 
 
@@ -227,3 +256,64 @@ def _comparable(body: str) -> str:
     collapsed (so a body Twilio re-encoded still matches the one we sent)."""
     folded = unicodedata.normalize("NFKC", body).translate(_SMART)
     return re.sub(r"\s+", " ", folded).strip()
+
+
+# --- what Twilio's webhooks say, in our words ---------------------------------------------
+
+def status_event(provider_id: str, provider_status: str, error_code: str | None,
+                 reference: str | None = None) -> StatusEvent:
+    """A Twilio status word and error code as our status event (callbacks and lookups alike)."""
+    status = _STATUS.get(provider_status.lower(), DeliveryStatus.ON_ITS_WAY)
+    return StatusEvent(provider_id=provider_id, provider_status=provider_status, status=status,
+                       error_code=error_code or None,
+                       failure_kind=FAILURE_KINDS.get(error_code or "")
+                       if status is DeliveryStatus.FAILED else None,
+                       reference=reference)
+
+
+def keyword(body: str) -> str:
+    """A text as Twilio compares it with its keywords: upper case, spaces collapsed."""
+    return re.sub(r"\s+", " ", body.strip().upper().rstrip(".!"))
+
+
+class TwilioWebhooks:
+    """``SmsWebhooks`` for Twilio: ``X-Twilio-Signature`` checking and its form fields."""
+
+    def __init__(self, auth_token: str | None) -> None:
+        self._token = auth_token
+
+    def verify_signature(self, url: str, form: Mapping[str, str], signature: str) -> bool:
+        """Whether ``signature`` is Twilio's for this exact public URL (query included) and
+        form. False without an auth token or a signature."""
+        if not self._token or not signature:
+            return False
+        return bool(RequestValidator(self._token).validate(url, dict(form), signature))
+
+    def parse_status_callback(self, form: Mapping[str, str],
+                              query: Mapping[str, str]) -> StatusEvent | None:
+        """A status callback's form (and the callback URL's query, which carries our outbox id:
+        see ``callback_url``); None when ``MessageSid`` or ``MessageStatus`` is missing."""
+        sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not status:
+            return None
+        return status_event(sid, status, form.get("ErrorCode") or None,
+                            query.get(CALLBACK_MESSAGE_PARAM) or None)
+
+    def parse_inbound(self, form: Mapping[str, str]) -> InboundText | None:
+        """A text a person sent; None when ``MessageSid`` or ``From`` is missing."""
+        sid, from_phone, body = form.get("MessageSid", ""), form.get("From", ""), \
+            form.get("Body", "")
+        if not sid or not from_phone:
+            return None
+        word = keyword(body)
+        kind = (TextKind.OPT_OUT if word in STOP_WORDS else TextKind.OPT_IN
+                if word in START_WORDS else TextKind.REPLY)
+        return InboundText(provider_id=sid, from_phone=from_phone, body=body, kind=kind,
+                           keyword=word)
+
+
+# The header Twilio signs its webhooks in, and the fields each webhook must carry (a missing one
+# is a 400 naming it).
+SIGNATURE_HEADER = "X-Twilio-Signature"
+STATUS_FIELDS = ("MessageSid", "MessageStatus")
+INBOUND_FIELDS = ("MessageSid", "From")

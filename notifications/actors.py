@@ -1,7 +1,8 @@
 """dramatiq actors: ids in, the database holds the rest.
 
-Import this module only through :func:`notifications.broker.configure`, which sets the broker
-first (actors bind to the global broker when declared).
+The actors are declared on a placeholder broker of their own, so that importing this module
+touches no global state (dramatiq would otherwise make a default broker);
+:func:`notifications.runtime.configure` moves them to the app's broker (:func:`declare_on`).
 
 Every send is idempotent: the actor passes the outbox id to :func:`notifications.dispatch.deliver`,
 which claims the row (queued → sending) with a compare-and-set and sends only what it claimed. A
@@ -17,10 +18,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 from flask import Flask, current_app
 
+from integrations import providers
 from integrations.ports import PermanentError
 from notifications import dispatch
+from notifications.broker import get_broker
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +33,8 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 def build_senders(config: Mapping[str, Any]) -> dispatch.Senders:
     """The SMS and email senders the settings call for (Twilio/SMTP, or the development outbox)."""
-    from integrations.providers import email_sender, sms_sender
-
     return dispatch.Senders(
-        sms=sms_sender(config), email=email_sender(config),
+        sms=providers.sms_sender(config), email=providers.email_sender(config),
         status_callback_url=str(config["PUBLIC_BASE_URL"]).rstrip("/") + STATUS_CALLBACK_PATH)
 
 
@@ -80,6 +82,7 @@ def close_thread_senders() -> None:
 # leaves rows in `sending`, which a retry cannot claim: the scheduler's reconciler settles them.
 # The time limit is well above dispatch.BATCH_SECONDS, after which a batch hands back the rest.
 _ACTOR_OPTIONS: dict[str, Any] = {
+    "broker": StubBroker(),  # a placeholder until declare_on(): see the module's docstring
     "queue_name": "messages", "max_retries": 3, "min_backoff": 5_000, "max_backoff": 120_000,
     "time_limit": 120_000, "throws": (PermanentError,)}
 
@@ -128,8 +131,6 @@ def enqueue(message_ids: Iterable[uuid.UUID | str]) -> int:
     the first failure the rest are not tried (they would fail the same way, each after a
     timeout).
     """
-    from notifications.broker import get_broker
-
     broker = get_broker()
     ids = [str(message_id) for message_id in message_ids]
     size = dispatch.BATCH_SIZE

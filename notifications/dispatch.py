@@ -2,6 +2,14 @@
 send only what was claimed, record the provider's ids in one transaction. A crash after claiming
 leaves rows in ``sending`` for the reconciler, which never resends blindly.
 
+Transactions: this is the one place in ``notifications`` that commits, and on purpose (everything
+else writes in its caller's transaction). Exactly-once sending needs three steps that must not
+share a transaction: the claim is committed *before* the provider is called (so no other worker
+can take the row, no transaction is held open over a slow HTTP call, and a crash leaves the row
+visibly in ``sending`` for the reconciler rather than silently queued again), and the provider's
+answer is committed *after* (so its id is there for the status callback). :func:`_commit` is
+where both happen.
+
 Why batches: per message, the fixed cost of a broker message (consume, ack) and of two committed
 transactions (claim; record) is several times the cost of the provider call itself. Claiming and
 recording up to ``BATCH_SIZE`` rows at once shares that cost (benchmarks/README.md).
@@ -29,7 +37,7 @@ from integrations.ports import (
     Sms,
     SmsSender,
 )
-from notifications import one_time_links
+from notifications import delivery_status, fallback, one_time_links
 from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Channel, MessageStatus, OutboxMessage
@@ -95,7 +103,7 @@ def claim_batch(message_ids: Iterable[uuid.UUID]) -> list[OutboxMessage]:
     # Committed before the provider is called: no transaction is held open during slow HTTP
     # calls, and on SQLite the final write does not start from a stale read (which fails at once
     # with "database is locked" when another thread has written).
-    db.session.commit()
+    _commit()
     order = {ident: position for position, ident in enumerate(ids)}
     claimed.sort(key=lambda message: order[message.id])
     return claimed
@@ -158,11 +166,14 @@ def _record(results: list[tuple[OutboxMessage, ProviderOutcome]]) -> None:
     _keep_callback_progress(results)
     refused = [(message, outcome) for message, outcome in results
                if isinstance(outcome, PermanentError)]
-    if refused:
-        from notifications import fallback
+    for message, error in refused:
+        fallback.after_permanent_failure(message, error)
+    _commit()
 
-        for message, error in refused:
-            fallback.after_permanent_failure(message, error)
+
+def _commit() -> None:
+    """Commit a step of sending: the claim before the provider is called, the provider's answer
+    after (see the module's docstring for why these are transactions of their own)."""
     db.session.commit()
 
 
@@ -171,8 +182,7 @@ def _keep_callback_progress(results: list[tuple[OutboxMessage, ProviderOutcome]]
     by the outbox id in its URL and moves it on (delivered, or failed with its fallback). That
     state is kept, not overwritten with "sent". The rows are locked (PostgreSQL), so a callback
     arriving now waits for this commit and then finds the message by its sid."""
-    from notifications.inbound import STATUS_RANK
-
+    rank = delivery_status.STATUS_RANK
     accepted = {message.id: message for message, outcome in results
                 if outcome is None and message.channel is Channel.SMS and message.provider_id}
     if not accepted:
@@ -184,7 +194,7 @@ def _keep_callback_progress(results: list[tuple[OutboxMessage, ProviderOutcome]]
             .where(OutboxMessage.id.in_(list(accepted))).with_for_update()).all()
     for ident, status, provider_status, reason in stored:
         message = accepted[ident]
-        if STATUS_RANK[status] > STATUS_RANK[message.status]:
+        if rank[status] > rank[message.status]:
             message.status, message.provider_status = status, provider_status
             message.status_reason = reason
 

@@ -2,13 +2,11 @@
 officer the person could not be reached by text."""
 from __future__ import annotations
 
-from integrations.ports import PermanentError
+from integrations.ports import OPTED_OUT, PermanentError
 from notifications import outbox, policy, templates
 from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, OutboxMessage, SmsOptOut
-
-UNSUBSCRIBED = "21610"  # Twilio: the recipient has opted out of messages from this sender
 
 
 def after_permanent_failure(message: OutboxMessage, error: PermanentError) -> None:
@@ -17,9 +15,10 @@ def after_permanent_failure(message: OutboxMessage, error: PermanentError) -> No
         return
     if message.audience is not Audience.APPLICANT:
         return
-    if str(error.code) == UNSUBSCRIBED and db.session.get(SmsOptOut, message.to_address) is None:
-        # Twilio knows the number texted STOP (perhaps before we existed): remember it.
-        db.session.add(SmsOptOut(phone=message.to_address, keyword=UNSUBSCRIBED,
+    if error.kind == OPTED_OUT and db.session.get(SmsOptOut, message.to_address) is None:
+        # The provider knows the number opted out (perhaps before we existed): remember it,
+        # by the provider's code for it.
+        db.session.add(SmsOptOut(phone=message.to_address, keyword=str(error.code or OPTED_OUT),
                                  opted_out_at=clock.now()))
     address, _ = policy.applicant_address(referral, Channel.EMAIL)
     if address is not None:

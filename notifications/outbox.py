@@ -10,12 +10,10 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from notifications import broker, one_time_links, policy, templates
-from referral_service import clock
-from referral_service.domain import rowbatch
+from notifications import one_time_links, policy, templates
+from referral_service import clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,
@@ -65,31 +63,35 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
     db.session.add(message)
     if _sends_now(status, message.not_before, now):
         message.enqueued_at = now
-        # Sent as soon as the transaction commits (see _enqueue_after_commit); the scheduler
+        # Sent as soon as the transaction commits (notifications.runtime); the scheduler
         # tick is the safety net for anything the broker loses.
         db.session.info.setdefault(PENDING_KEY, []).append(message.id)
     return message
 
 
+# The ids of rows to hand to the broker when the session's transaction commits: the listener
+# that does it is ``notifications.runtime``'s, above everything that sends.
 PENDING_KEY = "notifications.outbox.pending"
 
 
+def _never() -> bool:
+    return False
+
+
+# Whether a row queued now would be worked at once (a broker and a worker are there to take it);
+# set by notifications.runtime.configure. Until then rows wait for the scheduler tick.
+_delivers_now: Callable[[], bool] = _never
+
+
+def hand_over_with(delivers_now: Callable[[], bool]) -> None:
+    """Tell the outbox how to know whether rows can be handed over when their transaction
+    commits (``notifications.runtime`` does, when it configures the broker)."""
+    global _delivers_now
+    _delivers_now = delivers_now
+
+
 def _sends_now(status: MessageStatus, not_before: datetime, now: datetime) -> bool:
-    return status is MessageStatus.QUEUED and not_before <= now and broker.delivers_now()
-
-
-@event.listens_for(Session, "after_commit", propagate=True)
-def _enqueue_after_commit(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    if pending:
-        from notifications import actors
-
-        actors.enqueue(pending)
-
-
-@event.listens_for(Session, "after_rollback", propagate=True)
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    return status is MessageStatus.QUEUED and not_before <= now and _delivers_now()
 
 
 def to_applicant(referral: Referral, *, event: str, template: str, text: templates.Text,

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy import Select, bindparam, func, literal_column, select
 
+from notifications import quiet_hours
 from referral_service.clock import LONDON
-from referral_service.domain import deadlines
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,
@@ -81,7 +81,7 @@ def check_applicant_message(referral: Referral, channel: Channel, to: str, body:
         return Decision(False, "The person has opted out of text messages (STOP).")
     if facts.sent_today >= DAILY_CAP:
         return Decision(False, f"Daily limit of {DAILY_CAP} messages to this person reached.")
-    return Decision(True, not_before=deadlines.next_send_time(now))
+    return Decision(True, not_before=quiet_hours.next_send_time(now))
 
 
 # A refusal that another route may not share: an opted-out number may still have a safe email.

@@ -11,7 +11,7 @@ in one never holds locks on another:
 - ``Idempotency-Key`` records ``IDEMPOTENCY_KEY_RETENTION_DAYS`` after the request;
 - web-form drafts unchanged for ``domain.drafts.RETENTION`` (their referrers no longer see them).
 
-Only counts are reported (in the tick's counts and one log line): no personal data.
+Only counts are reported (in the tick's counts and its log line): no personal data.
 """
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ from referral_service.models import IdempotencyKey, OAuthToken, UsedClientAssert
 log = logging.getLogger(__name__)
 
 
-def purge_expired(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
-    """One bounded batch per table, each committed on its own; returns the counts deleted."""
+def batches(now: datetime, config: Mapping[str, Any]) -> dict[str, Callable[[], int]]:
+    """One bounded delete per table, by the name its count is reported under. None commits:
+    the scheduler runs each as a job of its own (one transaction each), so a backlog or a
+    failure in one table never holds or undoes another's."""
     limit = int(config["PURGE_BATCH_SIZE"])
     tokens_before = now - timedelta(days=int(config["OAUTH_TOKEN_RETENTION_DAYS"]))
     keys_before = now - timedelta(days=int(config["IDEMPOTENCY_KEY_RETENTION_DAYS"]))
-    batches: dict[str, Callable[[], int]] = {
+    return {
         "tokens_purged": lambda: pruning.delete_oldest(
             OAuthToken, _token_finished_before(tokens_before), OAuthToken.issued_at, limit),
         "assertions_purged": lambda: pruning.delete_oldest(
@@ -46,18 +48,12 @@ def purge_expired(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
         "drafts_purged": lambda: drafts.purge_stale(audit.Actor.system("scheduler"),
                                                     limit=limit, now=now),
     }
-    counts: dict[str, int] = {}
-    for name, purge in batches.items():
-        try:
-            counts[name] = purge()
-            db.session.commit()
-        except Exception:
-            db.session.rollback()  # this table waits for the next tick; the others go on
-            log.exception("purge of %s failed", name.removesuffix("_purged"))
-            counts[name] = 0
+
+
+def report(counts: dict[str, int]) -> None:
+    """One log line of what was deleted (counts only), if anything was."""
     if any(counts.values()):
         log.info("purged expired rows: %s", counts)
-    return counts
 
 
 def _token_finished_before(cutoff: datetime) -> ColumnElement[bool]:

@@ -4,10 +4,13 @@ Every minute (``referrals scheduler``, or a thread of ``referrals serve`` in emb
 tick:
 
 1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
-2. fires due reminders and escalations (``notifications.reminders``), which write outbox rows;
+2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows;
 3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``);
 4. deletes rows that have outlived their use (expired tokens and assertions, old
    ``Idempotency-Key`` records, stale drafts), a bounded batch per table (``notifications.purge``).
+
+Each of these jobs (and each table's purge) is one transaction, committed here: a job that fails
+is rolled back and logged, and the others' work stands. The jobs themselves never commit.
 
 Because every tick enqueues whatever is due, a lost broker message, a flushed Redis or a restart
 of the embedded broker loses nothing; and because the actor claims each row with a
@@ -27,8 +30,17 @@ from typing import Any, TypeVar, cast
 from flask import Flask, current_app
 from sqlalchemy import Row, Select, or_, select, update
 
-from integrations.ports import Accepted
-from notifications import actors, dispatch, purge, reminders
+from integrations import providers
+from integrations.ports import DeliveryStatus, StatusEvent
+from notifications import (
+    actors,
+    delivery_status,
+    dispatch,
+    due_reminders,
+    outbox,
+    purge,
+    templates,
+)
 from notifications.dispatch import MAX_ATTEMPTS
 from referral_service import clock
 from referral_service.extensions import db
@@ -62,11 +74,45 @@ def _locking(query: _Query) -> _Query:
     return query
 
 
+Job = Callable[[], dict[str, int]]
+
+
 def tick(now: datetime | None = None) -> dict[str, int]:
-    """One pass of the scheduler; returns what it did, as counts. Needs an app context."""
+    """One pass of the scheduler; returns what it did, as counts. Needs an app context.
+
+    Each job runs in a transaction of its own (:func:`run_job`); a job that fails counts
+    nothing and the tick goes on with the next."""
     now = now or clock.now()
-    counts = reconcile_stuck(now)
-    counts["reminders"] = reminders.process_due(now)
+    jobs: dict[str, Job] = {
+        "reconcile": lambda: reconcile_stuck(now),
+        "reminders": lambda: {"reminders": due_reminders.process_due(now)},
+        "enqueue": lambda: enqueue_due(now),
+    }
+    # Last: housekeeping never delays a message.
+    for name, batch in purge.batches(now, current_app.config).items():
+        jobs[name] = lambda name=name, batch=batch: {name: batch()}  # type: ignore[misc]
+    counts: dict[str, int] = {}
+    for name, job in jobs.items():
+        counts.update(run_job(name, job))
+    purge.report({name: count for name, count in counts.items() if name.endswith("_purged")})
+    return counts
+
+
+def run_job(name: str, job: Job) -> dict[str, int]:
+    """Run one job of the tick and commit what it wrote; if it fails, roll it back, log it and
+    count nothing (the next tick tries again)."""
+    try:
+        counts = job()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("scheduler job %s failed; the next tick tries again", name)
+        return {}
+    return counts
+
+
+def enqueue_due(now: datetime) -> dict[str, int]:
+    """Hand the broker the outbox rows that are due (and any it seems to have lost)."""
     due = list(db.session.scalars(_locking(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
@@ -74,20 +120,16 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                    OutboxMessage.enqueued_at < now - REENQUEUE_AFTER))
         .order_by(OutboxMessage.not_before)
         .limit(BATCH))))
-    counts["due"] = len(due)
-    counts["enqueued"] = 0
+    counts = {"due": len(due), "enqueued": 0}
     if due:
-        # Mark first, then enqueue, then commit: the rows are written (locked) before a worker
-        # can be handed them, so its claim waits for this commit instead of this transaction's
-        # write failing on SQLite after the worker's ("database is locked"). On PostgreSQL a
-        # second scheduler skips the locked rows.
+        # Mark first, then enqueue, then commit (run_job): the rows are written (locked) before
+        # a worker can be handed them, so its claim waits for this commit instead of this
+        # transaction's write failing on SQLite after the worker's ("database is locked"). On
+        # PostgreSQL a second scheduler skips the locked rows.
         _mark_enqueued(due, now)
         counts["enqueued"] = actors.enqueue(due)
         if counts["enqueued"] < len(due):
             _mark_enqueued(due[counts["enqueued"]:], None)  # the broker is down: next tick
-    db.session.commit()
-    # Last: housekeeping never delays a message.
-    counts.update(purge.purge_expired(now, current_app.config))
     return counts
 
 
@@ -113,12 +155,12 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
     reason that says so, never resent, and the named officer is told. One without (the worker
     stopped somewhere in the exchange) is sent again: a duplicate is then the lesser harm.
 
-    A text Twilio took and then could not deliver is failed as its status callback would fail
-    it (``inbound.our_status``, ``inbound.not_delivered`` with the error code Twilio lists, so a
-    21610 records the opt-out), and its fallback (a safe email, or the officer is told) is
-    written before the one commit: the batch's settling, its fallbacks
-    and its notices to officers commit together or not at all, so a crash can never leave a row
-    settled whose fallback did not run.
+    A text the provider took and then could not deliver is failed as its status callback would
+    fail it (``delivery_status.not_delivered`` with the provider's report, so an opted-out
+    recipient is remembered), and its fallback (a safe email, or the officer is told) is
+    written in the same transaction: the batch's settling, its fallbacks and its notices to
+    officers commit together (the tick's :func:`run_job`) or not at all, so a crash can never
+    leave a row settled whose fallback did not run. Never commits.
     """
     counts = {"stuck_requeued": 0, "stuck_sent": 0, "stuck_unknown": 0, "stuck_gave_up": 0}
     # Columns, not entities: the rows are changed by compare-and-set updates below, and no stale
@@ -135,18 +177,15 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
         return counts
     sms = None
     if any(message.channel is Channel.SMS for message in stuck):
-        from integrations.providers import sms_sender
-
-        sms = sms_sender(current_app.config)
+        sms = providers.sms_sender(current_app.config)
     unknown: list[uuid.UUID] = []
-    undelivered: list[tuple[uuid.UUID, str | None]] = []  # with Twilio's error code
+    undelivered: list[tuple[uuid.UUID, StatusEvent]] = []  # with the provider's report
     try:
         _settle_all(stuck, getattr(sms, "find_sent", None), now, counts, unknown, undelivered)
     finally:
         actors.close_sender(sms)
     _fall_back_for_undelivered(undelivered)
     _tell_officers_of_unknown(unknown)
-    db.session.commit()
     if counts["stuck_unknown"]:
         log.warning("%d message(s) marked failed: delivery unknown", counts["stuck_unknown"])
     return counts
@@ -154,9 +193,7 @@ def reconcile_stuck(now: datetime) -> dict[str, int]:
 
 def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now: datetime,
                 counts: dict[str, int], unknown: list[uuid.UUID],
-                undelivered: list[tuple[uuid.UUID, str | None]]) -> None:
-    from notifications import inbound
-
+                undelivered: list[tuple[uuid.UUID, StatusEvent]]) -> None:
     taken: set[str] = set()  # provider ids matched in this pass (two rows, same text)
     for message in stuck:
         if message.channel is Channel.SMS:
@@ -168,27 +205,28 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
                            status_reason=UNKNOWN_DELIVERY):
                     unknown.append(message.id)
                 continue
-            candidates = cast(list[Accepted], found or [])
+            candidates = cast(list[StatusEvent], found or [])
             recorded: set[str]
             if message.provider_id is not None:
                 # A status callback named Twilio's message while the worker waited for an
                 # answer that never came: that one is ours, listed or not (yet).
                 candidates = [a for a in candidates if a.provider_id == message.provider_id] or [
-                    Accepted(message.provider_id, message.provider_status or "queued")]
+                    _as_recorded(message)]
                 recorded = set()
             else:
                 recorded = dispatch.already_recorded(a.provider_id for a in candidates) | taken
             ours = [accepted for accepted in candidates if accepted.provider_id not in recorded]
             if ours:
                 accepted = ours[-1]  # the oldest not yet claimed by another row
-                # Twilio has it: sent, unless its status says more (delivered, or failed).
-                status = inbound.our_status(accepted.status) or MessageStatus.SENT
+                # The provider has it: sent, unless its status says more (delivered, failed).
+                status = delivery_status.our_status(accepted.status) or MessageStatus.SENT
                 if _settle(message.id, counts, "stuck_sent", status=status,
-                           provider_id=accepted.provider_id, provider_status=accepted.status,
+                           provider_id=accepted.provider_id,
+                           provider_status=accepted.provider_status,
                            sent_at=message.claimed_at, status_reason=None):
                     taken.add(accepted.provider_id)
                     if status is MessageStatus.FAILED:
-                        undelivered.append((message.id, accepted.error_code))
+                        undelivered.append((message.id, accepted))
                 continue
             # The provider has no such message: it was never sent, so it may be sent now.
         elif message.provider_id is not None:
@@ -211,6 +249,14 @@ def _settle_all(stuck: Sequence[Row], find_sent: Callable[..., Any] | None, now:
 _ASK_AGAIN = object()
 
 
+def _as_recorded(message: Row) -> StatusEvent:
+    """What the row already says of the provider's message (a status callback recorded it), as
+    the lookup would report it; its status is in the provider's words, so "on its way" here."""
+    return StatusEvent(provider_id=message.provider_id,
+                       provider_status=message.provider_status or "",
+                       status=DeliveryStatus.ON_ITS_WAY)
+
+
 def _look_up(message: Row, find_sent: Callable[..., Any] | None, now: datetime) -> object:
     """What the provider sent of this stuck SMS: a list (maybe empty), None (cannot tell, or no
     lookup), or ``_ASK_AGAIN`` when the provider could not be asked (the next tick tries again,
@@ -218,7 +264,7 @@ def _look_up(message: Row, find_sent: Callable[..., Any] | None, now: datetime) 
     if find_sent is None:
         return None
     try:
-        found: list[Accepted] | None = find_sent(message.to_address, message.body,
+        found: list[StatusEvent] | None = find_sent(message.to_address, message.body,
                                                  message.claimed_at)
     except Exception as error:  # the lookup failed: leave the row for the next tick
         log.warning("message %s: could not look up the provider (%s)", message.id,
@@ -243,22 +289,19 @@ def _settle(message_id: uuid.UUID, counts: dict[str, int], outcome: str,
     return False
 
 
-def _fall_back_for_undelivered(failed: list[tuple[uuid.UUID, str | None]]) -> None:
-    """Rows settled as failed from Twilio's records: the reason, the fallback and (for 21610)
-    the opt-out, by the status callback's own ``inbound.not_delivered`` with the error code
-    Twilio listed, in this same transaction."""
-    from notifications import inbound
-
-    for message_id, error_code in failed:
+def _fall_back_for_undelivered(failed: list[tuple[uuid.UUID, StatusEvent]]) -> None:
+    """Rows settled as failed from the provider's records: the reason, the fallback and (for an
+    opted-out recipient) the opt-out, by the status callback's own
+    ``delivery_status.not_delivered``, in this same transaction."""
+    for message_id, report in failed:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if message is not None:
-            inbound.not_delivered(message, error_code)
+            delivery_status.not_delivered(message, report)
 
 
 def _tell_officers_of_unknown(message_ids: list[uuid.UUID]) -> None:
     """A text or an email to an applicant that may or may not have gone: the named officer
     decides."""
-    from notifications import outbox, templates
 
     for message_id in message_ids:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.commands import (
     clients,
     database,

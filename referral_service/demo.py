@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from referral_service import clock
+from referral_service.demo_sharing import add_shares
 from referral_service.domain import admin, audit, casework, clients, intake
 from referral_service.extensions import db
 from referral_service.models import (
@@ -283,8 +284,6 @@ def load_demo_data() -> DemoSummary:
            reason="Release in nine days; previous tenancy lost while in custody.")
 
     # MARAC and MAPPA: case 4 shared with the MARAC, a MAPPA case shared with the MAPPA panel.
-    from referral_service.demo_sharing import add_shares
-
     add_shares(users=users, orgs=orgs, marac_case=r4, submit=submit, later=later)
 
     issued = clients.create_client(organisation_name=probation,

@@ -43,7 +43,7 @@ def _cache_wide_statements() -> None:
     psycopg converts each statement's ``%(name)s`` placeholders to ``$n`` with a regular
     expression, and remembers the result (in a bounded LRU cache, 128 statements) only for
     small statements. Receiving a referral writes everything in one statement of about 170
-    parameters and 9 KiB (``domain.rowbatch``), which was parsed afresh on every referral: a
+    parameters and 9 KiB (``rowbatch``), which was parsed afresh on every referral: a
     fifth of the request's CPU time. The conversion is a pure function of the statement text;
     caching it changes nothing else. A psycopg without the settings (they are not public API)
     is left as it is.

@@ -44,9 +44,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from referral_service import clock
+from referral_service import clock, rowbatch
 from referral_service.auth.guards import public
-from referral_service.domain import rowbatch
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
@@ -58,6 +57,7 @@ from referral_service.models import (
     Referral,
     Reminder,
 )
+from referral_service.problems import problem
 from referral_service.proxies import from_this_machine
 
 bp = Blueprint("metrics", __name__)
@@ -111,7 +111,7 @@ def _after_flush(session: Session, _context: object) -> None:
 
 
 def _rows_written(inserts: Sequence[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
-    """The same counts for rows written in one statement by ``domain.rowbatch`` (intake)."""
+    """The same counts for rows written in one statement by ``rowbatch`` (intake)."""
     pending = db.session.info.setdefault(PENDING, [])
     for table, rows in inserts:
         if table is Referral.__table__:
@@ -189,8 +189,6 @@ class DatabaseCollector(Collector):
 # -- The endpoint and request timing ---------------------------------------------------------
 
 def _problem(status: int, title: str, detail: str) -> Response:
-    from referral_service.problems import problem
-
     return problem(status, title, detail)
 
 

@@ -17,13 +17,17 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 
+from referral_service import unit_of_work
+from referral_service.auth import accounts, session
+from referral_service.auth.bearer import presented_client_id
+from referral_service.auth.views import bp as oauth_bp
+from referral_service.extensions import db
+
 log = logging.getLogger(__name__)
 
 
 def client_or_address() -> str:
     """The API client when the request carries a valid token, else the caller's address."""
-    from referral_service.auth.bearer import presented_client_id
-
     client_id = presented_client_id()
     return f"client:{client_id}" if client_id else f"ip:{get_remote_address()}"
 
@@ -52,7 +56,6 @@ def init_app(app: Flask) -> Limiter:
             response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
         return response
 
-    from referral_service.auth.views import bp as oauth_bp
 
     # Token requests are keyed by address: a guessed client id must not exhaust a real client's.
     limiter.limit(app.config["TOKEN_RATE_LIMIT"], key_func=get_remote_address)(oauth_bp)
@@ -86,13 +89,11 @@ def _no_email() -> bool:
 
 def _pending_account() -> str:
     """The account half-way through signing in (its second step), as a counter key."""
-    from referral_service.auth import session
 
     return f"account:{session.pending_user_id()}"
 
 
 def _no_pending_account() -> bool:
-    from referral_service.auth import session
 
     return session.pending_user_id() is None
 
@@ -106,9 +107,6 @@ def _audit_refusal(page: str) -> Callable[[RequestLimit], None]:
             return
         g._sign_in_limit_audited = True
         log.warning("rate limit: %s refused an attempt (%s)", page, limit.limit)
-        from referral_service import unit_of_work
-        from referral_service.auth import accounts, session
-        from referral_service.extensions import db
 
         try:
             user = (session.pending_user() if page == "second_factor"

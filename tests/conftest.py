@@ -15,7 +15,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.extensions import SESSION_OPTIONS, db
 from tests.support_live import UNLIMITED
 

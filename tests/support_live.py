@@ -22,7 +22,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.config import normalise_database_url
 from referral_service.extensions import db
 

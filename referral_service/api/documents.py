@@ -8,14 +8,15 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
+from referral_service import document_http as uploads
 from referral_service import unit_of_work
 from referral_service.api import Blueprint
 from referral_service.api import schemas as s
 from referral_service.api.referrals import actor, own_referral
 from referral_service.auth import scopes
 from referral_service.auth.bearer import require_scope
-from referral_service.documents import content, uploads
-from referral_service.documents.responses import attachment
+from referral_service.document_http import attachment
+from referral_service.documents import content
 from referral_service.domain import documents
 from referral_service.domain.errors import NotFound, UnsupportedType
 

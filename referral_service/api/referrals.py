@@ -34,7 +34,11 @@ from referral_service.domain import (
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
-from referral_service.schemas.referral import ReferralChangeSchema, ReferralSubmissionSchema
+from referral_service.schemas.referral import (
+    ReferralChangeSchema,
+    ReferralSubmissionSchema,
+    load_changed_person,
+)
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
                 description="Referrals your organisation has made.")
@@ -186,7 +190,7 @@ class OneReferral(MethodView):
         """
         referral = own_referral(referral_id)
         referral_changes.change_details(referral, changes, organisation=current_organisation(),
-                                        actor=actor())
+                                        actor=actor(), check_person=load_changed_person)
         db.session.flush()  # the new version and times, for the answer
         return document(referral)
 

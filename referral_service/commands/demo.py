@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from flask_migrate import upgrade
 
-from referral_service import config, create_app
+from referral_service import config
+from referral_service.app import create_app
 from referral_service.commands.common import json_option
 from referral_service.commands.serve import serve_app
-
-if TYPE_CHECKING:
-    from referral_service.demo import DemoSummary
+from referral_service.demo import DEMO_PASSWORD, DemoSummary, load_demo_data
 
 
 @click.command("demo", help="Fresh demo database (SQLite), demo data, then serve it.")
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
 @click.option("--no-serve", is_flag=True, help="Load the data and stop (for scripts and tests).")
 @json_option
 def demo(database_path: Path, host: str, port: int, no_serve: bool, as_json: bool) -> None:
-    from referral_service.demo import DEMO_PASSWORD, load_demo_data
-
     database_path = database_path.resolve()
     database_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):

@@ -11,7 +11,7 @@ from referral_service.commands.common import CommandRefused, emit, json_option, 
 from referral_service.commands.org import CLI_ACTOR
 from referral_service.domain import admin, casework
 from referral_service.extensions import db
-from referral_service.models import Role, User
+from referral_service.models import Authority, Role, User
 
 ABSENCE_REASON_MAX_LENGTH = 100
 
@@ -68,7 +68,6 @@ def user_add(email: str, name: str, role: str, authority_code: str | None,
 def user_list(authority_code: str | None, as_json: bool) -> None:
     query = select(User).order_by(User.role, User.email)
     if authority_code:
-        from referral_service.models import Authority
         query = query.join(Authority, User.authority_id == Authority.id).where(
             Authority.code == authority_code.upper())
     users = db.session.scalars(query).all()

@@ -1,7 +1,7 @@
 """``referrals serve``: the web app in one process, with waitress.
 
 With ``BROKER_URL=embedded`` (the default) the same process also runs the message worker and
-the scheduler as threads (``notifications.broker.start_embedded``): one process, nothing else to
+the scheduler as threads (``notifications.runtime.start_embedded``): one process, nothing else to
 start. With Redis or RabbitMQ, run ``referrals worker`` and ``referrals scheduler`` beside it.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from notifications import actors, broker, runtime
 from referral_service.commands.common import CommandRefused, announce, json_lines_option
 
 
@@ -40,15 +41,13 @@ def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
 
 
 def serve_app(app: Flask, host: str, port: int, threads: int, as_json: bool = False) -> None:
-    from notifications import actors, broker
-
     embedded = broker.is_embedded(app)
     if embedded:
         try:  # as `referrals worker` does: no providers and no DEV_OUTBOX=on is a refusal now
             actors.check_senders(app.config)
         except RuntimeError as error:
             raise CommandRefused(str(error)) from error
-        broker.start_embedded(app)
+        runtime.start_embedded(app)
     # From here a SIGTERM (or Ctrl+C) at any moment, even before the server runs, stops the
     # embedded worker in the finally below.
     try:
@@ -64,7 +63,7 @@ def serve_app(app: Flask, host: str, port: int, threads: int, as_json: bool = Fa
         server.run()
     finally:
         if embedded:
-            broker.stop_embedded()
+            runtime.stop_embedded()
             announce(as_json, "embedded_worker_stopped", "Embedded worker and scheduler stopped.")
 
 

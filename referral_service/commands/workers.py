@@ -16,6 +16,9 @@ import dramatiq
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from notifications import actors
+from notifications import scheduler as ticks
+from notifications.broker import WORKER_TIMEOUT_MS, get_broker, is_embedded
 from referral_service.commands.common import (
     CommandRefused,
     announce,
@@ -59,20 +62,14 @@ def _wait_for_signal() -> None:
 @with_appcontext
 @refusals
 def worker(threads: int, as_json: bool) -> None:
-    from notifications.broker import get_broker, is_embedded
-
     app = _app()
     if is_embedded(app):
         raise CommandRefused(EMBEDDED_WORKER)
-    from notifications import actors
-
     try:  # a missing provider is a refusal now, not a failure at every message
         actors.check_senders(app.config)
     except RuntimeError as error:
         raise CommandRefused(str(error)) from error
     broker = get_broker(app)
-    from notifications.broker import WORKER_TIMEOUT_MS
-
     running = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
     running.start()
     announce(as_json, "worker_started",
@@ -97,9 +94,6 @@ def worker(threads: int, as_json: bool) -> None:
 @with_appcontext
 @refusals
 def scheduler(once: bool, interval: float, as_json: bool) -> None:
-    from notifications import scheduler as ticks
-    from notifications.broker import is_embedded
-
     app = _app()
     if once:
         counts = ticks.tick()

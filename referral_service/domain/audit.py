@@ -5,8 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from referral_service import clock
-from referral_service.domain import rowbatch
+from referral_service import clock, rowbatch
 from referral_service.extensions import db
 from referral_service.models import ActorType, AuditEvent, Referral, User
 

@@ -1,4 +1,7 @@
-"""Working days, contact deadlines and quiet hours: London time, England and Wales bank holidays."""
+"""Working days and contact deadlines: London time, England and Wales bank holidays.
+
+(Quiet hours, a messaging rule, are in ``notifications.quiet_hours``.)
+"""
 from __future__ import annotations
 
 import threading
@@ -18,10 +21,6 @@ _BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
 _BANK_HOLIDAYS_LOCK = threading.Lock()
 
 MAX_POLICY_WORKING_DAYS = 20
-
-QUIET_START = time(21, 0)
-QUIET_END = time(8, 0)
-
 
 @dataclass(frozen=True)
 class DeadlinePolicy:
@@ -198,24 +197,6 @@ def contact_due_by(
     known_at = date_known_at if date_known_at is not None else received_at
     return min(usual, release_deadline(release_or_discharge_date, known_at=known_at,
                                        policy=policy))
-
-
-def in_quiet_hours(at: datetime) -> bool:
-    """Whether ``at`` falls in the hours the service never messages applicants (London time)."""
-    local_time = _local(at, "at").time()
-    return local_time >= QUIET_START or local_time < QUIET_END
-
-
-def next_send_time(at: datetime) -> datetime:
-    """``at`` in UTC if a message may go then, otherwise the end of the quiet hours."""
-    local = _local(at, "at")
-    if not in_quiet_hours(at):
-        return as_utc(at)
-    day = local.date()
-    if local.time() >= QUIET_START:
-        day += timedelta(days=1)
-    # 08:00 is never inside a clock-change gap or overlap (those are at 01:00-02:00).
-    return london_to_utc(day, QUIET_END)
 
 
 def working_hours_between(

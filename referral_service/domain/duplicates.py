@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select, union
 from sqlalchemy.orm import load_only
 
-from referral_service import clock
-from referral_service.domain import audit, rowbatch
+from referral_service import clock, rowbatch
+from referral_service.domain import audit
 from referral_service.domain.errors import Conflict, PermissionDenied
 from referral_service.extensions import db
 from referral_service.models import (

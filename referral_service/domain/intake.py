@@ -16,14 +16,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from notifications import reminders
 from notifications.outbox import notify
-from referral_service import clock
+from referral_service import clock, rowbatch
 from referral_service.domain import (
     audit,
     deadlines,
     duplicates,
     lifecycle,
     routing,
-    rowbatch,
 )
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.domain.references import new_reference

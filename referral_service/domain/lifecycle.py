@@ -6,6 +6,7 @@ transaction.
 """
 from __future__ import annotations
 
+from notifications.outbox import notify
 from referral_service import clock
 from referral_service.domain import audit
 from referral_service.domain.errors import TransitionRefused
@@ -112,8 +113,6 @@ def transition(
     )
     event = TRANSITION_EVENTS.get(to)
     if event is not None:
-        from notifications.outbox import notify
-
         notify(event, referral, **details)
     db.session.flush()
 

@@ -6,19 +6,18 @@ while no contact attempt has been recorded, and the reminders that hang on it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from notifications import reminders
 from referral_service import clock
 from referral_service.domain import audit, deadlines, intake
-from referral_service.domain.errors import PermissionDenied, TransitionRefused, ValidationFailed
+from referral_service.domain.errors import PermissionDenied, TransitionRefused
 from referral_service.extensions import db
 from referral_service.models import Organisation, Referral, Reminder
-from referral_service.schemas.referral import PersonSchema, flatten_errors
 
 # The person's contact fields in the submitted shape, and the columns each one fills.
 _PERSON_COLUMNS = {
@@ -30,11 +29,14 @@ _PERSON_COLUMNS = {
     "safe_contact": ("safe_sms", "safe_voicemail", "safe_email", "safe_letter",
                      "safe_contact_instructions"),
 }
-_PERSON_VALIDATOR = PersonSchema()
+# Checks the person's details as a whole, as at intake, and returns them loaded; raises
+# ValidationFailed with ``person.<field>`` keys. The caller passes the schema layer's
+# ``schemas.referral.load_changed_person`` (domain does not import schemas).
+PersonCheck = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def change_details(referral: Referral, changes: dict[str, Any], *, organisation: Organisation,
-                   actor: audit.Actor) -> list[str]:
+                   actor: audit.Actor, check_person: PersonCheck) -> list[str]:
     """Apply ``changes`` (as ``ReferralChangeSchema`` loads them); flush; return what changed.
 
     Refused for a referral another organisation made, or one no longer open. The person's
@@ -52,7 +54,7 @@ def change_details(referral: Referral, changes: dict[str, Any], *, organisation:
     details: dict[str, Any] = {}
     person_changes = changes.get("person") or {}
     if person_changes:
-        changed += _change_person(referral, person_changes)
+        changed += _change_person(referral, person_changes, check_person)
     if "release_or_discharge_date" in changes:
         new_date = changes["release_or_discharge_date"]
         old_date = referral.release_or_discharge_date
@@ -71,14 +73,10 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _change_person(referral: Referral, person_changes: dict[str, Any]) -> list[str]:
+def _change_person(referral: Referral, person_changes: dict[str, Any],
+                   check_person: PersonCheck) -> list[str]:
     current = intake.submission_of(referral)["person"]
-    try:
-        merged = _PERSON_VALIDATOR.load({**_as_input(current), **_as_input(person_changes)})
-    except ValidationError as error:
-        raise ValidationFailed({f"person.{key}" if key != "_schema" else "person": messages
-                                for key, messages in flatten_errors(error.messages).items()}
-                               ) from error
+    merged = check_person({**_as_input(current), **_as_input(person_changes)})
     before = {column: getattr(referral, column)
               for columns in _PERSON_COLUMNS.values() for column in columns}
     address = merged["address"] or {}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from referral_service import clock
 from referral_service.domain import audit, panels
 from referral_service.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from referral_service.domain.staff_entry import StaffEntry
 from referral_service.extensions import db
 from referral_service.models import (
     CaseShare,
@@ -236,8 +237,6 @@ def last_day(found: CaseShare) -> date:
 
 def staff_timeline(referral: Referral) -> list[Any]:
     """Shares, revocations and panel actions, for ``timeline.for_staff`` (never the referrer's)."""
-    from referral_service.domain.timeline import StaffEntry
-
     entries: list[StaffEntry] = []
     for found in shares_for(referral):
         entries.append(StaffEntry(

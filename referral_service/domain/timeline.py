@@ -11,8 +11,19 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from referral_service.domain import sharing
+from referral_service.domain.staff_entry import StaffEntry
 from referral_service.extensions import db
-from referral_service.models import AuditEvent, Outcome, Referral, ReferralMessage, User
+from referral_service.models import (
+    AuditEvent,
+    ContactAttempt,
+    InboundSms,
+    OutboxMessage,
+    Outcome,
+    Referral,
+    ReferralMessage,
+    User,
+)
 
 _STATUS_WORDS = {
     "accepted": ("accepted", "The named officer accepted the referral."),
@@ -85,19 +96,9 @@ def for_referrer(referral: Referral) -> list[Entry]:
     return sorted(entries, key=lambda entry: (entry.at, _ORDER.get(entry.type, 6)))
 
 
-@dataclass(frozen=True)
-class StaffEntry:
-    at: datetime
-    type: str
-    description: str
-    detail: str | None = None
-
-
 def for_staff(referral: Referral) -> list[StaffEntry]:
     """Everything officers see on a referral: status changes, every message with its delivery
     status (and why one was suppressed), the person's replies, and notes with the referrer."""
-    from referral_service.models import ContactAttempt, InboundSms, OutboxMessage
-
     entries = [
         StaffEntry(e.at, e.type, e.description) for e in for_referrer(referral)
         if e.type != "message"
@@ -131,7 +132,5 @@ def for_staff(referral: Referral) -> list[StaffEntry]:
         entries.append(StaffEntry(note.created_at, "note",
                                   f"Note from the {note.author_side}", note.body))
     # MARAC/MAPPA shares, revocations and panel actions: staff only, never the referrer.
-    from referral_service.domain import sharing
-
     entries.extend(sharing.staff_timeline(referral))
     return sorted(entries, key=lambda entry: entry.at)

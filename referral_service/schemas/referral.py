@@ -30,6 +30,7 @@ from marshmallow import (
 from marshmallow.types import ErrorMessages
 
 from referral_service import clock, validation
+from referral_service.domain.errors import ValidationFailed
 from referral_service.models.enums import (
     CONTACT_METHODS,
     HOUSEHOLD_RELATIONSHIPS,
@@ -620,3 +621,17 @@ class ReferralChangeSchema(_StrictSchema):
             raise ValidationError(["Give at least one field to change: "
                                    + ", ".join(CHANGEABLE_FIELDS) + "."])
         return data
+
+
+def load_changed_person(person: dict[str, Any]) -> dict[str, Any]:
+    """The person's details after a change, checked as a whole as at intake (a way to reach
+    them; a preferred route marked safe); errors keyed ``person.<field>``."""
+    try:
+        return _PERSON_SCHEMA.load(person)
+    except ValidationError as error:
+        raise ValidationFailed({f"person.{key}" if key != "_schema" else "person": messages
+                                for key, messages in flatten_errors(error.messages).items()}
+                               ) from error
+
+
+_PERSON_SCHEMA = PersonSchema()

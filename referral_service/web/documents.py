@@ -6,9 +6,9 @@ import uuid
 
 from flask import Response, abort, request
 
+from referral_service import document_http as uploads
 from referral_service import unit_of_work
-from referral_service.documents import uploads
-from referral_service.documents.responses import attachment
+from referral_service.document_http import attachment
 from referral_service.domain import audit, documents
 from referral_service.domain.errors import DomainError, ValidationFailed
 from referral_service.extensions import db

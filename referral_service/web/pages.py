@@ -7,20 +7,19 @@ from typing import Any
 from flask import Flask, current_app, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from referral_service.auth import oidc
 from referral_service.auth.session import current_user
 from referral_service.web import forms, frontend, labels, navigation, security
+from referral_service.web.casework import bp as casework_bp
+from referral_service.web.officer import bp as officer_bp
+from referral_service.web.password import bp as password_bp
+from referral_service.web.signin import bp as signin_bp
+from referral_service.web.signin_oidc import bp as oidc_bp
+from referral_service.web.team import bp as team_bp
+from referral_service.web.two_factor import bp as two_factor_bp
 
 
 def init_app(app: Flask) -> None:
-    from referral_service.auth import oidc
-    from referral_service.web.casework import bp as casework_bp
-    from referral_service.web.officer import bp as officer_bp
-    from referral_service.web.password import bp as password_bp
-    from referral_service.web.signin import bp as signin_bp
-    from referral_service.web.signin_oidc import bp as oidc_bp
-    from referral_service.web.team import bp as team_bp
-    from referral_service.web.two_factor import bp as two_factor_bp
-
     frontend.init_app(app)
     security.init_app(app)
     app.register_blueprint(signin_bp)
@@ -53,6 +52,4 @@ def _template_context() -> dict[str, Any]:
 
 
 def _oidc_configured() -> bool:
-    from referral_service.auth import oidc
-
     return oidc.configured()

@@ -20,6 +20,7 @@ from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, Role
 from referral_service.web import forms, navigation
+from referral_service.web import panels as panel_pages
 
 bp = Blueprint("sharing", __name__, url_prefix="/casework")
 # The real date shown when a typed one is not.
@@ -179,8 +180,6 @@ def when(moment: datetime) -> str:
 
 
 def register(app: Any) -> None:
-    from referral_service.web import panels as panel_pages
-
     app.register_blueprint(bp)
     app.register_blueprint(panel_pages.bp)
     app.jinja_env.filters.setdefault("share_time", when)

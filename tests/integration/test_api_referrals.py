@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.clock import LONDON
 from referral_service.domain import casework
 from referral_service.extensions import db

@@ -1,7 +1,7 @@
 """The application as served: operations endpoints, the front page, and errors for people."""
 from __future__ import annotations
 
-from referral_service import create_app
+from referral_service.app import create_app
 from tests import factories as f
 
 

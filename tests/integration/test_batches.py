@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from integrations import twilio_sms
 from integrations.ports import Accepted, Sms
 from integrations.smtp_email import SmtpEmailSender
-from notifications import actors, dispatch, scheduler
-from referral_service import clock, create_app
+from notifications import actors, delivery_status, dispatch, scheduler
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.smtp import Mailbox, StartServer, closed_port, smtp_servers
@@ -76,6 +78,13 @@ def row(app: Flask, message_id: uuid.UUID) -> OutboxMessage:
         return message
 
 
+def reconciled(now: datetime) -> dict[str, int]:
+    """The reconciler's job, committed as the scheduler tick commits it (the job never does)."""
+    counts = scheduler.reconcile_stuck(now)
+    db.session.commit()
+    return counts
+
+
 def deliver(app: Flask, ids: list[uuid.UUID],
             senders: dispatch.Senders | None = None) -> dict[uuid.UUID, MessageStatus]:
     with app.app_context():
@@ -122,11 +131,10 @@ def test_a_callback_naming_another_message_by_id_changes_nothing(
         twilio_app: Flask) -> None:
     """The outbox id only finds a row that has no sid yet: a signed callback cannot move a
     message Twilio knows by another sid."""
-    from notifications import inbound
-
     [message_id] = add(twilio_app, status=MessageStatus.SENT, provider_id="SM" + "b" * 32)
     with twilio_app.app_context():
-        assert not inbound.record_status("SM" + "c" * 32, "undelivered", None, message_id)
+        assert not delivery_status.record_status(twilio_sms.status_event(
+            "SM" + "c" * 32, "undelivered", None, str(message_id)))
     stored = row(twilio_app, message_id)
     assert (stored.status, stored.provider_id) == (MessageStatus.SENT, "SM" + "b" * 32)
 
@@ -306,7 +314,7 @@ def test_two_stuck_rows_with_the_same_text_never_share_twilios_one_message(
     second = stuck(twilio_app, claimed, to_address="+447700900777", body="Same words")
     sid = send_directly(fake_twilio, "+447700900777", "Same words")
     with twilio_app.app_context():
-        counts = scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)
+        counts = reconciled(clock.now() + scheduler.STUCK_AFTER)
     assert (counts["stuck_sent"], counts["stuck_requeued"], counts["stuck_unknown"]) == (1, 1, 0)
     rows = [row(twilio_app, first), row(twilio_app, second)]
     assert sorted(r.status.value for r in rows) == ["queued", "sent"]
@@ -321,7 +329,7 @@ def test_a_message_another_row_already_holds_does_not_settle_a_stuck_one(
         body="Same words")
     waiting = stuck(twilio_app, claimed, to_address="+447700900778", body="Same words")
     with twilio_app.app_context():
-        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)[
+        assert reconciled(clock.now() + scheduler.STUCK_AFTER)[
             "stuck_requeued"] == 1
     assert row(twilio_app, waiting).status is MessageStatus.QUEUED
 
@@ -338,11 +346,11 @@ def test_when_twilio_cannot_be_asked_the_row_waits_then_goes_to_an_officer(
         claimed = clock.now() - timedelta(minutes=1)
         message_id = stuck(app, claimed)
         with app.app_context():
-            soon = scheduler.reconcile_stuck(claimed + scheduler.STUCK_AFTER + timedelta(minutes=1))
+            soon = reconciled(claimed + scheduler.STUCK_AFTER + timedelta(minutes=1))
         assert not any(soon.values())
         assert row(app, message_id).status is MessageStatus.SENDING  # asked again next tick
         with app.app_context():
-            late = scheduler.reconcile_stuck(claimed + scheduler.LOOKUP_GIVE_UP_AFTER
+            late = reconciled(claimed + scheduler.LOOKUP_GIVE_UP_AFTER
                                              + timedelta(minutes=1))
         assert late["stuck_unknown"] == 1
         given_up = row(app, message_id)
@@ -360,7 +368,7 @@ def test_a_stuck_text_twilio_could_not_deliver_is_failed_as_its_callback_would(
     sid = send_directly(fake_twilio, "+447700900779", "Lost words")
     fake_twilio.set_status(sid, "undelivered")
     with twilio_app.app_context():
-        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
+        assert reconciled(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
     failed = row(twilio_app, message_id)
     assert (failed.status, failed.provider_id, failed.provider_status) == (
         MessageStatus.FAILED, sid, "undelivered")
@@ -400,7 +408,7 @@ def test_a_stuck_text_twilio_could_not_deliver_fails_with_its_fallback_in_one_co
         event.listen(engine, "before_cursor_execute", refuse_new_messages)
         try:
             with pytest.raises(DatabaseRefused):
-                scheduler.reconcile_stuck(later)
+                reconciled(later)
         finally:
             event.remove(engine, "before_cursor_execute", refuse_new_messages)
             db.session.rollback()
@@ -409,7 +417,7 @@ def test_a_stuck_text_twilio_could_not_deliver_fails_with_its_fallback_in_one_co
     assert applicant_emails() == []
 
     with twilio_app.app_context():
-        assert scheduler.reconcile_stuck(later)["stuck_sent"] == 1
+        assert reconciled(later)["stuck_sent"] == 1
     failed = row(twilio_app, message_id)
     assert (failed.status, failed.provider_id, failed.provider_status) == (
         MessageStatus.FAILED, sid, "undelivered")
@@ -433,7 +441,7 @@ def test_a_stuck_text_twilio_lists_as_failed_with_21610_records_the_opt_out_as_i
     fake_twilio.set_status(sid, "failed", error_code=21610)
 
     with twilio_app.app_context():
-        assert scheduler.reconcile_stuck(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
+        assert reconciled(clock.now() + scheduler.STUCK_AFTER)["stuck_sent"] == 1
     failed = row(twilio_app, message_id)
     assert (failed.status, failed.provider_id, failed.provider_status) == (
         MessageStatus.FAILED, sid, "failed")
@@ -483,7 +491,7 @@ def test_a_text_twilio_took_without_answering_in_time_is_sent_once_and_settled_f
     assert len(fake_twilio.messages) == 1
 
     with app.app_context():
-        counts = scheduler.reconcile_stuck(after_stuck(ids[0], app))
+        counts = reconciled(after_stuck(ids[0], app))
     assert (counts["stuck_sent"], counts["stuck_requeued"]) == (1, 0)
     settled = row(app, ids[0])
     assert (settled.status, settled.provider_id) == (MessageStatus.SENT, sent["sid"])
@@ -499,7 +507,7 @@ def test_a_text_twilio_never_got_before_the_timeout_is_sent_after_its_list_shows
     assert fake_twilio.messages == []
 
     with app.app_context():
-        assert scheduler.reconcile_stuck(after_stuck(message_id, app))["stuck_requeued"] == 1
+        assert reconciled(after_stuck(message_id, app))["stuck_requeued"] == 1
     assert row(app, message_id).status is MessageStatus.QUEUED
     assert deliver(app, [message_id]) == {message_id: MessageStatus.SENT}
     [sent] = fake_twilio.messages
@@ -531,7 +539,7 @@ def test_a_text_whose_sid_came_by_callback_while_the_answer_was_late_is_not_rese
     assert row(app, message_id).provider_id == sent["sid"]
 
     with app.app_context():
-        counts = scheduler.reconcile_stuck(after_stuck(message_id, app))
+        counts = reconciled(after_stuck(message_id, app))
     assert (counts["stuck_sent"], counts["stuck_requeued"]) == (1, 0)
     settled = row(app, message_id)
     assert (settled.status, settled.provider_id) == (MessageStatus.SENT, sent["sid"])
@@ -578,7 +586,7 @@ def test_an_email_the_server_took_without_answering_is_never_resent_and_the_offi
     assert waiting.status_reason == dispatch.FATE_UNKNOWN
 
     with twilio_app.app_context():
-        counts = scheduler.reconcile_stuck(after_stuck(message_id, twilio_app))
+        counts = reconciled(after_stuck(message_id, twilio_app))
     assert (counts["stuck_unknown"], counts["stuck_requeued"]) == (1, 0)
     settled = row(twilio_app, message_id)
     assert (settled.status, settled.status_reason) == (MessageStatus.FAILED,

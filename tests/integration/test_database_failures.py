@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.extensions import db
 from tests.support_live import UNLIMITED
 from tests.web_helpers import make_team, sign_in

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.config import normalise_database_url
 from referral_service.extensions import db
 

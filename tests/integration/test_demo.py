@@ -229,7 +229,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 
 def test_demo_api_client_gets_a_token_and_sees_its_referrals(demo: DemoRun) -> None:
-    from referral_service import create_app
+    from referral_service.app import create_app
 
     output = demo.result.stdout.splitlines()
     [client_id] = [line.split()[1] for line in output if line.strip().startswith("client_id:")]

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 
 from integrations.providers import email_sender, sms_sender
-from referral_service import config, create_app
+from referral_service import config
+from referral_service.app import create_app
 from referral_service.domain import admin
 from referral_service.extensions import db
 from referral_service.models import MessageStatus, OutboxMessage, PasswordResetToken, User

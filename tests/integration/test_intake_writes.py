@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from referral_service import rowbatch
 from referral_service.api.referrals import document
-from referral_service.domain import audit, casework, intake, references, routing, rowbatch
+from referral_service.domain import audit, casework, intake, references, routing
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (

@@ -20,7 +20,7 @@ from flask import Flask
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from notifications import reminders
+from notifications import due_reminders
 from referral_service.extensions import db
 from referral_service.models import (
     Audience,
@@ -96,7 +96,7 @@ def test_committed_referrals_and_transitions_are_counted(client, db_session) -> 
 
 
 def test_messages_written_with_a_received_referral_are_counted(client, db_session) -> None:  # type: ignore[no-untyped-def]
-    """Intake writes its outbox rows in one statement (domain.rowbatch), outside the unit of
+    """Intake writes its outbox rows in one statement (rowbatch), outside the unit of
     work: they are counted all the same, once committed."""
     at = factories.authority()
     factories.officer(at)
@@ -153,7 +153,7 @@ def test_a_deadline_passing_without_an_attempt_is_a_breach(client, db_session) -
     breaches = sample("referral_deadline_breaches_total")
     # Due Wednesday 2 December 17:00; the scheduler runs at 17:01.
     with time_machine.travel(datetime(2026, 12, 2, 17, 1, tzinfo=UTC), tick=False):
-        reminders.process_due()
+        due_reminders.process_due()
         db.session.commit()
         gauges = scrape(client)
     assert sample("referral_deadline_breaches_total") == breaches + 1

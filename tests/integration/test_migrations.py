@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 
-from referral_service import MIGRATIONS_DIR, create_app
+from referral_service.app import MIGRATIONS_DIR, create_app
 from referral_service.extensions import db
 
 

@@ -17,8 +17,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from integrations.ports import Accepted, Email, PermanentError, RetryableError, Sms
-from notifications import dispatch, outbox, policy, reminders, templates
+from integrations.ports import OPTED_OUT, Accepted, Email, PermanentError, RetryableError, Sms
+from notifications import dispatch, due_reminders, outbox, policy, templates
 from referral_service import clock
 from referral_service.domain import audit, casework
 from referral_service.models import (
@@ -440,7 +440,7 @@ def reminder_audits(referral: Referral) -> list[str]:
 
 def fire(desk: Desk, at: datetime) -> int:
     desk.clock.move_to(at)
-    return reminders.process_due()
+    return due_reminders.process_due()
 
 
 def escalations(referral: Referral) -> list[OutboxMessage]:
@@ -556,7 +556,7 @@ def test_a_closed_referral_gets_no_reminders(desk: Desk, leaders: list[User]) ->
 def test_each_reminder_fires_at_most_once(desk: Desk, leaders: list[User]) -> None:
     assert fire(desk, WEDNESDAY_5PM) == 3
     count = len(messages(desk.case))
-    assert reminders.process_due() == 0
+    assert due_reminders.process_due() == 0
     assert fire(desk, WEDNESDAY_5PM + timedelta(days=1)) == 0
     assert len(messages(desk.case)) == count
     assert sorted(reminder_audits(desk.case)) == ["referral.accept_overdue",
@@ -663,7 +663,8 @@ def test_a_refused_text_with_no_safe_email_tells_the_officer(desk: Desk) -> None
                                          "letter": False, "instructions": None}})
     assert case.person_email and not case.safe_email
     sms = to_applicant(case)
-    provider = Provider(fail_with=PermanentError("Unsubscribed recipient", code=21610))
+    provider = Provider(fail_with=PermanentError("Unsubscribed recipient", code=21610,
+                                                  kind=OPTED_OUT))
     assert dispatch.deliver(sms.id, senders(provider)) is MessageStatus.FAILED
     assert "21610" in reloaded(sms).status_reason
     assert messages(case, audience=Audience.APPLICANT, channel=Channel.EMAIL) == []
@@ -720,7 +721,7 @@ def test_the_same_officer_claiming_back_sends_no_change_message(desk: Desk) -> N
 
 class Unsubscribed:
     def send_sms(self, message: Sms) -> Accepted:
-        raise PermanentError("unsubscribed", code=21610)
+        raise PermanentError("unsubscribed", code=21610, kind=OPTED_OUT)
 
     def send_email(self, message: Email) -> Accepted:
         return Accepted("email-1", "sent")

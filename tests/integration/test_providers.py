@@ -27,12 +27,15 @@ from cryptography.x509.oid import NameOID
 from integrations import twilio_sms
 from integrations.dev_outbox import DevOutboxSender
 from integrations.ports import (
+    OPTED_OUT,
     Accepted,
+    DeliveryStatus,
     Email,
     FateUnknownError,
     PermanentError,
     RetryableError,
     Sms,
+    StatusEvent,
 )
 from integrations.providers import email_sender, sms_sender
 from integrations.smtp_email import SmtpEmailSender
@@ -141,6 +144,8 @@ def test_twilio_refusals_for_the_recipient_are_permanent_with_the_code(
         twilio_sender.send_sms(sms())
 
     assert raised.value.code == code
+    # Only an unsubscribed recipient is one of our kinds: the service remembers the opt-out.
+    assert raised.value.kind == (OPTED_OUT if code == 21610 else None)
     assert fake_twilio.messages == []
     # The next request is not affected.
     assert twilio_sender.send_sms(sms()).status == "queued"
@@ -254,7 +259,8 @@ def test_find_sent_finds_our_message_in_twilios_list(
     sent = twilio_sender.send_sms(sms())
     twilio_sender.send_sms(sms(body="Another message to the same number"))
     twilio_sender.send_sms(sms(to="+447700900456"))
-    assert twilio_sender.find_sent(TO, BODY, since) == [Accepted(sent.provider_id, "queued")]
+    assert twilio_sender.find_sent(TO, BODY, since) == [
+        twilio_sms.status_event(sent.provider_id, "queued", None)]
     [lookup] = [r for r in fake_twilio.requests if r.method == "GET"]
     assert lookup.authorised and lookup.form == {"To": TO, "From": "+447700900001",
                                                  "PageSize": "100"}
@@ -266,7 +272,8 @@ def test_find_sent_carries_twilios_error_code_for_a_failed_message(
     sent = twilio_sender.send_sms(sms())
     fake_twilio.set_status(sent.provider_id, "failed", error_code=21610)
     assert twilio_sender.find_sent(TO, BODY, since) == [
-        Accepted(sent.provider_id, "failed", error_code="21610")]
+        StatusEvent(sent.provider_id, "failed", DeliveryStatus.FAILED, error_code="21610",
+                    failure_kind=OPTED_OUT)]
 
 
 def test_find_sent_says_none_was_sent_when_twilio_has_none(
@@ -286,7 +293,8 @@ def test_find_sent_matches_a_body_twilio_re_encoded(twilio_sender: TwilioSmsSend
     since = _now()
     sent = twilio_sender.send_sms(sms(body="Your officer's name is Sam \u2013 call  us."))
     found = twilio_sender.find_sent(TO, "Your officer\u2019s name is Sam - call us.", since)
-    assert found == [Accepted(sent.provider_id, "queued")]
+    assert found == [
+        twilio_sms.status_event(sent.provider_id, "queued", None)]
 
 
 def test_find_sent_follows_the_pages_and_says_when_it_cannot_tell(
@@ -297,7 +305,8 @@ def test_find_sent_follows_the_pages_and_says_when_it_cannot_tell(
         twilio_sender.send_sms(sms(body=f"Later message {n}"))
     monkeypatch.setattr(twilio_sms, "LOOKUP_PAGE_SIZE", 1)
     monkeypatch.setattr(twilio_sms, "LOOKUP_MAX_PAGES", 3)
-    assert twilio_sender.find_sent(TO, BODY, since) == [Accepted(wanted.provider_id, "queued")]
+    assert twilio_sender.find_sent(TO, BODY, since) == [
+        twilio_sms.status_event(wanted.provider_id, "queued", None)]
     monkeypatch.setattr(twilio_sms, "LOOKUP_MAX_PAGES", 2)
     assert twilio_sender.find_sent(TO, BODY, since) is None  # the oldest page was never read
 

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.commands.serve import make_server
 from referral_service.models import AuditEvent, User
 from tests import factories as f

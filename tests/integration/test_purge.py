@@ -18,8 +18,12 @@ from notifications import scheduler
 from referral_service.domain import drafts
 from referral_service.extensions import db
 from referral_service.models import (
+    Audience,
+    Channel,
     IdempotencyKey,
+    MessageStatus,
     OAuthToken,
+    OutboxMessage,
     ReferralDraft,
     UsedClientAssertion,
 )
@@ -219,3 +223,27 @@ def test_a_purge_with_nothing_to_delete_reads_a_few_index_pages(db_session: Any,
     assert set(read) == {"oauth_tokens", "oauth_used_assertions", "idempotency_keys",
                          "referral_drafts"}
     assert all(pages < FEW_PAGES for pages in read.values()), read
+
+
+def test_each_job_of_the_tick_is_a_transaction_of_its_own(
+        app: Flask, db_session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job that fails (here the reconciler: a stuck text, and in production no SMS provider to
+    ask) is rolled back and logged; the tick goes on, and the other jobs' work is committed."""
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+                "TWILIO_MESSAGING_SERVICE_SID"):
+        monkeypatch.setitem(app.config, key, None)
+    stuck = OutboxMessage(channel=Channel.SMS, audience=Audience.OFFICER, event="job_test",
+                          template="job_test", to_address="+447700900123", body="Job test",
+                          not_before=NOW - timedelta(hours=1), status=MessageStatus.SENDING,
+                          claimed_at=NOW - timedelta(hours=1), attempts=1)
+    db.session.add_all([stuck, UsedClientAssertion(
+        client_id="partner-client", jti=str(uuid.uuid4()), expires_at=NOW - timedelta(days=1))])
+    db.session.commit()
+    counts = tick()
+    assert "stuck_unknown" not in counts  # the reconciler failed, and counted nothing
+    assert counts["assertions_purged"] == 1 and counts["due"] == 0
+    db.session.rollback()  # what is committed, not what this session holds
+    assert db.session.scalar(select(func.count()).select_from(UsedClientAssertion)) == 0
+    assert db.session.get(OutboxMessage, stuck.id, populate_existing=True).status is (
+        MessageStatus.SENDING)

@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from notifications import actors, scheduler
 from notifications.broker import broker_ready, get_broker
-from referral_service import clock, create_app
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture

@@ -53,7 +53,7 @@ def test_dev_outbox_lists_messages(client, db_session) -> None:  # type: ignore[
 
 
 def test_dev_outbox_does_not_exist_in_production() -> None:
-    from referral_service import create_app
+    from referral_service.app import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 40,
                       "APP_ENV": "production", "DEV_OUTBOX_ENABLED": False,

@@ -11,8 +11,9 @@ from flask import Flask
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from referral_service import create_app, unit_of_work
+from referral_service import unit_of_work
 from referral_service.api import idempotency
+from referral_service.app import create_app
 from referral_service.domain import audit, intake
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, IdempotencyKey, Organisation

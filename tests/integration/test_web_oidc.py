@@ -10,7 +10,8 @@ import pytest
 import requests
 from flask import Flask
 
-from referral_service import clock, create_app
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.auth import totp
 from referral_service.models import AuditEvent, User
 from tests import factories as f

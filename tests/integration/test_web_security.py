@@ -8,7 +8,7 @@ import uuid
 import pytest
 from flask import Flask
 
-from referral_service import create_app
+from referral_service.app import create_app
 from referral_service.web.security import CSRF_EXEMPT_PREFIXES
 from tests.integration.test_route_security import _rules, _views, declared
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
-from referral_service import clock, config, create_app
+from referral_service import clock, config
+from referral_service.app import create_app
 from tests import factories as f
 from tests.web_helpers import sign_in
 

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 
-from referral_service import clock, create_app
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.auth import totp
 from referral_service.models import AuditEvent, OutboxMessage, PasswordResetToken, User
 from tests import factories as f

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from notifications import due_reminders
 from referral_service import clock
 from referral_service.domain import audit
 from referral_service.models import AuditEvent, OfficerAbsence
@@ -30,11 +31,9 @@ def test_overview_shows_caseload_and_capacity_per_officer(client, team) -> None:
 
 
 def test_overdue_and_escalated_referrals(client, team) -> None:  # type: ignore[no-untyped-def]
-    from notifications import reminders
-
     # The scheduler's tick after the deadline escalates it to team leaders; the deadline itself
     # is moved into the past (a session cookie cannot survive a jump of days in the clock).
-    reminders.process_due(now=clock.as_utc(team.named.contact_due_by) + timedelta(hours=1))
+    due_reminders.process_due(now=clock.as_utc(team.named.contact_due_by) + timedelta(hours=1))
     team.named.contact_due_by = clock.now() - timedelta(hours=1)
     f.db.session.commit()
     sign_in(client, team.leader)

@@ -27,10 +27,11 @@ import time_machine
 from dramatiq.brokers.stub import StubBroker
 from flask import Flask, current_app, has_app_context
 
-from integrations.ports import Accepted
-from notifications import actors, broker, scheduler
+from integrations.ports import Accepted, DeliveryStatus, StatusEvent
+from notifications import actors, runtime, scheduler
 from notifications.broker import AppContext, broker_ready, get_broker
-from referral_service import clock, create_app
+from referral_service import clock
+from referral_service.app import create_app
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.smtp import closed_port
@@ -358,13 +359,13 @@ def test_a_stuck_email_that_keeps_stopping_workers_is_given_up(fresh_app: Flask)
 class _LookupSender:
     """An SMS sender that can say what it sent (as Twilio's message list can)."""
 
-    def __init__(self, sent: dict[str, Accepted]) -> None:
+    def __init__(self, sent: dict[str, StatusEvent]) -> None:
         self.sent = sent
 
     def send_sms(self, message: Any) -> Accepted:
         raise AssertionError("the reconciler must not send")
 
-    def find_sent(self, to: str, body: str, since: Any) -> list[Accepted] | None:
+    def find_sent(self, to: str, body: str, since: Any) -> list[StatusEvent] | None:
         assert since is not None
         return [self.sent[body]] if body in self.sent else []
 
@@ -378,7 +379,8 @@ def test_a_stuck_sms_is_settled_by_the_providers_lookup_when_there_is_one(
                                    claimed_at=claimed, body="never left")
     import integrations.providers
 
-    sender = _LookupSender({"went out": Accepted(provider_id="SM123", status="sent")})
+    sender = _LookupSender({"went out": StatusEvent(provider_id="SM123", provider_status="sent",
+                                                        status=DeliveryStatus.SENT)})
     monkeypatch.setattr(integrations.providers, "sms_sender", lambda config: sender)
     with fresh_app.app_context():
         counts = scheduler.tick()
@@ -537,11 +539,11 @@ def test_scheduler_loop_refuses_the_embedded_broker(cli: Any) -> None:
 def test_the_embedded_worker_starts_once_per_process(fresh_app: Flask) -> None:
     [message_id] = create_messages(fresh_app)
     try:
-        assert broker.start_embedded(fresh_app) is True
-        assert broker.start_embedded(fresh_app) is False
+        assert runtime.start_embedded(fresh_app) is True
+        assert runtime.start_embedded(fresh_app) is False
         wait_for(lambda: reload(fresh_app, message_id).status is MessageStatus.DELIVERED)
     finally:
-        broker.stop_embedded()
+        runtime.stop_embedded()
     assert not any(thread.name == "referrals-scheduler" for thread in threading.enumerate())
 
 

@@ -104,7 +104,7 @@ def test_document_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_an_unknown_document_store_stops_the_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from referral_service import create_app
+    from referral_service.app import create_app
 
     with pytest.raises(RuntimeError, match="DOCUMENT_STORE"):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "t",

@@ -9,6 +9,7 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notifications.quiet_hours import in_quiet_hours, next_send_time
 from referral_service import clock
 from referral_service.clock import LONDON
 from referral_service.domain.deadlines import (
@@ -16,10 +17,8 @@ from referral_service.domain.deadlines import (
     add_working_days,
     contact_due_by,
     effective_receipt_day,
-    in_quiet_hours,
     is_urgent,
     is_working_day,
-    next_send_time,
     next_working_day,
     release_deadline,
     working_days_before,

@@ -29,7 +29,11 @@ from referral_service.domain import (
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
-from referral_service.schemas.referral import ReferralChangeSchema, flatten_errors
+from referral_service.schemas.referral import (
+    ReferralChangeSchema,
+    flatten_errors,
+    load_changed_person,
+)
 from referral_service.web import documents as document_pages
 from referral_service.web import forms, labels
 from referral_service.web.referrer import bp, display, service
@@ -162,7 +166,7 @@ def change(referral_id: uuid.UUID) -> ResponseReturnValue:
         if not errors:
             errors = forms.attempt(lambda: referral_changes.change_details(
                 found, _CHANGE.load(body), organisation=service.referrer_organisation(user),
-                actor=_actor(user)), CHANGE_FIELDS) or {}
+                actor=_actor(user), check_person=load_changed_person), CHANGE_FIELDS) or {}
         if not errors:
             return redirect(url_for("referrer.referral", referral_id=found.id))
         found = organisation_referral(referral_id, user)

@@ -1,4 +1,5 @@
-"""The request size limit, raised for document uploads only.
+"""Documents over HTTP, shared by the API and the pages: the request size limit raised for
+document uploads only, the uploaded part as the domain takes it, and the download response.
 
 Every other request keeps ``MAX_CONTENT_LENGTH`` (64 KiB: API.md's JSON limit). A POST to a
 ``…/documents`` route may carry one document, so its limit is the document limit plus room for
@@ -6,10 +7,13 @@ the multipart wrapping; anything bigger is 413 before its body is read.
 """
 from __future__ import annotations
 
-from flask import Flask, Request
+import io
+
+from flask import Flask, Request, Response, send_file
 from werkzeug.datastructures import FileStorage
 
 from referral_service.domain.documents import MAX_BYTES, UPLOAD_REQUEST_MAX, Upload
+from referral_service.models import ReferralDocument
 
 UPLOAD_RULE_SUFFIX = "/documents"
 
@@ -43,3 +47,14 @@ def received(part: FileStorage | None) -> Upload:
     if part is None:
         return Upload(filename="", data=b"")
     return Upload(filename=part.filename or "", data=part.read(MAX_BYTES + 1))
+
+
+def attachment(document: ReferralDocument, data: bytes) -> Response:
+    """Always a download (never shown inline, so a document cannot run in our origin), in the
+    type found from its content, and never cached: it is about a person."""
+    response = send_file(io.BytesIO(data), mimetype=document.media_type, as_attachment=True,
+                         download_name=document.filename, max_age=0, etag=False,
+                         last_modified=None, conditional=False)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
