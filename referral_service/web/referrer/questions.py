@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from referral_service.schemas.referral import (
+from referral_service.models.enums import (
     CONTACT_METHODS,
     HOUSEHOLD_RELATIONSHIPS,
     HOUSING_SITUATIONS,
-    SAFE_ROUTES,
     SUPPORT_NEEDS,
 )
+from referral_service.schemas.referral import SAFE_ROUTES
 
 Options = tuple[tuple[str, str], ...]
 
