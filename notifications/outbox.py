@@ -42,17 +42,18 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
            not_before: datetime | None = None,
            expires_at: datetime | None = None) -> OutboxMessage:
     now = clock.now()
-    message = OutboxMessage(
-        id=uuid.uuid4(), referral=referral, event=event, template=template, audience=audience,
-        channel=channel, to_address=to, subject=text.subject, body=text.body, status=status,
-        status_reason=reason, not_before=not_before or now, expires_at=expires_at,
-        created_at=now)
-    if _sends_now(status, message.not_before, now):
-        message.enqueued_at = now
+    first = not_before or now
+    sends = _sends_now(status, first, now)
+    # Receiving a referral: one INSERT for all its messages, at the end (rowbatch).
+    message = rowbatch.new(
+        OutboxMessage, id=uuid.uuid4(), referral=referral, event=event, template=template,
+        audience=audience, channel=channel, to_address=to, subject=text.subject, body=text.body,
+        status=status, status_reason=reason, not_before=first, expires_at=expires_at,
+        enqueued_at=now if sends else None, created_at=now)
+    if sends:
         # Sent as soon as the transaction commits (see _enqueue_after_commit); the scheduler
         # tick is the safety net for anything the broker loses.
         db.session.info.setdefault(PENDING_KEY, []).append(message.id)
-    rowbatch.add(message)  # receiving a referral: one INSERT for all its messages, at the end
     return message
 
 

@@ -40,7 +40,7 @@ def schedule(referral: Referral) -> None:
             plans["release_tomorrow"] = eve
     for kind, due_at in plans.items():
         # Receiving a referral: one INSERT for its reminders, at the end.
-        rowbatch.add(Reminder(referral=referral, kind=kind, due_at=due_at))
+        rowbatch.new(Reminder, referral=referral, kind=kind, due_at=due_at)
 
 
 def _still_relevant(reminder: Reminder) -> bool:

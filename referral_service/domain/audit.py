@@ -47,7 +47,8 @@ def record(
     """Add an audit event to the current transaction (the caller commits it with the change).
 
     Inside ``rowbatch.collecting()`` it is written with the batch, at its end."""
-    event = AuditEvent(
+    return rowbatch.new(
+        AuditEvent,
         actor_type=actor.type,
         actor_user_id=actor.user_id,
         actor_client_id=actor.client_id,
@@ -61,8 +62,6 @@ def record(
         to_status=to_status,
         details=_json_safe(details),
     )
-    rowbatch.add(event)
-    return event
 
 
 def _json_safe(value: Any) -> Any:

@@ -122,12 +122,13 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
 def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[PossibleDuplicate]:
     links = []
     for existing, matched_on in find_matches(referral).items():
-        link = PossibleDuplicate(
+        # Receiving: written after the new referral, with it.
+        link = rowbatch.new(
+            PossibleDuplicate,
             referral_id=referral.id,
             existing_referral_id=existing.id,
             matched_on=[match.value for match in matched_on],
         )
-        rowbatch.add(link)  # receiving: written after the new referral, with it
         links.append(link)
         audit.record(
             actor,
