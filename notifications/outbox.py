@@ -38,31 +38,17 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
            channel: Channel, to: str, text: templates.Text,
            status: MessageStatus = MessageStatus.QUEUED, reason: str | None = None,
            not_before: datetime | None = None,
-           expires_at: datetime | None = None) -> OutboxMessage | None:
+           expires_at: datetime | None = None) -> OutboxMessage:
     now = clock.now()
-    batch = rowbatch.current()
-    if batch is not None:  # receiving a referral: one INSERT for all its messages, at the end
-        first = not_before or now
-        row: dict[str, object] = {
-               "id": uuid.uuid4(), "referral_id": referral.id if referral is not None else None,
-               "event": event, "template": template, "audience": audience, "channel": channel,
-               "to_address": to, "subject": text.subject, "body": text.body, "status": status,
-               "status_reason": reason, "not_before": first,
-               "expires_at": expires_at, "enqueued_at": None, "attempts": 0,
-               "created_at": now, "updated_at": now}
-        if _sends_now(status, first, now):
-            row["enqueued_at"] = now
-            db.session.info.setdefault(PENDING_KEY, []).append(row["id"])
-        batch.add(OutboxMessage, row)
-        return None
-    message = OutboxMessage(
-        id=uuid.uuid4(), referral=referral, event=event, template=template, audience=audience,
-        channel=channel, to_address=to, subject=text.subject, body=text.body, status=status,
-        status_reason=reason, not_before=not_before or now, expires_at=expires_at,
-        created_at=now)
-    db.session.add(message)
-    if _sends_now(status, message.not_before, now):
-        message.enqueued_at = now
+    first = not_before or now
+    sends = _sends_now(status, first, now)
+    # Receiving a referral: one INSERT for all its messages, at the end (rowbatch).
+    message = rowbatch.new(
+        OutboxMessage, id=uuid.uuid4(), referral=referral, event=event, template=template,
+        audience=audience, channel=channel, to_address=to, subject=text.subject, body=text.body,
+        status=status, status_reason=reason, not_before=first, expires_at=expires_at,
+        enqueued_at=now if sends else None, created_at=now)
+    if sends:
         # Sent as soon as the transaction commits (notifications.runtime); the scheduler
         # tick is the safety net for anything the broker loses.
         db.session.info.setdefault(PENDING_KEY, []).append(message.id)

@@ -10,11 +10,9 @@ restart loses nothing.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import time, timedelta
 
 from referral_service import clock, rowbatch
-from referral_service.extensions import db
 from referral_service.models import Referral, Reminder
 
 ACCEPT_WITHIN = timedelta(hours=4)
@@ -34,11 +32,6 @@ def schedule(referral: Referral) -> None:
         eve = clock.london_to_utc(release - timedelta(days=1), time(9, 0))
         if eve > referral.received_at:
             plans["release_tomorrow"] = eve
-    batch = rowbatch.current()
     for kind, due_at in plans.items():
-        if batch is None:
-            db.session.add(Reminder(referral=referral, kind=kind, due_at=due_at))
-        else:  # receiving a referral: one INSERT for its reminders, at the end
-            batch.add(Reminder, {"id": uuid.uuid4(), "referral_id": referral.id,
-                                           "kind": kind, "due_at": due_at, "done_at": None,
-                                           "created_at": clock.now()})
+        # Receiving a referral: one INSERT for its reminders, at the end.
+        rowbatch.new(Reminder, referral=referral, kind=kind, due_at=due_at)

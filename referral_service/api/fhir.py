@@ -21,7 +21,7 @@ from referral_service.domain.errors import ValidationFailed
 from referral_service.fhir import intake as fhir_intake
 from referral_service.fhir import outcomes, resources
 from referral_service.fhir.outcomes import FhirRefused, Issue
-from referral_service.schemas.referral import flatten_errors
+from referral_service.schemas.errors import flatten_errors
 
 PREFIX = "/api/fhir"
 FHIR_JSON = "application/fhir+json"

@@ -34,11 +34,8 @@ from referral_service.domain import (
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus
-from referral_service.schemas.referral import (
-    ReferralChangeSchema,
-    ReferralSubmissionSchema,
-    load_changed_person,
-)
+from referral_service.schemas.referral import ReferralSubmissionSchema
+from referral_service.schemas.referral_change import ReferralChangeSchema, load_changed_person
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
                 description="Referrals your organisation has made.")

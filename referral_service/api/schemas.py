@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from referral_service.models import Outcome, ReferralStatus
-from referral_service.schemas.referral import ReferralSubmissionSchema, Text
+from referral_service.schemas.fields import Text
+from referral_service.schemas.referral import ReferralSubmissionSchema
 
 STATUSES = [status.value for status in ReferralStatus]
 OUTCOMES = [outcome.value for outcome in Outcome]

@@ -1,16 +1,23 @@
-"""The OAuth scopes, defined once (API.md §1)."""
+"""The OAuth scopes, for the API and auth modules: defined in ``referral_service.scopes``, where
+the domain reads them too."""
 from __future__ import annotations
 
-REFERRALS_WRITE = "referrals:write"
-REFERRALS_READ = "referrals:read"
-CASES_SHARED = "cases:shared"
+from referral_service.scopes import (
+    ALL,
+    CASES_SHARED,
+    DESCRIPTIONS,
+    FOR_PANELS,
+    FOR_REFERRERS,
+    REFERRALS_READ,
+    REFERRALS_WRITE,
+)
 
-DESCRIPTIONS = {
-    REFERRALS_WRITE: "Make and withdraw referrals, add notes to them.",
-    REFERRALS_READ: "Read your own organisation's referrals, their timelines and notes.",
-    CASES_SHARED: "MARAC and MAPPA panel systems: read cases shared with your panel.",
-}
-ALL = tuple(DESCRIPTIONS)
-# Panels receive shared cases; referring bodies make referrals. Neither gets the other's scopes.
-FOR_PANELS = frozenset({CASES_SHARED})
-FOR_REFERRERS = frozenset({REFERRALS_WRITE, REFERRALS_READ})
+__all__ = [
+    "ALL",
+    "CASES_SHARED",
+    "DESCRIPTIONS",
+    "FOR_PANELS",
+    "FOR_REFERRERS",
+    "REFERRALS_READ",
+    "REFERRALS_WRITE",
+]

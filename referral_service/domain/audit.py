@@ -5,8 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from referral_service import clock, rowbatch
-from referral_service.extensions import db
+from referral_service import rowbatch
 from referral_service.models import ActorType, AuditEvent, Referral, User
 
 
@@ -44,23 +43,12 @@ def record(
     from_status: str | None = None,
     to_status: str | None = None,
     **details: Any,
-) -> AuditEvent | None:
+) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits it with the change).
 
-    Inside ``rowbatch.collecting()`` the event is a row of the batch (written at its end) and
-    nothing is returned."""
-    batch = rowbatch.current()
-    if batch is not None:
-        batch.add(AuditEvent, {
-            "id": uuid.uuid4(), "occurred_at": clock.now(), "actor_type": actor.type,
-            "actor_user_id": actor.user_id, "actor_client_id": actor.client_id,
-            "actor_label": actor.label, "ip_address": actor.ip_address, "action": action,
-            "subject_type": subject_type, "subject_id": str(subject_id),
-            "referral_id": referral.id if referral is not None else None,
-            "from_status": from_status, "to_status": to_status,
-            "details": _json_safe(details)})
-        return None
-    event = AuditEvent(
+    Inside ``rowbatch.collecting()`` it is written with the batch, at its end."""
+    return rowbatch.new(
+        AuditEvent,
         actor_type=actor.type,
         actor_user_id=actor.user_id,
         actor_client_id=actor.client_id,
@@ -74,8 +62,6 @@ def record(
         to_status=to_status,
         details=_json_safe(details),
     )
-    db.session.add(event)
-    return event
 
 
 def _json_safe(value: Any) -> Any:

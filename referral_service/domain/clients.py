@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import func, select, update
 
 from referral_service import clock
-from referral_service.auth import scopes as scope_names
+from referral_service import scopes as scope_names
 from referral_service.domain import audit
 from referral_service.domain.errors import DomainError, NotFound, ValidationFailed
 from referral_service.extensions import db

@@ -121,17 +121,14 @@ def find_matches(referral: Referral) -> dict[Referral, list[DuplicateMatch]]:
 
 def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[PossibleDuplicate]:
     links = []
-    batch = rowbatch.current()
     for existing, matched_on in find_matches(referral).items():
-        link = PossibleDuplicate(
+        # Receiving: written after the new referral, with it.
+        link = rowbatch.new(
+            PossibleDuplicate,
             referral_id=referral.id,
             existing_referral_id=existing.id,
             matched_on=[match.value for match in matched_on],
         )
-        if batch is None:
-            db.session.add(link)
-        else:  # receiving: written after the new referral, with it
-            batch.add_object(link)
         links.append(link)
         audit.record(
             actor,
@@ -142,7 +139,7 @@ def link_possible_duplicates(referral: Referral, actor: audit.Actor) -> list[Pos
             existing_referral=existing.reference,
             matched_on=[match.value for match in matched_on],
         )
-    if links and batch is None:
+    if links and rowbatch.current() is None:
         db.session.flush()
     return links
 

@@ -125,20 +125,20 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
              check_reference: bool) -> Referral:
     received_at = clock.now()
     referral = Referral(
-        id=uuid.uuid4(),
         reference=new_reference(check=check_reference),
-        status=ReferralStatus.RECEIVED,
-        # Ids as well as objects: routing and duplicate look-ups run before the first flush.
         authority=authority,
-        authority_id=authority.id,
         referring_organisation=organisation,
-        referring_organisation_id=organisation.id,
         submitted_by_user_id=submitted_by_user_id,
         submitted_by_client_id=submitted_by_client_id,
         transferred_from_id=transferred_from.id if transferred_from is not None else None,
         received_at=received_at,
         **_columns_from(data),
     )
+    batch = rowbatch.current()
+    assert batch is not None  # receive_referral's
+    # Written at the end, with everything about it. Its id, foreign keys and the model's
+    # defaults are set now: routing and duplicate look-ups read them before anything is written.
+    batch.add_object(referral)
     referral.urgent = deadlines.is_urgent(
         at_risk_of_rough_sleeping_tonight=referral.at_risk_of_rough_sleeping_tonight,
         release_or_discharge_date=referral.release_or_discharge_date,
@@ -148,9 +148,6 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         received_at, urgent=referral.urgent, policy=policy_for(authority),
         release_or_discharge_date=referral.release_or_discharge_date,
     )
-    batch = rowbatch.current()
-    assert batch is not None  # receive_referral's
-    batch.add_object(referral)  # written at the end, with everything about it
     audit.record(
         actor,
         "referral.received",
@@ -206,14 +203,17 @@ def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.A
 
 
 def _columns_from(data: dict[str, Any]) -> dict[str, Any]:
-    """Flatten the loaded payload onto the referral's columns."""
+    """Flatten the loaded payload onto the referral's columns. What the payload leaves out
+    (None) is left out here too: the model's default applies (``language`` "en", flags False)."""
     referrer = data["referrer"]
     consent = data["consent"]
     person = data["person"]
     address = person.get("address") or {}
     safe = person.get("safe_contact") or {}
     risk = data.get("risk") or {}
-    return {
+    household = data.get("household")
+    support_needs = data.get("support_needs")
+    columns = {
         "referrer_name": referrer["name"],
         "referrer_job_title": referrer.get("job_title"),
         "referrer_team": referrer.get("team"),
@@ -233,30 +233,31 @@ def _columns_from(data: dict[str, Any]) -> dict[str, Any]:
         "address_line2": address.get("line2"),
         "address_town": address.get("town"),
         "address_postcode": address.get("postcode"),
-        "no_fixed_abode": person.get("no_fixed_abode", False),
+        "no_fixed_abode": person.get("no_fixed_abode"),
         "preferred_contact_method": person.get("preferred_contact_method"),
-        "safe_sms": safe.get("sms", False),
-        "safe_voicemail": safe.get("voicemail", False),
-        "safe_email": safe.get("email", False),
-        "safe_letter": safe.get("letter", False),
+        "safe_sms": safe.get("sms"),
+        "safe_voicemail": safe.get("voicemail"),
+        "safe_email": safe.get("email"),
+        "safe_letter": safe.get("letter"),
         "safe_contact_instructions": safe.get("instructions"),
-        "language": person.get("language") or "en",
-        "interpreter_needed": person.get("interpreter_needed", False),
-        "household": [dict(member) for member in data.get("household") or []],
+        "language": person.get("language"),
+        "interpreter_needed": person.get("interpreter_needed"),
+        "household": None if household is None else [dict(member) for member in household],
         "housing_situation": HousingSituation(data["housing_situation"]),
-        "at_risk_of_rough_sleeping_tonight": data.get("at_risk_of_rough_sleeping_tonight", False),
+        "at_risk_of_rough_sleeping_tonight": data.get("at_risk_of_rough_sleeping_tonight"),
         "homelessness_date": data.get("homelessness_date"),
         "release_or_discharge_date": data.get("release_or_discharge_date"),
         "current_location": data.get("current_location"),
         "reason": data["reason"],
-        "support_needs": list(data.get("support_needs") or []),
-        "risk_marac": risk.get("marac", False),
+        "support_needs": None if support_needs is None else list(support_needs),
+        "risk_marac": risk.get("marac"),
         "risk_mappa_level": risk.get("mappa_level"),
         "risk_mappa_category": risk.get("mappa_category"),
-        "risk_to_staff": risk.get("risk_to_staff", False),
+        "risk_to_staff": risk.get("risk_to_staff"),
         "risk_details": risk.get("details") or None,
         "agency_reference": data.get("agency_reference"),
     }
+    return {key: value for key, value in columns.items() if value is not None}
 
 
 def submission_of(referral: Referral) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _field_errors(error: HTTPException) -> dict[str, object]:
     messages = data.get("messages") or data.get("errors")
     if not messages:
         return {}
-    from referral_service.schemas.referral import flatten_errors
+    from referral_service.schemas.errors import flatten_errors
 
     flat: dict[str, list[str]] = {}
     for location, located in (messages.items() if isinstance(messages, dict) else []):

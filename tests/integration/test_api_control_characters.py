@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from referral_service.api.schemas import MessageInSchema, WithdrawSchema
 from referral_service.extensions import db
 from referral_service.models import AuditEvent, CaseAccessRecord, Referral, ReferralMessage
-from referral_service.schemas.referral import ReferralSubmissionSchema, Text
+from referral_service.schemas.fields import Text
+from referral_service.schemas.referral import ReferralSubmissionSchema
 from tests import factories as f
 from tests import panel_factories as pf
 

@@ -3,13 +3,16 @@ authorities, and the reference drawn again when it is taken (benchmarks/README.m
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from notifications import outbox, reminders, templates
 from referral_service import rowbatch
 from referral_service.api.referrals import document
 from referral_service.domain import audit, casework, intake, references, routing
@@ -17,6 +20,7 @@ from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import (
     CASELOAD_STATUSES_LIST,
+    Audience,
     AuditEvent,
     Authority,
     ContactAttemptResult,
@@ -118,6 +122,104 @@ def test_outside_a_batch_rows_are_orm_objects(desk) -> None:  # type: ignore[no-
     event = audit.record(audit.Actor.system("test"), "test.event", subject_type="test",
                          subject_id="1")
     assert isinstance(event, AuditEvent) and event in db.session
+
+
+INSTANT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def stored(model: type, *where: Any) -> list[dict[str, Any]]:
+    """The rows as the database holds them (not as any object in the session says)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return [dict(row) for row in db.session.execute(select(table).where(*where)).mappings()]
+
+
+def without(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    return [{key: value for key, value in row.items() if key not in keys} for row in rows]
+
+
+@time_machine.travel(INSTANT, tick=False)
+def test_received_referral_row_holds_the_models_defaults(desk) -> None:  # type: ignore[no-untyped-def]
+    """What the payload leaves out is written as the model's default, once: the row is what
+    a flush of ``Referral(...)`` would have written."""
+    _, _, org = desk
+    person = f.unique_person()
+    for optional in ("language", "interpreter_needed", "no_fixed_abode"):
+        person.pop(optional, None)
+    made = f.referral(org, person=person, household=None, support_needs=None)
+    (row,) = stored(Referral, Referral.__table__.c.id == made.id)
+    assert row["version"] == 1
+    assert row["received_at"] == row["updated_at"] == INSTANT
+    assert row["language"] == "en" and row["interpreter_needed"] is False
+    assert row["no_fixed_abode"] is False and row["household"] == []
+    assert row["support_needs"] == []
+    # And a referral made through the ORM from the same columns holds the same defaults.
+    orm = Referral(reference="DTR-ORM234", authority_id=made.authority_id,
+                   referring_organisation_id=made.referring_organisation_id,
+                   contact_due_by=made.contact_due_by, **intake._columns_from(
+                       ReferralSubmissionSchema().load(f.payload(
+                           person=person, household=None, support_needs=None))))
+    db.session.add(orm)
+    db.session.flush()
+    (orm_row,) = stored(Referral, Referral.__table__.c.id == orm.id)
+    differ = {"id", "reference", "status", "named_officer_id", "assigned_at", "urgent",
+              "person_name_key", "person_first_name", "person_last_name", "person_email",
+              "person_phone", "person_nhs_number", "person_date_of_birth"}
+    assert without([row], *differ) == without([orm_row], *differ)
+
+
+@time_machine.travel(INSTANT, tick=False)
+def test_a_batch_writes_the_rows_the_orm_writes(desk) -> None:  # type: ignore[no-untyped-def]
+    """The same audit event, message, reminders and link, made inside a batch and outside one:
+    every column the same but the id (the one write path: defaults come from the model)."""
+    _, officer, org = desk
+    first, second = f.referral(org), f.referral(org)
+    db.session.execute(Reminder.__table__.delete())
+    actor = audit.Actor.system("test")
+    text = templates.Text(subject="Subject", body="Body")
+
+    def write_all(referral: Referral, other: Referral) -> None:
+        audit.record(actor, "test.event", subject_type="referral", subject_id=first.id,
+                     referral=first, to_status="assigned", detail=1)
+        outbox.to_person(first, officer, event="test", template="test",
+                         audience=Audience.OFFICER, text=text)
+        reminders.schedule(referral)
+        rowbatch.new(PossibleDuplicate, referral_id=referral.id, existing_referral_id=other.id)
+
+    with rowbatch.collecting():
+        write_all(second, first)
+    write_all(first, second)
+    db.session.flush()
+    events = stored(AuditEvent, AuditEvent.action == "test.event")
+    messages = stored(OutboxMessage, OutboxMessage.event == "test")
+    links = stored(PossibleDuplicate)
+    assert len(events) == len(messages) == len(links) == 2
+    for rows in (events, messages):
+        batch_row, orm_row = without(rows, "id")
+        assert batch_row == orm_row
+    batch_link, orm_link = without(links, "id", "referral_id", "existing_referral_id")
+    assert batch_link == orm_link
+    assert orm_link["decision"] == "pending" and orm_link["matched_on"] == []
+    by_kind = {}
+    for row in stored(Reminder):
+        by_kind.setdefault(row["kind"], {})[row["referral_id"]] = row
+    assert by_kind and all(set(pair) == {first.id, second.id} for pair in by_kind.values())
+    for pair in by_kind.values():
+        batch_row, orm_row = pair[second.id], pair[first.id]
+        assert without([batch_row], "id", "referral_id", "due_at") == without(
+            [orm_row], "id", "referral_id", "due_at")
+        assert batch_row["done_at"] is None and batch_row["created_at"] == INSTANT
+
+
+def test_rows_of_a_batch_are_detached_and_loaded(desk) -> None:  # type: ignore[no-untyped-def]
+    with rowbatch.collecting():
+        event = audit.record(audit.Actor.system("test"), "test.event", subject_type="test",
+                             subject_id="1")
+        assert event.id is not None and event.details == {}  # the model's defaults, at once
+    assert event not in db.session and event.occurred_at is not None
+    assert db.session.get(AuditEvent, event.id) is not event  # read back: the stored row
+    # An unknown name is refused, as the constructor refuses it.
+    with pytest.raises(TypeError), rowbatch.collecting():
+        rowbatch.new(AuditEvent, no_such_column=1)
 
 
 class TestAuthorityCache:

@@ -82,7 +82,8 @@ def test_consent_unanswered_is_the_apis_consent_message(client, world: World) ->
 def test_a_bad_phone_number_is_shown_on_its_page_then_fixed(client, world: World) -> None:  # type: ignore[no-untyped-def]
     from marshmallow import ValidationError
 
-    from referral_service.schemas.referral import ReferralSubmissionSchema, flatten_errors
+    from referral_service.schemas.errors import flatten_errors
+    from referral_service.schemas.referral import ReferralSubmissionSchema
     from tests import factories as f
 
     try:

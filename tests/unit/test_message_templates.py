@@ -14,7 +14,7 @@ import pytest
 
 from notifications import policy, templates
 from notifications.templates import Text
-from referral_service.schemas.referral import SUPPORT_NEEDS
+from referral_service.models.enums import SUPPORT_NEEDS
 
 # A Wednesday at 12:30 London: the longest form ``when`` prints ("Wed 25 Nov, 12:30pm").
 DUE = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)

@@ -15,15 +15,17 @@ import pytest
 import time_machine
 from marshmallow import ValidationError
 
-from referral_service.schemas.referral import (
-    CONSENT_MESSAGE,
+from referral_service.models.enums import (
     CONTACT_METHODS,
     HOUSEHOLD_RELATIONSHIPS,
     HOUSING_SITUATIONS,
-    REACH_MESSAGE,
     SUPPORT_NEEDS,
+)
+from referral_service.schemas.errors import flatten_errors
+from referral_service.schemas.referral import (
+    CONSENT_MESSAGE,
+    REACH_MESSAGE,
     ReferralSubmissionSchema,
-    flatten_errors,
 )
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

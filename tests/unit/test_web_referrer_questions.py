@@ -7,11 +7,9 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from referral_service.schemas.referral import (
-    SUPPORT_NEEDS,
-    ReferralSubmissionSchema,
-    flatten_errors,
-)
+from referral_service.models.enums import SUPPORT_NEEDS
+from referral_service.schemas.errors import flatten_errors
+from referral_service.schemas.referral import ReferralSubmissionSchema
 from referral_service.web.referrer import answers
 from referral_service.web.referrer.errors import arrange, locate
 from referral_service.web.referrer.questions import FIELDS, PAGES, SECTIONS, SUPPORT_NEED_LABELS

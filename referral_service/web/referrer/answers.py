@@ -12,7 +12,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from referral_service.schemas.referral import MAX_HOUSEHOLD_MEMBERS
+from referral_service.models.enums import MAX_HOUSEHOLD_MEMBERS
 from referral_service.web.referrer.questions import PAGES, Field, Page
 
 DATE_PARTS = ("day", "month", "year")

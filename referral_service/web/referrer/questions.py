@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from referral_service.schemas.referral import (
+from referral_service.models.enums import (
     CONTACT_METHODS,
     HOUSEHOLD_RELATIONSHIPS,
     HOUSING_SITUATIONS,
-    SAFE_ROUTES,
 )
+from referral_service.schemas.referral import SAFE_ROUTES
 from referral_service.web.labels import SUPPORT_NEED as SUPPORT_NEED_LABELS
 
 Options = tuple[tuple[str, str], ...]

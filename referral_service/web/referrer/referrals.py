@@ -29,11 +29,8 @@ from referral_service.domain import (
 from referral_service.domain.errors import TransitionRefused, ValidationFailed
 from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
-from referral_service.schemas.referral import (
-    ReferralChangeSchema,
-    flatten_errors,
-    load_changed_person,
-)
+from referral_service.schemas.errors import flatten_errors
+from referral_service.schemas.referral_change import ReferralChangeSchema, load_changed_person
 from referral_service.web import documents as document_pages
 from referral_service.web import forms, labels
 from referral_service.web.referrer import bp, display, service

@@ -27,7 +27,8 @@ from referral_service.models import (
     Role,
     User,
 )
-from referral_service.schemas.referral import ReferralSubmissionSchema, flatten_errors
+from referral_service.schemas.errors import flatten_errors
+from referral_service.schemas.referral import ReferralSubmissionSchema
 from referral_service.web.referrer import answers as answer_layout
 
 # One instance, shared: loading keeps no state on it (as the API's SUBMISSION).
