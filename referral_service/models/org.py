@@ -30,6 +30,12 @@ class Authority(Model):
     contact_working_days: Mapped[int] = mapped_column(default=2)
     contact_due_time: Mapped[time] = mapped_column(sa.Time, default=time(17, 0))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # How the council's own staff see the service (not GOV.UK: no crown): the name in the
+    # header and titles (``name`` when unset) and its footer links, each an https address.
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    accessibility_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    privacy_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    contact_url: Mapped[str | None] = mapped_column(sa.String(2000))
 
     __table_args__ = (
         sa.CheckConstraint(

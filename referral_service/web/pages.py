@@ -8,7 +8,7 @@ from flask import Flask, current_app, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from referral_service.auth.session import current_user
-from referral_service.web import forms, frontend, labels, navigation, security
+from referral_service.web import branding, forms, frontend, labels, navigation, security
 
 
 def init_app(app: Flask) -> None:
@@ -40,11 +40,14 @@ def init_app(app: Flask) -> None:
 def _template_context() -> dict[str, Any]:
     try:
         user = current_user()
+        brand = branding.for_user(user, current_app.config)
     except SQLAlchemyError:  # an error page while the database is down still renders
         user = None
+        brand = branding.operator(current_app.config)
     return {
         "current_user": user,
         "service_name": current_app.config["SERVICE_NAME"],
+        "branding": brand,
         "home_url": navigation.home_url(user) if user else url_for("public.index"),
         "navigation_items": navigation.items_for(user),
         "oidc_configured": _oidc_configured(),
