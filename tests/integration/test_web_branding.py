@@ -17,9 +17,10 @@ from referral_service import config
 from referral_service.domain import admin, branding
 from tests import factories as f
 from tests import panel_factories as pf
-from tests.web_helpers import cheap_password_hashing, make_team, sign_in
+from tests.web_helpers import Team, cheap_password_hashing, make_team, sign_in
 
 SERVICE = "Duty to Refer referrals"
+WELHAT = "Welwyn Hatfield Borough Council"
 OPERATOR = config.DEFAULT_OPERATOR_NAME
 WELHAT_LINKS = {"accessibility_url": "https://www.welhat.example/accessibility",
                 "privacy_url": "https://www.welhat.example/privacy",
@@ -68,6 +69,30 @@ def brand(code: str = "E07000241", **settings: str) -> None:
     branding.set_authority_branding(code=code, actor=f.ACTOR, **settings)
 
 
+@pytest.fixture
+def branded(db_session: Any) -> Team:
+    """make_team()'s councils: Welwyn Hatfield branded in full, Broxbourne not at all."""
+    team = make_team()
+    brand(display_name=WELHAT, **WELHAT_LINKS)
+    f.db.session.commit()
+    return team
+
+
+def not_of_a_council() -> tuple[Any, Any]:
+    """A MARAC panel lead and an administrator of the whole deployment (no authority)."""
+    marac = f.organisation(name="Hertfordshire MARAC", type="marac")
+    lead = pf.panel_lead(marac, password=f.PASSWORD)
+    deployment_admin = admin.create_user(email="admin@shared.example", name="Dee Admin",
+                                         role="admin", password=f.PASSWORD,
+                                         actor=f.ACTOR).record
+    return lead, deployment_admin
+
+
+def page_as(client: Any, person: Any, path: str) -> str:
+    sign_in(client, person)
+    return client.get(path).get_data(as_text=True)
+
+
 # --- the front page ---------------------------------------------------------------------------
 
 def test_the_front_page_signed_out_is_a_start_and_sign_in_only(client: Any) -> None:
@@ -112,29 +137,23 @@ def test_the_front_page_signed_in_is_the_role_home(client: Any) -> None:
 
 # --- whose name, links and title --------------------------------------------------------------
 
-def test_a_councils_staff_see_its_display_name_links_and_title(client: Any) -> None:
-    team = make_team()
-    brand(display_name="Welwyn Hatfield Borough Council", **WELHAT_LINKS)
-    f.db.session.commit()
-    sign_in(client, team.officer)
-    html = client.get("/casework/my-referrals").get_data(as_text=True)
-    assert header_name(html) == "Welwyn Hatfield Borough Council"
-    assert title(html) == f"My referrals – {SERVICE} – Welwyn Hatfield Borough Council"
+def test_a_councils_staff_see_its_display_name_links_and_title(client: Any,
+                                                                branded: Team) -> None:
+    html = page_as(client, branded.officer, "/casework/my-referrals")
+    assert header_name(html) == WELHAT
+    assert title(html) == f"My referrals – {SERVICE} – {WELHAT}"
     assert footer_links(html) == [
         (WELHAT_LINKS["accessibility_url"], "Accessibility statement"),
         (WELHAT_LINKS["privacy_url"], "Privacy notice"),
         (WELHAT_LINKS["contact_url"], "Contact")]
-    assert f"{SERVICE} is run by Welwyn Hatfield Borough Council." in footer(html)
+    assert f"{SERVICE} is run by {WELHAT}." in footer(html)
     assert OPERATOR not in html
     assert_not_govuk(html, "an officer's page")
 
 
-def test_the_other_councils_staff_see_their_own_council_not_this_one(client: Any) -> None:
-    team = make_team()
-    brand(display_name="Welwyn Hatfield Borough Council", **WELHAT_LINKS)
-    f.db.session.commit()
-    sign_in(client, team.other_officer)
-    html = client.get("/casework/my-referrals").get_data(as_text=True)
+def test_the_other_councils_staff_see_their_own_council_not_this_one(client: Any,
+                                                                     branded: Team) -> None:
+    html = page_as(client, branded.other_officer, "/casework/my-referrals")
     # Broxbourne set nothing: its own name, no footer links, nothing of Welwyn Hatfield's.
     assert header_name(html) == "Broxbourne"
     assert title(html) == f"My referrals – {SERVICE} – Broxbourne"
@@ -142,36 +161,27 @@ def test_the_other_councils_staff_see_their_own_council_not_this_one(client: Any
     assert "Welwyn Hatfield" not in html and "welhat" not in html
 
 
-def test_team_leaders_and_an_authoritys_administrator_see_the_council(client: Any,
-                                                                      app: Flask) -> None:
-    team = make_team()
-    brand(display_name="Welwyn Hatfield Borough Council")
+def test_team_leaders_and_an_authoritys_administrator_see_the_council(app: Flask,
+                                                                      branded: Team) -> None:
     council_admin = admin.create_user(email="admin@welhat.example", name="Ada Admin",
-                                      role="admin", authority_code=team.authority.code,
+                                      role="admin", authority_code=branded.authority.code,
                                       password=f.PASSWORD, actor=f.ACTOR).record
     f.db.session.commit()
-    for person, path in ((team.leader, "/team"), (council_admin, "/dashboard")):
+    for person, path in ((branded.leader, "/team"), (council_admin, "/dashboard")):
         with app.test_client() as own:
-            sign_in(own, person)
-            html = own.get(path).get_data(as_text=True)
-            assert header_name(html) == "Welwyn Hatfield Borough Council", person.role
-            assert title(html).endswith(f" – {SERVICE} – Welwyn Hatfield Borough Council")
+            html = page_as(own, person, path)
+            assert header_name(html) == WELHAT, person.role
+            assert title(html).endswith(f" – {SERVICE} – {WELHAT}")
 
 
 def test_referrers_panel_leads_and_a_deployment_admin_see_the_operator(
-        client: Any, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: Flask, branded: Team, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "SERVICE_OPERATOR_NAME", "Hertfordshire Shared Services")
     monkeypatch.setitem(app.config, "SERVICE_OPERATOR_PRIVACY_URL",
                         "https://www.hertsshared.example/privacy")
-    team = make_team()
-    brand(display_name="Welwyn Hatfield Borough Council", **WELHAT_LINKS)
-    marac = f.organisation(name="Hertfordshire MARAC", type="marac")
-    lead = pf.panel_lead(marac, password=f.PASSWORD)
-    deployment_admin = admin.create_user(email="admin@shared.example", name="Dee Admin",
-                                         role="admin", password=f.PASSWORD,
-                                         actor=f.ACTOR).record
+    lead, deployment_admin = not_of_a_council()
     f.db.session.commit()
-    for person in (team.referrer, lead, deployment_admin, None):
+    for person in (branded.referrer, lead, deployment_admin, None):
         with app.test_client() as own:
             if person is not None:
                 sign_in(own, person)
@@ -182,7 +192,7 @@ def test_referrers_panel_leads_and_a_deployment_admin_see_the_operator(
             assert title(html).endswith(f"{SERVICE} – Hertfordshire Shared Services"), who
             assert footer_links(html) == [("https://www.hertsshared.example/privacy",
                                            "Privacy notice")], who
-            assert "Welwyn Hatfield Borough Council" not in html, who
+            assert WELHAT not in html, who
 
 
 def test_referrer_pages_have_their_own_page_titles(client: Any) -> None:
@@ -246,15 +256,11 @@ def _walk(app: Flask, person: Any) -> list[str]:
     return seen
 
 
-def test_no_page_shows_govuk_branding_for_any_role(client: Any, app: Flask) -> None:
-    team = make_team()
-    brand(display_name="Welwyn Hatfield Borough Council", **WELHAT_LINKS)
-    marac = f.organisation(name="Hertfordshire MARAC", type="marac")
-    lead = pf.panel_lead(marac, password=f.PASSWORD)
-    deployment_admin = admin.create_user(email="admin@shared.example", name="Dee Admin",
-                                         role="admin", password=f.PASSWORD,
-                                         actor=f.ACTOR).record
+def test_no_page_shows_govuk_branding_for_any_role(client: Any, app: Flask,
+                                                    branded: Team) -> None:
+    lead, deployment_admin = not_of_a_council()
     f.db.session.commit()
+    team = branded
     walked = {person.role: _walk(app, person) for person in
               (team.officer, team.leader, team.referrer, lead, deployment_admin)}
     # The walk went through each role's pages, not only the account page.
