@@ -16,6 +16,8 @@ DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
 DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 
 
+# The header's name on pages that are not one council's, until SERVICE_OPERATOR_NAME is set.
+DEFAULT_OPERATOR_NAME = "Local housing authorities"
 # The only APP_ENV values that are not production; anything else (a typo, "staging", "prod")
 # gets production's rules, so a mistake fails closed.
 NON_PRODUCTION = frozenset({"development", "test"})
@@ -94,6 +96,31 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, least: int = 
     return int(raw)
 
 
+def _operator_link(env: Mapping[str, str], name: str) -> str | None:
+    """An https address for the operator's footer, or a start-up error that names the variable
+    (a link on every page is checked once, here, rather than drawn broken)."""
+    from marshmallow import ValidationError
+
+    from referral_service.validation import check_https_url
+
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return check_https_url(raw)
+    except ValidationError as error:
+        raise RuntimeError(f"{name} must be an https:// web address (it is {raw!r}).") from error
+
+
+def _operator_name(env: Mapping[str, str]) -> str:
+    from referral_service.validation import has_control_characters
+
+    name = " ".join((env.get("SERVICE_OPERATOR_NAME") or "").split())
+    if has_control_characters(name) or len(name) > 200:
+        raise RuntimeError("SERVICE_OPERATOR_NAME must be one line of at most 200 characters.")
+    return name or DEFAULT_OPERATOR_NAME
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
     for prefix in ("postgres://", "postgresql://"):
@@ -158,6 +185,13 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "WTF_CSRF_TIME_LIMIT": None,
         "NODE_MODULES": env.get("NODE_MODULES") or str(DEFAULT_NODE_MODULES),
         "SERVICE_NAME": "Duty to Refer referrals",
+        # Who runs this deployment: named in the header, titles and footer of every page that is
+        # not one council's (signed out, referrers, panel leads); see web/branding.py.
+        "SERVICE_OPERATOR_NAME": _operator_name(env),
+        "SERVICE_OPERATOR_ACCESSIBILITY_URL": _operator_link(
+            env, "SERVICE_OPERATOR_ACCESSIBILITY_URL"),
+        "SERVICE_OPERATOR_PRIVACY_URL": _operator_link(env, "SERVICE_OPERATOR_PRIVACY_URL"),
+        "SERVICE_OPERATOR_CONTACT_URL": _operator_link(env, "SERVICE_OPERATOR_CONTACT_URL"),
         # Optional sign-in through an external OpenID Connect provider (e.g. an authority's Entra
         # ID); unset means local accounts only.
         "OIDC_ISSUER": (env.get("OIDC_ISSUER") or "").rstrip("/") or None,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from referral_service import clock
 from referral_service.demo_sharing import add_shares
-from referral_service.domain import admin, audit, casework, clients, intake
+from referral_service.domain import admin, audit, branding, casework, clients, intake
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -39,6 +39,16 @@ AUTHORITIES: list[dict[str, Any]] = [
      "team_email": "housing@eastherts.example"},
     {"code": "E07000243", "name": "Stevenage", "participating": False},
 ]
+# What each council's staff see in the header, titles and footer (never GOV.UK's branding).
+BRANDING: dict[str, dict[str, str]] = {
+    "E07000241": {"display_name": "Welwyn Hatfield Borough Council",
+                  "accessibility_url": "https://www.welhat.example/accessibility",
+                  "privacy_url": "https://www.welhat.example/privacy/housing",
+                  "contact_url": "https://www.welhat.example/contact-housing"},
+    "E07000242": {"display_name": "East Hertfordshire District Council",
+                  "accessibility_url": "https://www.eastherts.example/accessibility",
+                  "privacy_url": "https://www.eastherts.example/privacy"},
+}
 ORGANISATIONS = [
     ("Probation Service – Hertfordshire", "probation", None),
     ("HMP The Mount", "prison", None),
@@ -117,6 +127,8 @@ def load_demo_data() -> DemoSummary:
     summary = DemoSummary()
     for spec in AUTHORITIES:
         admin.create_authority(actor=ACTOR, **spec)
+    for code, settings in BRANDING.items():
+        branding.set_authority_branding(code=code, actor=ACTOR, **settings)
     orgs: dict[str, Organisation] = {}
     for name, org_type, ods in ORGANISATIONS:
         orgs[name] = admin.create_organisation(name=name, type=org_type, ods_code=ods,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -17,10 +18,12 @@ from marshmallow import ValidationError
 __all__ = [
     "CONTROL_CHARACTER_MESSAGE",
     "EMAIL_MESSAGE",
+    "HTTPS_URL_MESSAGE",
     "LINE_BREAK_MESSAGE",
     "NHS_NUMBER_MESSAGE",
     "PHONE_MESSAGE",
     "POSTCODE_MESSAGE",
+    "check_https_url",
     "check_nhs_number",
     "check_plain_text",
     "has_control_characters",
@@ -36,6 +39,8 @@ PHONE_MESSAGE = "Enter a UK phone number, like 07700 900123 or 01632 960001."
 POSTCODE_MESSAGE = "Enter a real postcode, like AL8 6AB."
 NHS_NUMBER_MESSAGE = "Enter a valid 10-digit NHS number."
 EMAIL_MESSAGE = "Enter an email address in the correct format, like name@example.org."
+HTTPS_URL_MESSAGE = "Enter a full web address starting https://, like https://www.example.gov.uk/privacy."
+URL_MAX_LENGTH = 2000
 
 # --- Control characters -------------------------------------------------------------------------
 
@@ -215,3 +220,25 @@ def _normalised_email(value: str) -> str | None:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
         return None
+
+
+# --- Web addresses ------------------------------------------------------------------------------
+
+
+def check_https_url(value: str) -> str:
+    """A link people will follow from our pages: ``https://`` with a host name, no spaces, no
+    control characters and no ``user:password@`` (which would hide where the link goes)."""
+    value = value.strip()
+    if len(value) > URL_MAX_LENGTH:
+        raise ValidationError(f"Use at most {URL_MAX_LENGTH} characters.")
+    if has_control_characters(value, multiline=False) or any(c.isspace() for c in value):
+        raise ValidationError(HTTPS_URL_MESSAGE)
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a bad port or an unbalanced IPv6 bracket
+        raise ValidationError(HTTPS_URL_MESSAGE) from None
+    if (parts.scheme != "https" or not parts.hostname or "." not in parts.hostname
+            or "@" in parts.netloc or not port_ok):
+        raise ValidationError(HTTPS_URL_MESSAGE)
+    return value

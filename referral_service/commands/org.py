@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from referral_service.commands.common import emit, json_option, refusals
-from referral_service.domain import admin, audit
+from referral_service.domain import admin, audit, branding
 from referral_service.domain.errors import NotFound
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, OrganisationType
@@ -87,6 +87,33 @@ def authority_list(as_json: bool) -> None:
     emit(as_json, {"items": [authority_json(a) for a in authorities]},
          "\n".join(f"{a.code}  {a.name}" + ("" if a.participating else "  (not participating)")
                    for a in authorities) or "No authorities yet.")
+
+
+@authority_group.command("branding")
+@click.option("--code", required=True, help="The authority's GSS code, e.g. E07000241.")
+@click.option("--display-name", help="The council's name as its staff see it in the header and "
+              "page titles, e.g. \"Welwyn Hatfield Borough Council\" (default: its name).")
+@click.option("--accessibility-url", help="Its accessibility statement (https://…).")
+@click.option("--privacy-url", help="Its privacy notice (https://…).")
+@click.option("--contact-url", help="Its contact page (https://…).")
+@json_option
+@with_appcontext
+@refusals
+def authority_branding(code: str, display_name: str | None, accessibility_url: str | None,
+                       privacy_url: str | None, contact_url: str | None, as_json: bool) -> None:
+    """What the council's own staff see instead of GOV.UK's branding: set the options given
+    (an empty value clears one); with none, show what is set."""
+    result = branding.set_authority_branding(
+        code=code, display_name=display_name, accessibility_url=accessibility_url,
+        privacy_url=privacy_url, contact_url=contact_url, actor=CLI_ACTOR)
+    db.session.commit()
+    authority = result.authority
+    settings = branding.as_dict(authority)
+    shown = "\n".join(f"  {name}: {value or '(not set)'}" for name, value in settings.items())
+    verb = f"Changed {', '.join(result.changed)}" if result.changed else "Unchanged"
+    emit(as_json, {"code": authority.code, "name": authority.name, **settings,
+                   "changed": result.changed},
+         f"{verb}: authority {authority.code} {authority.name}.\n{shown}")
 
 
 @click.group("org", help="Referring organisations and MARAC/MAPPA panels.")

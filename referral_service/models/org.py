@@ -32,6 +32,12 @@ class Authority(Model):
     # With a release or discharge date: contact due this many working days before it.
     release_days_before: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # How the council's own staff see the service (not GOV.UK: no crown): the name in the
+    # header and titles (``name`` when unset) and its footer links, each an https address.
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    accessibility_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    privacy_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    contact_url: Mapped[str | None] = mapped_column(sa.String(2000))
 
     __table_args__ = (
         sa.CheckConstraint(

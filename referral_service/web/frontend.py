@@ -2,9 +2,11 @@
 the CSS, JavaScript, fonts and images (govuk-frontend, installed by npm into node_modules and
 served from there: nothing of it is copied into the repository).
 
-The stylesheet asks for ``/assets/fonts/…`` and ``/assets/images/…`` (its default asset path), so
-those are served from the package's ``dist/govuk/assets``; the compiled CSS and the ES module are
-served under ``/govuk/``. Our own small files are Flask's ``/static/``.
+The stylesheet asks for ``/assets/fonts/…`` (its default asset path), so the fonts are served
+from the package's ``dist/govuk/assets/fonts``; its images are not served at all: they are the
+crown, the crest and GOV.UK's icons, which a council's service must not show (web/branding.py).
+The compiled CSS and the ES module are served under ``/govuk/``. Our own small files (our
+favicon among them) are Flask's ``/static/``.
 
 Swagger UI (swagger-ui-dist, also from npm) for the API's ``/api/docs`` page is served the same
 way under ``/swagger-ui/``: its stylesheet and bundle only, so the page needs no CDN and keeps
@@ -40,10 +42,11 @@ def swagger_ui_dir(app: Flask) -> Path:
     return Path(app.config["NODE_MODULES"]) / "swagger-ui-dist"
 
 
-@bp.get("/assets/<path:filename>")
-@public("GOV.UK Frontend fonts and images")
-def govuk_asset(filename: str) -> ResponseReturnValue:
-    return send_from_directory(dist_dir(current_app) / "assets", filename, max_age=ONE_DAY)
+@bp.get("/assets/fonts/<filename>")
+@public("GOV.UK Frontend fonts")
+def govuk_font(filename: str) -> ResponseReturnValue:
+    return send_from_directory(dist_dir(current_app) / "assets" / "fonts", filename,
+                               max_age=ONE_DAY)
 
 
 @bp.get("/govuk/<filename>")

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from referral_service.auth import oidc
 from referral_service.auth.session import current_user
-from referral_service.web import forms, frontend, labels, navigation, security
+from referral_service.web import branding, forms, frontend, labels, navigation, security
 from referral_service.web.casework import bp as casework_bp
 from referral_service.web.officer import bp as officer_bp
 from referral_service.web.password import bp as password_bp
@@ -39,11 +39,14 @@ def init_app(app: Flask) -> None:
 def _template_context() -> dict[str, Any]:
     try:
         user = current_user()
+        brand = branding.for_user(user, current_app.config)
     except SQLAlchemyError:  # an error page while the database is down still renders
         user = None
+        brand = branding.operator(current_app.config)
     return {
         "current_user": user,
         "service_name": current_app.config["SERVICE_NAME"],
+        "branding": brand,
         "home_url": navigation.home_url(user) if user else url_for("public.index"),
         "navigation_items": navigation.items_for(user),
         "oidc_configured": _oidc_configured(),

@@ -1,32 +1,24 @@
-"""The public front page: what this service is, and live counts without personal data."""
+"""The front page: for someone signed out, only a way to start a referral and a way to sign in.
+
+Nothing about referrals, authorities or the deployment is shown before a person signs in; once
+signed in, the front page is their role's own home page.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from referral_service.auth.guards import public
-from referral_service.extensions import db
-from referral_service.models import Authority, Referral, ReferralStatus
+from referral_service.auth.session import current_user
+from referral_service.web import navigation
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
-@public("the front page: counts only, no personal data")
+@public("the front page: a start button and sign-in, nothing more")
 def index() -> ResponseReturnValue:
-    rows = db.session.execute(
-        select(Authority.code, Authority.name, Referral.status, func.count(Referral.id))
-        .join(Referral, Referral.authority_id == Authority.id, isouter=True)
-        .where(Authority.participating.is_(True))
-        .group_by(Authority.code, Authority.name, Referral.status)
-        .order_by(Authority.name)
-    ).all()
-    authorities: dict[str, dict[str, object]] = {}
-    for code, name, status, count in rows:
-        entry = authorities.setdefault(code, {"code": code, "name": name, "counts": {}})
-        if status is not None:
-            entry["counts"][status.value] = count  # type: ignore[index]
-    return render_template(
-        "index.html", authorities=list(authorities.values()), statuses=list(ReferralStatus)
-    )
+    user = current_user()
+    if user is not None:
+        return redirect(navigation.home_url(user))
+    return render_template("index.html")

@@ -17,7 +17,6 @@ from integrations.providers import sms_webhooks
 from integrations.twilio_sms import INBOUND_FIELDS, SIGNATURE_HEADER, STATUS_FIELDS
 from notifications import delivery_status, replies
 from referral_service import validation
-from referral_service.extensions import db
 from referral_service.problems import problem
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
@@ -65,7 +64,6 @@ def twilio_status() -> ResponseReturnValue:
     if report is None:
         return _missing(form, STATUS_FIELDS)
     delivery_status.record_status(report)
-    db.session.commit()
     return "", 204
 
 
@@ -78,6 +76,5 @@ def twilio_inbound() -> ResponseReturnValue:
     if text is None:
         return _missing(form, INBOUND_FIELDS)
     replies.receive(text)
-    db.session.commit()
     # No automatic reply: a text back could be seen by the wrong person.
     return Response(EMPTY_TWIML, mimetype="text/xml")

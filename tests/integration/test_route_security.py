@@ -13,7 +13,7 @@ PUBLIC = {
     "static": "the service's own CSS and JavaScript files",
     "ops.healthz": "load balancers (no data)",
     "ops.readyz": "load balancers (no data)",
-    "public.index": "the front page: counts only, no personal data",
+    "public.index": "the front page: a start button and sign-in, nothing more",
     "oauth.metadata": "RFC 8414: clients discover the server before they have a token",
     "oauth.token": "clients authenticate to it with their own credentials",
     "oauth.revoke": "client authentication inside (RFC 7009)",
