@@ -11,6 +11,10 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from marshmallow import ValidationError
+
+from referral_service.validation import check_https_url, has_control_characters
+
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
 # npm installs GOV.UK Frontend here (scripts/setup); the app serves its CSS, JS, fonts and images.
 DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
@@ -99,10 +103,6 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, least: int = 
 def _operator_link(env: Mapping[str, str], name: str) -> str | None:
     """An https address for the operator's footer, or a start-up error that names the variable
     (a link on every page is checked once, here, rather than drawn broken)."""
-    from marshmallow import ValidationError
-
-    from referral_service.validation import check_https_url
-
     raw = (env.get(name) or "").strip()
     if not raw:
         return None
@@ -113,8 +113,6 @@ def _operator_link(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _operator_name(env: Mapping[str, str]) -> str:
-    from referral_service.validation import has_control_characters
-
     name = " ".join((env.get("SERVICE_OPERATOR_NAME") or "").split())
     if has_control_characters(name) or len(name) > 200:
         raise RuntimeError("SERVICE_OPERATOR_NAME must be one line of at most 200 characters.")

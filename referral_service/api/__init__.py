@@ -6,54 +6,16 @@ own JSON error handler is not installed), and validation failures are 400 with d
 from __future__ import annotations
 
 import http
-import json
 from typing import Any
 
 from flask import Flask, render_template, request, url_for
 from flask_smorest import Api as _Api
-from flask_smorest import Blueprint as _Blueprint
-from webargs.flaskparser import FlaskParser
+from flask_smorest.spec import prepare_response
 
+from referral_service.api import authorities, documents, fhir, referrals, shared_cases
+from referral_service.api.schemas import ProblemSchema
 from referral_service.auth import scopes
 from referral_service.problems import problem
-
-
-class _Parser(FlaskParser):
-    DEFAULT_VALIDATION_STATUS = 400
-
-    def _raw_load_json(self, req: Any) -> Any:
-        """JSON that parses but cannot be handled is refused as invalid JSON (400), not a 500:
-        nesting deeper than Python's recursion limit (RecursionError from the parser) and lone
-        surrogate escapes such as "\ud800" (valid JSON, not text: storing them failed)."""
-        try:
-            data = super()._raw_load_json(req)
-        except RecursionError:
-            raise json.JSONDecodeError("Nested too deeply.", req.get_data(as_text=True) or "-",
-                                       0) from None
-        if has_lone_surrogate(data):
-            raise json.JSONDecodeError("Not valid Unicode text.", req.get_data(as_text=True), 0)
-        return data
-
-
-def has_lone_surrogate(data: Any) -> bool:
-    pending = [data]
-    while pending:  # a loop, not recursion: the document may be nested hundreds deep
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-    return False
-
-
-class Blueprint(_Blueprint):
-    ARGUMENTS_PARSER = _Parser()
 
 
 class Api(_Api):
@@ -73,10 +35,6 @@ class Api(_Api):
 
     def _register_responses(self) -> None:
         """Document every error response as what it is: an RFC 9457 problem document."""
-        from flask_smorest.spec import prepare_response
-
-        from referral_service.api.schemas import ProblemSchema
-
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
@@ -132,8 +90,6 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    from referral_service.api import authorities, documents, fhir, referrals, shared_cases
-
     api.register_blueprint(authorities.blp)
     api.register_blueprint(referrals.blp)
     api.register_blueprint(documents.blp)

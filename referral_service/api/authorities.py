@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from referral_service.api import Blueprint
+from referral_service.api.blueprint import Blueprint
 from referral_service.api.schemas import AuthoritySchema
 from referral_service.auth.bearer import ANY_TOKEN, require_scope
 from referral_service.extensions import db

@@ -10,8 +10,8 @@ from flask.views import MethodView
 
 from referral_service import document_http as uploads
 from referral_service import unit_of_work
-from referral_service.api import Blueprint
 from referral_service.api import schemas as s
+from referral_service.api.blueprint import Blueprint
 from referral_service.api.referrals import actor, own_referral
 from referral_service.auth import scopes
 from referral_service.auth.bearer import require_scope

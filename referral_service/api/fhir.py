@@ -14,7 +14,8 @@ from typing import Any
 from flask import Flask, Response, request
 from marshmallow import ValidationError
 
-from referral_service.api import Blueprint, has_lone_surrogate, referrals
+from referral_service.api import referrals
+from referral_service.api.blueprint import Blueprint, has_lone_surrogate
 from referral_service.auth import scopes
 from referral_service.auth.bearer import require_scope
 from referral_service.domain.errors import ValidationFailed

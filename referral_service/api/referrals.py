@@ -18,8 +18,9 @@ from flask.views import MethodView
 from sqlalchemy import and_, or_, select
 
 from referral_service import unit_of_work
-from referral_service.api import Blueprint, idempotency
+from referral_service.api import idempotency
 from referral_service.api import schemas as s
+from referral_service.api.blueprint import Blueprint
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, current_organisation, require_scope
 from referral_service.domain import (

@@ -13,7 +13,7 @@ from flask import request
 from marshmallow import fields, validate
 
 from referral_service import unit_of_work
-from referral_service.api import Blueprint
+from referral_service.api.blueprint import Blueprint
 from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, require_scope
 from referral_service.domain import panel_access, panels

@@ -21,6 +21,7 @@ from referral_service.domain.errors import (
 )
 from referral_service.extensions import db
 from referral_service.problems import FIELD_ERRORS_DETAIL, problem, wants_json
+from referral_service.schemas.errors import flatten_errors
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ def _field_errors(error: HTTPException) -> dict[str, object]:
     messages = data.get("messages") or data.get("errors")
     if not messages:
         return {}
-    from referral_service.schemas.errors import flatten_errors
-
     flat: dict[str, list[str]] = {}
     for location, located in (messages.items() if isinstance(messages, dict) else []):
         flat.update(flatten_errors(located) if isinstance(located, dict | list) else
