@@ -138,9 +138,11 @@ def served_by_waitress(app: Flask) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+        # Closed from the server's own loop thread: closing its sockets from this thread raced
+        # the loop's select() (EBADF in the thread, and a connection left open).
+        server.trigger.pull_trigger(server.close)
         thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
 def get(url: str, **headers: str) -> int:
