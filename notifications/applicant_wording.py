@@ -18,6 +18,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "applicant_received": ("officer_phone", "officer", "team_phone", "team"),
     "applicant_officer_changed": ("officer_phone", "officer"),
     "applicant_contact_failed": ("officer_phone", "officer", "team_phone", "team"),
+    "applicant_release_day": ("officer_phone", "officer", "team_phone", "team"),
 }
 
 
@@ -72,6 +73,18 @@ ENGLISH = LanguageWording(
             "team": "{council} Council: We tried to reach you today (ref {reference}). "
                     "Please reply when you are free to talk.",
         },
+        # The morning of a release or discharge date, which it must not mention. There is no
+        # office address to give (Authority has none): who can help and how to reach them.
+        "applicant_release_day": {
+            "officer_phone": "{council} Council: If you need help today, {officer} from our "
+                             "team is here. Call {team_phone} or reply here (ref {reference}).",
+            "officer": "{council} Council: If you need help today, {officer} from our team is "
+                       "here. Reply here (ref {reference}).",
+            "team_phone": "{council} Council: If you need help today, our team is here. Call "
+                          "{team_phone} or reply here (ref {reference}).",
+            "team": "{council} Council: If you need help today, our team is here. Reply here "
+                    "(ref {reference}).",
+        },
     },
 )
 
@@ -111,6 +124,17 @@ WELSH = LanguageWording(
                           "rhydd i siarad.",
             "team": "Cyngor {council}: Ceision ni gael gafael arnoch heddiw (cyf {reference}). "
                     "Atebwch pan fyddwch yn rhydd i siarad.",
+        },
+        "applicant_release_day": {
+            "officer_phone": "Cyngor {council}: Os oes angen help arnoch heddiw, mae {officer} "
+                             "o'n swyddfa yma. Ffoniwch {team_phone} neu atebwch yma (cyf "
+                             "{reference}).",
+            "officer": "Cyngor {council}: Os oes angen help arnoch heddiw, mae {officer} o'n "
+                       "swyddfa yma. Atebwch yma (cyf {reference}).",
+            "team_phone": "Cyngor {council}: Os oes angen help arnoch heddiw, mae ein swyddfa "
+                          "yma. Ffoniwch {team_phone} neu atebwch yma (cyf {reference}).",
+            "team": "Cyngor {council}: Os oes angen help arnoch heddiw, mae ein swyddfa yma. "
+                    "Atebwch yma (cyf {reference}).",
         },
     },
 )

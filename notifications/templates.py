@@ -94,6 +94,13 @@ def applicant_contact_failed(council: str, officer: str | None, team_phone: str 
                       team_phone=team_phone, reference=reference)
 
 
+def applicant_release_day(council: str, officer: str | None, team_phone: str | None,
+                          reference: str, language: str | None = None) -> Text:
+    """The morning of the release or discharge date, never saying so: who can help today."""
+    return _applicant("applicant_release_day", language, council=council, officer=officer,
+                      team_phone=team_phone, reference=reference)
+
+
 # --- to officers and team leaders ---------------------------------------------------------
 
 def officer_assigned(officer: str, reference: str, due: datetime, urgent: bool) -> Text:

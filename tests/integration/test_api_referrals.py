@@ -882,6 +882,7 @@ def test_patch_release_date_moves_the_deadline_and_reminders_and_is_audited(prob
     assert made["contact_due_by"] == "2026-11-25T17:00:00+00:00" and made["urgent"] is False
     assert reminders_of(made["id"])["release_tomorrow"] == datetime(2027, 1, 14, 9, 0,
                                                                    tzinfo=UTC)
+    assert reminders_of(made["id"])["release_day"] == datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
     # Moved to Wednesday, within two days: urgent, due today 17:00 (Monday 23rd).
     response = patch(probation, made["id"], {"release_or_discharge_date": "2026-11-25"})
@@ -895,6 +896,7 @@ def test_patch_release_date_moves_the_deadline_and_reminders_and_is_audited(prob
     assert pending["deadline_missed"] == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert pending["deadline_approaching"] == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     assert pending["release_tomorrow"] == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert pending["release_day"] == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
     [event] = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "referral.details_changed")).all()
     assert event.details["fields"] == ["release_or_discharge_date"]

@@ -35,6 +35,8 @@ APPLICANT_TEMPLATES: dict[str, Callable[[str, str | None, str | None, str], Text
                                             language),
     "applicant_contact_failed": lambda council, officer, phone, language:
         templates.applicant_contact_failed(council, officer, phone, REFERENCE, language),
+    "applicant_release_day": lambda council, officer, phone, language:
+        templates.applicant_release_day(council, officer, phone, REFERENCE, language),
 }
 LANGUAGES = list(BUILT_IN)
 # How each language names the council at the start of every applicant text.
