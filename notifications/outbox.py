@@ -142,7 +142,7 @@ def _received(referral: Referral, **_: object) -> None:
     to_applicant(referral, event="referral_received", template="applicant_received",
                  text=templates.applicant_received(
                      council, officer.name if officer else None, referral.authority.team_phone,
-                     referral.contact_due_by, referral.reference))
+                     referral.contact_due_by, referral.reference, referral.language))
 
 
 def _officer_named(referral: Referral, *, previous_officer_id: object = None,
@@ -158,7 +158,7 @@ def _officer_named(referral: Referral, *, previous_officer_id: object = None,
         to_applicant(referral, event="officer_changed", template="applicant_officer_changed",
                      text=templates.applicant_officer_changed(
                          referral.authority.name, officer.name, referral.authority.team_phone,
-                         referral.reference))
+                         referral.reference, referral.language))
 
 
 def _contact_failed(referral: Referral, **_: object) -> None:
@@ -166,7 +166,7 @@ def _contact_failed(referral: Referral, **_: object) -> None:
     to_applicant(referral, event="contact_attempt_failed", template="applicant_contact_failed",
                  text=templates.applicant_contact_failed(
                      referral.authority.name, officer.name if officer else None,
-                     referral.authority.team_phone, referral.reference))
+                     referral.authority.team_phone, referral.reference, referral.language))
 
 
 def _referrer_told(what: str) -> Callable[..., None]:

@@ -35,6 +35,10 @@ REVEALING = re.compile(
     r"\b(homeless\w*|evict\w*|abus\w*|domestic|violen\w*|marac|mappa|refuge|prison|"
     r"probation|offend\w*|licence|hospital|discharg\w*|mental|rough sleep\w*|"
     r"section 21|arrears|" + "|".join(re.escape(n.replace("_", " ")) for n in SUPPORT_NEEDS)
+    # The same in Welsh, with the mutated forms a sentence puts them in ("yn ddigartref").
+    + r"|[dn]?dd?igartref\w*|ngh?artref|[cg]?h?am-?drin|[td]?h?rais|[cg]?h?arch?ar\w*|"
+    r"ngharchar\w*|[h]?ysbyty|lloches|prawf|rhyddhau|ryddhau|iechyd meddwl|"
+    r"[oô]l-ddyledion|cysgu allan|troi allan"
     + r")\b",
     re.IGNORECASE,
 )

@@ -7,6 +7,10 @@ restart loses nothing.
 - deadline_approaching: 2 hours before the contact deadline with no attempt → the officer.
 - deadline_missed: at the deadline with no attempt → the officer and the team leaders.
 - release_tomorrow: 09:00 London the day before a release or discharge date → the officer.
+- release_day: 08:00 London on the release or discharge date (the end of quiet hours) → the
+  applicant, by a safe route as every applicant message: who can help and the team's number.
+  Sent while the referral is open, even after contact is made: it is the day they most need
+  the number, and the text says nothing an earlier one did not.
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from referral_service.models import Referral, Reminder
 
 ACCEPT_WITHIN = timedelta(hours=4)
 WARN_BEFORE_DEADLINE = timedelta(hours=2)
+RELEASE_DAY_TEXT_AT = time(8, 0)
+# Planned from the release or discharge date: planned again for a new date even once sent.
+FOR_THE_RELEASE_DATE = frozenset({"release_tomorrow", "release_day"})
 
 
 def schedule(referral: Referral) -> None:
@@ -32,6 +39,9 @@ def schedule(referral: Referral) -> None:
         eve = clock.london_to_utc(release - timedelta(days=1), time(9, 0))
         if eve > referral.received_at:
             plans["release_tomorrow"] = eve
+        morning = clock.london_to_utc(release, RELEASE_DAY_TEXT_AT)
+        if morning > referral.received_at:
+            plans["release_day"] = morning
     for kind, due_at in plans.items():
         # Receiving a referral: one INSERT for its reminders, at the end.
         rowbatch.new(Reminder, referral=referral, kind=kind, due_at=due_at)

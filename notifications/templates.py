@@ -1,7 +1,9 @@
 """Every message the service sends, in one place: plain, short, kind.
 
 Applicant messages never mention why the person was referred, their address, support needs or
-risks: someone else may read their phone. A test checks every applicant template against the
+risks: someone else may read their phone. Their words are data, per language
+(``notifications.applicant_wording``, and a council's own files: ``notifications.languages``);
+everything else here is English. A test checks every applicant template against the
 words that would give that away.
 """
 from __future__ import annotations
@@ -9,10 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from notifications import languages
+from notifications.applicant_wording import ENGLISH, DateWords
 from referral_service.clock import LONDON
 
+# GSM 03.38: the basic set costs one septet a character, the extension set two. Anything else
+# (Welsh "â", "ŵ", "ŷ"; curly quotes; emoji) makes the whole text UCS-2, in UTF-16 code units.
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
 GSM_SEGMENT = 160
 GSM_CONCAT_SEGMENT = 153
+UCS2_SEGMENT = 70
+UCS2_CONCAT_SEGMENT = 67
 
 
 @dataclass(frozen=True)
@@ -21,50 +33,72 @@ class Text:
     body: str
 
 
-def when(moment: datetime) -> str:
-    """'Wed 25 Nov, 5pm' in London time."""
+def when(moment: datetime, dates: DateWords = ENGLISH.dates) -> str:
+    """'Wed 25 Nov, 5pm' in London time ('Mer 25 Tach, 5yp' with Welsh ``dates``). Written
+    from the language's own words, not the system locale, which servers rarely have."""
     local = moment.astimezone(LONDON)
-    hour = local.strftime("%I").lstrip("0")
-    minutes = "" if local.minute == 0 else local.strftime(":%M")
-    return f"{local:%a} {local.day} {local:%b}, {hour}{minutes}{local.strftime('%p').lower()}"
+    hour = str(local.hour % 12 or 12)
+    minutes = "" if local.minute == 0 else f":{local.minute:02d}"
+    half = dates.am if local.hour < 12 else dates.pm
+    return (f"{dates.days[local.weekday()]} {local.day} {dates.months[local.month - 1]}, "
+            f"{hour}{minutes}{half}")
+
+
+def is_gsm7(body: str) -> bool:
+    return all(c in GSM_BASIC or c in GSM_EXTENSION for c in body)
 
 
 def sms_segments(body: str) -> int:
-    """How many SMS segments a GSM-7 body takes (Unicode would double the cost; we avoid it)."""
-    length = len(body)
-    return 1 if length <= GSM_SEGMENT else -(-length // GSM_CONCAT_SEGMENT)
+    """How many SMS segments ``body`` takes: GSM-7 (160, or 153 each when joined) if every
+    character is in the GSM set, else UCS-2 (70, or 67 each when joined)."""
+    if is_gsm7(body):
+        length = sum(2 if c in GSM_EXTENSION else 1 for c in body)
+        single, joined = GSM_SEGMENT, GSM_CONCAT_SEGMENT
+    else:
+        length = len(body.encode("utf-16-le")) // 2
+        single, joined = UCS2_SEGMENT, UCS2_CONCAT_SEGMENT
+    return 1 if length <= single else -(-length // joined)
 
 
 def first_name(full_name: str) -> str:
     return full_name.split()[0] if full_name.strip() else full_name
 
 
-# --- to the applicant ---------------------------------------------------------------------
+# --- to the applicant, in their language (notifications.applicant_wording) ----------------
+
+def _applicant(template: str, language: str | None, *, council: str, officer: str | None,
+               team_phone: str | None, reference: str, due: datetime | None = None) -> Text:
+    wording = languages.wording_for(language)
+    variant = ("officer" if officer else "team") + ("_phone" if team_phone else "")
+    values = {"council": council, "reference": reference,
+              "officer": first_name(officer) if officer else None, "team_phone": team_phone,
+              "due": when(due, wording.dates) if due else None}
+    return Text(None, wording.templates[template][variant].format(**values))
+
 
 def applicant_received(council: str, officer: str | None, team_phone: str | None,
-                       due: datetime, reference: str) -> Text:
-    who = f"{first_name(officer)} from our team" if officer else "Someone from our team"
-    phone = f" or call {team_phone}" if team_phone else ""
-    # Short forms ("Your ref is", "Reply here"): the longer wording ran to 162+ characters, two
-    # SMS segments, with a long council name, a team phone and no officer named yet.
-    return Text(None, f"{council} Council: {who} will contact you by {when(due)}. "
-                      f"Your ref is {reference}. Reply here{phone}.")
+                       due: datetime, reference: str, language: str | None = None) -> Text:
+    return _applicant("applicant_received", language, council=council, officer=officer,
+                      team_phone=team_phone, reference=reference, due=due)
 
 
 def applicant_officer_changed(council: str, officer: str, team_phone: str | None,
-                              reference: str) -> Text:
-    phone = f" Call {team_phone} or reply here." if team_phone else " Reply here."
-    return Text(None, f"{council} Council: {first_name(officer)} is now your contact "
-                      f"(ref {reference}).{phone}")
+                              reference: str, language: str | None = None) -> Text:
+    return _applicant("applicant_officer_changed", language, council=council, officer=officer,
+                      team_phone=team_phone, reference=reference)
 
 
 def applicant_contact_failed(council: str, officer: str | None, team_phone: str | None,
-                             reference: str) -> Text:
-    who = first_name(officer) if officer else "We"
-    phone = f"call {team_phone} or reply" if team_phone else "reply"
-    # Not "when it is safe to talk": to someone else reading the phone that hints at abuse.
-    return Text(None, f"{council} Council: {who} tried to reach you today (ref {reference}). "
-                      f"Please {phone} when you are free to talk.")
+                             reference: str, language: str | None = None) -> Text:
+    return _applicant("applicant_contact_failed", language, council=council, officer=officer,
+                      team_phone=team_phone, reference=reference)
+
+
+def applicant_release_day(council: str, officer: str | None, team_phone: str | None,
+                          reference: str, language: str | None = None) -> Text:
+    """The morning of the release or discharge date, never saying so: who can help today."""
+    return _applicant("applicant_release_day", language, council=council, officer=officer,
+                      team_phone=team_phone, reference=reference)
 
 
 # --- to officers and team leaders ---------------------------------------------------------

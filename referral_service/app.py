@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from notifications import runtime
+from notifications import languages, runtime
 from referral_service import (
     api,
     config,
@@ -51,6 +51,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
     app.config["APP_ENV"] = config.environment(app.config.get("APP_ENV"))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # Before anything else: a council's wording file that cannot be used stops the start.
+    languages.configure(app.config.get("MESSAGE_TEMPLATES_DIR"))
 
     database.apply_timeouts(app)
     db.init_app(app)

@@ -231,6 +231,9 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "DOCUMENTS_DIR": env.get("DOCUMENTS_DIR") or str(instance_path / "documents"),
         "CLAMD_SOCKET": env.get("CLAMD_SOCKET") or None,
         "CLAMD_TIMEOUT_SECONDS": _seconds(env, "CLAMD_TIMEOUT_SECONDS", 30.0),
+        # A council's own applicant wording in further languages, <code>.toml files checked at
+        # start-up (notifications/languages.py; docs/messaging.md, "Languages").
+        "MESSAGE_TEMPLATES_DIR": env.get("MESSAGE_TEMPLATES_DIR") or None,
     }
 
 

@@ -128,12 +128,13 @@ def _move_deadline(referral: Referral, new_date: date | None) -> dict[str, Any]:
 def _reschedule_reminders(referral: Referral) -> None:
     """Reminders for the new deadline and date, through the one function that plans them.
 
-    A reminder already sent is not sent again, except "release tomorrow" for the new date.
+    A reminder already sent is not sent again, except those of the release date (the officer's
+    "release tomorrow", the applicant's release-day text) for the new date.
     """
     fired: set[str] = set()
     for reminder in db.session.scalars(select(Reminder).where(
             Reminder.referral_id == referral.id)):
-        if reminder.done_at is None or reminder.kind == "release_tomorrow":
+        if reminder.done_at is None or reminder.kind in reminders.FOR_THE_RELEASE_DATE:
             db.session.delete(reminder)
         else:
             fired.add(reminder.kind)
@@ -143,7 +144,8 @@ def _reschedule_reminders(referral: Referral) -> None:
     for added in [obj for obj in db.session.new if isinstance(obj, Reminder)]:
         if added.referral is not referral:
             continue
-        # "Release tomorrow" the day of a release (or after) would be wrong; the deadline
-        # reminders already do their job.
-        if added.kind in fired or (added.kind == "release_tomorrow" and added.due_at <= now):
+        # "Release tomorrow" the day of a release (or after) would be wrong, as would a
+        # release-morning text in the afternoon; the deadline reminders already do their job.
+        if added.kind in fired or (added.kind in reminders.FOR_THE_RELEASE_DATE
+                                   and added.due_at <= now):
             db.session.expunge(added)

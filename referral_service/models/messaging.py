@@ -107,7 +107,7 @@ class Reminder(Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"))
-    # accept_overdue, deadline_approaching, deadline_missed, release_tomorrow
+    # accept_overdue, deadline_approaching, deadline_missed, release_tomorrow, release_day
     kind: Mapped[str] = mapped_column(sa.String(40))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

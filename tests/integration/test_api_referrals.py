@@ -876,12 +876,32 @@ def reminders_of(referral_id: str) -> dict[str, datetime]:
     return {row.kind: row.due_at for row in rows}
 
 
+def test_a_new_release_date_plans_the_release_day_text_again_once_it_was_sent(probation) -> None:  # type: ignore[no-untyped-def]
+    from notifications import due_reminders
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False) as clock_:
+        made = probation.refer(release_or_discharge_date="2026-11-24")
+        clock_.move_to(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+        due_reminders.process_due()
+        db.session.commit()
+        assert "release_day" not in reminders_of(made["id"])  # sent this morning
+        response = patch(probation, made["id"], {"release_or_discharge_date": "2026-11-27"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert reminders_of(made["id"])["release_day"] == datetime(2026, 11, 27, 8, 0,
+                                                                  tzinfo=UTC)
+        # A date moved to today, after 08:00, plans no text for the afternoon.
+        clock_.move_to(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+        response = patch(probation, made["id"], {"release_or_discharge_date": "2026-11-25"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert "release_day" not in reminders_of(made["id"])
+
+
 @time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False)
 def test_patch_release_date_moves_the_deadline_and_reminders_and_is_audited(probation) -> None:  # type: ignore[no-untyped-def]
     made = probation.refer(release_or_discharge_date="2027-01-15")
     assert made["contact_due_by"] == "2026-11-25T17:00:00+00:00" and made["urgent"] is False
     assert reminders_of(made["id"])["release_tomorrow"] == datetime(2027, 1, 14, 9, 0,
                                                                    tzinfo=UTC)
+    assert reminders_of(made["id"])["release_day"] == datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 
     # Moved to Wednesday, within two days: urgent, due today 17:00 (Monday 23rd).
     response = patch(probation, made["id"], {"release_or_discharge_date": "2026-11-25"})
@@ -895,6 +915,7 @@ def test_patch_release_date_moves_the_deadline_and_reminders_and_is_audited(prob
     assert pending["deadline_missed"] == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert pending["deadline_approaching"] == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     assert pending["release_tomorrow"] == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert pending["release_day"] == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
     [event] = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "referral.details_changed")).all()
     assert event.details["fields"] == ["release_or_discharge_date"]

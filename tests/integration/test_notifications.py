@@ -508,6 +508,80 @@ def test_release_tomorrow_reminds_the_officer(desk: Desk) -> None:
     assert reminder_audits(case) == ["referral.release_tomorrow"]
 
 
+@pytest.mark.parametrize(("received", "release", "morning"), [
+    (MONDAY_10AM, "2026-11-27", datetime(2026, 11, 27, 8, 0, tzinfo=UTC)),
+    # 08:00 BST is 07:00 UTC.
+    (datetime(2026, 6, 15, 9, 0, tzinfo=UTC), "2026-06-19",
+     datetime(2026, 6, 19, 7, 0, tzinfo=UTC)),
+], ids=["winter", "summer"])
+def test_the_release_day_text_is_planned_for_8am_london_that_day(
+        desk: Desk, received: datetime, release: str, morning: datetime) -> None:
+    desk.clock.move_to(received)
+    case = refer(desk, release_or_discharge_date=release)
+    assert planned(case)["release_day"] == morning
+
+
+def test_no_release_day_text_for_a_referral_received_after_8am_that_day(desk: Desk) -> None:
+    case = refer(desk, release_or_discharge_date="2026-11-23")  # received Monday 10:00
+    assert "release_day" not in planned(case)
+
+
+def test_the_release_day_text_tells_the_applicant_who_can_help_even_after_contact(
+        desk: Desk) -> None:
+    case = refer(desk, release_or_discharge_date="2026-11-27")
+    officer = case.named_officer
+    assert officer is not None
+    casework.accept(case, officer)
+    casework.record_contact_made(case, officer, channel=ContactChannel.PHONE)
+    fire(desk, datetime(2026, 11, 26, 9, 0, tzinfo=UTC))  # the officer's "tomorrow"
+    assert fire(desk, datetime(2026, 11, 27, 7, 59, tzinfo=UTC)) == 0
+    assert messages(case, event="release_day") == []
+    assert fire(desk, datetime(2026, 11, 27, 8, 0, tzinfo=UTC)) == 1
+    text = to_applicant(case, "release_day")
+    assert (text.channel, text.to_address, text.status, text.template) == (
+        Channel.SMS, case.person_phone, MessageStatus.QUEUED, "applicant_release_day")
+    assert text.body == (f"Welwyn Hatfield Council: If you need help today, "
+                         f"{templates.first_name(officer.name)} from our team is here. Call "
+                         f"{TEAM_PHONE} or reply here (ref {case.reference}).")
+    assert text.not_before == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    assert policy.REVEALING.search(text.body) is None
+    assert messages(case, event="release_day", audience=Audience.OFFICER) == []
+    assert reminder_audits(case) == ["referral.release_tomorrow", "referral.release_day"]
+
+
+def test_the_release_day_text_goes_only_by_a_safe_route(desk: Desk) -> None:
+    case = refer(desk, {"preferred_contact_method": "phone", "safe_contact": NOT_SAFE},
+                 release_or_discharge_date="2026-11-27")
+    fire(desk, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    assert to_applicant(case, "release_day").status is MessageStatus.SUPPRESSED
+
+
+def test_the_release_day_text_is_in_welsh_for_a_welsh_speaker(desk: Desk) -> None:
+    case = refer(desk, {"language": "cy"}, release_or_discharge_date="2026-11-27")
+    fire(desk, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    assert to_applicant(case, "release_day").body.startswith(
+        "Cyngor Welwyn Hatfield: Os oes angen help arnoch heddiw, mae ")
+
+
+def test_no_release_day_text_once_the_referral_is_closed(desk: Desk) -> None:
+    case = refer(desk, release_or_discharge_date="2026-11-27")
+    casework.withdraw(case, organisation=desk.org, actor=CLIENT, reason="Moved away")
+    assert not case.is_open
+    fire(desk, datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    assert messages(case, event="release_day") == []
+
+
+@pytest.mark.parametrize("late", [datetime(2026, 11, 27, 21, 0, tzinfo=UTC),
+                                  datetime(2026, 11, 28, 9, 0, tzinfo=UTC)],
+                         ids=["quiet-hours", "next-day"])
+def test_a_release_day_text_too_late_for_today_is_dropped(desk: Desk, late: datetime) -> None:
+    """It says "today": fired in quiet hours it would arrive tomorrow, so it is not written."""
+    case = refer(desk, release_or_discharge_date="2026-11-27")
+    fire(desk, late)
+    assert messages(case, event="release_day") == []
+    assert "referral.release_day" not in reminder_audits(case)
+
+
 def test_an_unassigned_referral_escalates_without_an_officer(desk: Desk,
                                                             leaders: list[User]) -> None:
     casework.return_to_queue(desk.case, desk.leader, reason="test set-up")
