@@ -228,6 +228,14 @@ def _transfer_target(errors: dict[str, str]) -> Authority | None:
     return target
 
 
+def _person_agreed(errors: dict[str, str]) -> bool:
+    """The officer's word that the person agreed to the new council (their consent named ours)."""
+    if request.form.get("person_agreed") != "yes":
+        errors["person_agreed"] = "Confirm the person agreed to be referred to the new council."
+        return False
+    return True
+
+
 @bp.route("/<uuid:referral_id>/transfer", methods=["GET", "POST"])
 @roles(*STAFF)
 def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
@@ -237,8 +245,10 @@ def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
         lambda errors: {
             "to": _transfer_target(errors),
             "reason": forms.required_text(errors, "reason",
-                                          "Say why the referral is being transferred.")},
+                                          "Say why the referral is being transferred."),
+            "person_agreed": _person_agreed(errors)},
         lambda case, user, v: casework.transfer(case, v["to"], user, reason=v["reason"],
+                                                person_agreed=v["person_agreed"],
                                                 ip_address=request.remote_addr),
         lambda case, v: f"{case.reference} was transferred to {v['to'].name}.",
         lambda case: {"authority_items": [{"value": "", "text": "Choose an authority"}] + [

@@ -3,9 +3,10 @@ real domain; refusals come back as GOV.UK error summaries and change nothing."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from referral_service.domain import casework
-from referral_service.models import ReferralMessage, ReferralStatus
+from referral_service.models import AuditEvent, ReferralMessage, ReferralStatus
 from tests import factories as f
 from tests.statements import statements
 from tests.web_helpers import make_team, post_form, sign_in
@@ -164,12 +165,22 @@ def test_transfer_to_another_authority(client, team) -> None:  # type: ignore[no
     missing = post_form(client, f"{page}/transfer", {"authority": "", "reason": ""})
     assert missing.status_code == 400
     assert 'href="#authority"' in missing.get_data(as_text=True)
-    moved = post_form(client, f"{page}/transfer",
-                      {"authority": "E07000242", "reason": "Moved to Cheshunt"})
+    # The person's agreement to the new council is asked for, and refused when not given.
+    unagreed = post_form(client, f"{page}/transfer",
+                         {"authority": "E07000242", "reason": "Moved to Cheshunt"})
+    assert unagreed.status_code == 400
+    assert 'href="#person_agreed"' in unagreed.get_data(as_text=True)
+    f.db.session.refresh(team.named)
+    assert team.named.status is not S.TRANSFERRED
+    moved = post_form(client, f"{page}/transfer", {
+        "authority": "E07000242", "reason": "Moved to Cheshunt", "person_agreed": "yes"})
     assert moved.status_code == 302
     f.db.session.refresh(team.named)
     assert team.named.status is S.TRANSFERRED
     assert team.named.transferred_to_authority_id == team.other_authority.id
+    ended = f.db.session.scalars(select(AuditEvent).where(
+        AuditEvent.referral_id == team.named.id, AuditEvent.to_status == "transferred")).one()
+    assert ended.details["person_agreed"] is True
 
 
 def test_a_possible_duplicate_is_shown_and_decided(client, team) -> None:  # type: ignore[no-untyped-def]
