@@ -25,6 +25,7 @@ from referral_service.domain import (
     notes,
     queues,
     timeline,
+    transfer_history,
 )
 from referral_service.extensions import db
 from referral_service.models import (
@@ -76,8 +77,11 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
              reply: str = "", status: int | None = None) -> ResponseReturnValue:
     user = signed_in_user()
     case = staff_referral(referral_id)
+    # Only on a page that will be committed, so that every look at it is in the audit trail.
+    earlier = None if errors else transfer_history.for_receiving_council(
+        case, audit.Actor.for_user(user, request.remote_addr))
     return render_template(
-        "casework/referral.html", referral=case, user=user,
+        "casework/referral.html", referral=case, user=user, earlier=earlier,
         actions=available_actions(user, case), now=clock.now(),
         deadline=queues.deadline_status(case), duplicates=queues.possible_duplicates(case),
         entries=list(reversed(timeline.for_staff(case))), notes=notes.for_referral(case),
