@@ -244,7 +244,8 @@ def load_demo_data() -> DemoSummary:
                 reason="Hostel place ends; family and work are in Hertford.")
     leader = users["morgan.hughes@welhat.example"]
     eh = db.session.scalar(db.select(Authority).where(Authority.code == "E07000242"))
-    later(55, casework.transfer, r8, eh, leader, reason="Local connection to East Herts.")
+    later(55, casework.transfer, r8, eh, leader, reason="Local connection to East Herts.",
+          person_agreed=True)
 
     # 9. Transferred to a council that does not take referrals here: recorded only.
     r9 = submit(prison, sam, 90, person={"first_name": "Gary", "last_name": "Wells",
@@ -254,7 +255,8 @@ def load_demo_data() -> DemoSummary:
                 reason="Release in three weeks; no address to go to.")
     stevenage = db.session.scalar(
         db.select(Authority).where(Authority.code == "E07000243"))
-    later(80, casework.transfer, r9, stevenage, leader, reason="Person chose Stevenage instead.")
+    later(80, casework.transfer, r9, stevenage, leader, reason="Person chose Stevenage instead.",
+          person_agreed=True)
 
     # 10. No contact after repeated attempts: closed.
     r10 = submit(care, kim, 140, person={"first_name": "Ben", "last_name": "Carter",

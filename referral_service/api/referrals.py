@@ -71,7 +71,6 @@ def document(referral: Referral) -> dict[str, Any]:
     """The referral in the shape ``ReferralSchema`` dumps."""
     officer = referral.named_officer
     authority = referral.authority
-    moved_to = referral.transferred_to_authority
     return {
         **intake.submission_of(referral),
         "id": referral.id,
@@ -92,9 +91,32 @@ def document(referral: Referral) -> dict[str, Any]:
         "closed_at": referral.closed_at,
         "updated_at": referral.updated_at,
         "outcome": referral.outcome.value if referral.outcome else None,
-        "transferred_to": None if moved_to is None else {"code": moved_to.code,
-                                                         "name": moved_to.name},
+        **transfer_links(referral),
     }
+
+
+def transfer_links(referral: Referral) -> dict[str, Any]:
+    """Both ends of a transfer (``TransferLinkSchema``): the reference always (the referrer
+    quotes it on the phone), the id only of a referral the calling organisation made (others
+    are 404 to it anyway). Read only for a referral that was transferred, or made by one, so a
+    page of ordinary referrals costs no extra queries."""
+    moved_to = referral.transferred_to_authority
+    made_there = referral.transferred_to if referral.status is ReferralStatus.TRANSFERRED else None
+    came_from = referral.transferred_from
+    return {
+        "transferred_to": None if moved_to is None else _link(
+            moved_to.code, moved_to.name, made_there, referral.closed_at),
+        "transferred_from": None if came_from is None else _link(
+            came_from.authority.code, came_from.authority.name, came_from, came_from.closed_at),
+    }
+
+
+def _link(code: str, name: str, other: Referral | None, at: datetime | None) -> dict[str, Any]:
+    known = other is not None and (
+        other.referring_organisation_id == current_organisation().id)
+    return {"code": code, "name": name, "transferred_at": at,
+            "reference": other.reference if other is not None else None,
+            "id": other.id if known and other is not None else None}
 
 
 def request_digest() -> str:

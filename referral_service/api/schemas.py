@@ -22,6 +22,17 @@ class AuthoritySchema(Schema):
     name = fields.String(metadata={"example": "Welwyn Hatfield"})
 
 
+class TransferLinkSchema(Schema):
+    """The other end of a transfer: the chain of custody of one person's referral."""
+    code = fields.String(metadata={"example": "E07000242",
+                                   "description": "The other housing authority's code."})
+    name = fields.String(metadata={"example": "East Hertfordshire"})
+    reference = fields.String(allow_none=True, metadata={"example": "DTR-4HX8WN"})
+    id = fields.UUID(allow_none=True, metadata={
+        "description": "The other referral's id, when your organisation can read it."})
+    transferred_at = fields.AwareDateTime(allow_none=True)
+
+
 class OrganisationRefSchema(Schema):
     id = fields.UUID()
     name = fields.String()
@@ -51,7 +62,15 @@ class ReferralSchema(ReferralSubmissionSchema):
     closed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     updated_at = fields.AwareDateTime(dump_only=True)
     outcome = fields.String(dump_only=True, allow_none=True, metadata={"enum": OUTCOMES})
-    transferred_to = fields.Nested(AuthoritySchema, dump_only=True, allow_none=True)
+    transferred_to = fields.Nested(TransferLinkSchema, dump_only=True, allow_none=True, metadata={
+        "description": "Set once the council passed the referral to another housing authority "
+                       "(status `transferred`): that authority, and the referral made there "
+                       "(reference and id null when the authority does not take referrals "
+                       "through this service)."})
+    transferred_from = fields.Nested(TransferLinkSchema, dump_only=True, allow_none=True,
+                                     metadata={
+        "description": "Set on a referral made by a transfer: the authority that passed it "
+                       "on, and the referral there (now `transferred`)."})
 
 
 class ReferralPageSchema(Schema):

@@ -241,9 +241,11 @@ def withdraw(referral: Referral, *, organisation: Organisation, actor: audit.Act
 
 
 def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: str,
-             ip_address: str | None = None) -> Referral | None:
+             person_agreed: bool, ip_address: str | None = None) -> Referral | None:
     """Send the case to the authority now responsible (e.g. the person moved, or local connection).
 
+    The person consented to a referral to the council they chose (s.213B): a transfer needs the
+    officer's word that they agreed to the new one, kept in the audit event.
     When that authority takes referrals here, a new referral is made there, linked back to this
     one, and routed; the new one is returned.
     """
@@ -252,9 +254,13 @@ def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: s
         raise ValidationFailed({"authority_code": ["Choose a different housing authority."]})
     if not reason or not reason.strip():
         raise ValidationFailed({"reason": ["Say why the referral is being transferred."]})
+    if person_agreed is not True:
+        raise ValidationFailed({"person_agreed": [
+            "Confirm the person agreed to be referred to the new council."]})
     actor = audit.Actor.for_user(by, ip_address)
     lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
-                         to_authority=to_authority.code, reason=reason.strip())
+                         to_authority=to_authority.code, reason=reason.strip(),
+                         person_agreed=True)
     # After the transition: a refused transfer (already closed) must leave the record as it was.
     referral.transferred_to_authority = to_authority
     referral.closure_reason = reason.strip()

@@ -56,6 +56,24 @@ def _officer_name(officer_id: str | None) -> str | None:
     return officer.name if officer else None
 
 
+def _received_words(referral: Referral) -> str:
+    came_from = referral.transferred_from
+    if came_from is None:
+        return f"Received by {referral.authority.name}."
+    return (f"Received by {referral.authority.name} by transfer from "
+            f"{came_from.authority.name} (earlier reference {came_from.reference}).")
+
+
+def _transferred_words(referral: Referral) -> str:
+    """Both references, so that whoever reads it can follow the person to the new council."""
+    to = referral.transferred_to_authority
+    name = to.name if to is not None else "another housing authority"
+    made_there = referral.transferred_to
+    if made_there is None:
+        return f"Transferred to {name}, which does not take referrals through this service."
+    return f"Transferred to {name} (new reference {made_there.reference})."
+
+
 def for_referrer(referral: Referral) -> list[Entry]:
     entries: list[Entry] = []
     events = db.session.scalars(
@@ -67,7 +85,7 @@ def for_referrer(referral: Referral) -> list[Entry]:
         details = event.details or {}
         if event.action == "referral.received":
             entries.append(Entry(event.occurred_at, "received",
-                                 f"Received by {referral.authority.name}."))
+                                 _received_words(referral)))
         elif event.action in {"referral.transition", "referral.reassigned"} and (
                 event.to_status == "assigned" or event.action == "referral.reassigned"):
             name = _officer_name(details.get("officer_id"))
@@ -77,9 +95,7 @@ def for_referrer(referral: Referral) -> list[Entry]:
             outcome = Outcome(details["outcome"]).value.replace("_", " ")
             entries.append(Entry(event.occurred_at, "closed", f"Closed. Outcome: {outcome}."))
         elif event.action == "referral.transition" and event.to_status == "transferred":
-            entries.append(Entry(event.occurred_at, "transferred",
-                                 f"Transferred to another housing authority "
-                                 f"({details.get('to_authority')})."))
+            entries.append(Entry(event.occurred_at, "transferred", _transferred_words(referral)))
         elif event.action == "referral.transition" and event.to_status in _STATUS_WORDS:
             if event.to_status == "contact_attempted":
                 # Repeated attempts are one line for the referrer: the detail is the officer's.

@@ -55,7 +55,9 @@ class Referral(Model):
     transferred_to_authority_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("authorities.id")
     )
-    # A referral made by transfer from another authority points at the one it came from.
+    # A referral made by transfer from another authority points at the one it came from; the
+    # earlier one finds it back through ``transferred_to`` (a case is transferred at most once,
+    # so a unique index: the chain of custody has no forks).
     transferred_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))
 
     # The referrer (a person at the referring organisation).
@@ -130,6 +132,12 @@ class Referral(Model):
     transferred_to_authority: Mapped[Authority | None] = relationship(
         foreign_keys=[transferred_to_authority_id]
     )
+    # Both ends of a transfer: the referral it came from, and the one made at the receiving
+    # authority (None when that authority does not take referrals here).
+    transferred_from: Mapped[Referral | None] = relationship(
+        remote_side=[id], foreign_keys=[transferred_from_id], back_populates="transferred_to")
+    transferred_to: Mapped[Referral | None] = relationship(
+        foreign_keys=[transferred_from_id], back_populates="transferred_from", uselist=False)
     contact_attempts: Mapped[list[ContactAttempt]] = relationship(
         back_populates="referral", order_by="ContactAttempt.attempted_at"
     )
@@ -165,6 +173,7 @@ class Referral(Model):
         sa.Index("ix_referrals_authority_nhs", "authority_id", "person_nhs_number",
                  "received_at"),
         sa.Index("ix_referrals_authority_phone", "authority_id", "person_phone"),
+        sa.Index("ix_referrals_transferred_from_id", "transferred_from_id", unique=True),
         sa.Index(
             "ix_referrals_authority_name_dob",
             "authority_id",

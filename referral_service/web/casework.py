@@ -25,6 +25,7 @@ from referral_service.domain import (
     notes,
     queues,
     timeline,
+    transfer_history,
 )
 from referral_service.extensions import db
 from referral_service.models import (
@@ -76,8 +77,11 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
              reply: str = "", status: int | None = None) -> ResponseReturnValue:
     user = signed_in_user()
     case = staff_referral(referral_id)
+    # Only on a page that will be committed, so that every look at it is in the audit trail.
+    earlier = None if errors else transfer_history.for_receiving_council(
+        case, audit.Actor.for_user(user, request.remote_addr))
     return render_template(
-        "casework/referral.html", referral=case, user=user,
+        "casework/referral.html", referral=case, user=user, earlier=earlier,
         actions=available_actions(user, case), now=clock.now(),
         deadline=queues.deadline_status(case), duplicates=queues.possible_duplicates(case),
         entries=list(reversed(timeline.for_staff(case))), notes=notes.for_referral(case),
@@ -228,6 +232,14 @@ def _transfer_target(errors: dict[str, str]) -> Authority | None:
     return target
 
 
+def _person_agreed(errors: dict[str, str]) -> bool:
+    """The officer's word that the person agreed to the new council (their consent named ours)."""
+    if request.form.get("person_agreed") != "yes":
+        errors["person_agreed"] = "Confirm the person agreed to be referred to the new council."
+        return False
+    return True
+
+
 @bp.route("/<uuid:referral_id>/transfer", methods=["GET", "POST"])
 @roles(*STAFF)
 def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
@@ -237,8 +249,10 @@ def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
         lambda errors: {
             "to": _transfer_target(errors),
             "reason": forms.required_text(errors, "reason",
-                                          "Say why the referral is being transferred.")},
+                                          "Say why the referral is being transferred."),
+            "person_agreed": _person_agreed(errors)},
         lambda case, user, v: casework.transfer(case, v["to"], user, reason=v["reason"],
+                                                person_agreed=v["person_agreed"],
                                                 ip_address=request.remote_addr),
         lambda case, v: f"{case.reference} was transferred to {v['to'].name}.",
         lambda case: {"authority_items": [{"value": "", "text": "Choose an authority"}] + [

@@ -988,3 +988,48 @@ def test_patch_needs_the_write_scope(client, welwyn) -> None:  # type: ignore[no
                             headers=reader_headers)
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+# --- Transfers: the chain of custody ---------------------------------------------------------
+
+
+def _transfer(made: dict[str, Any], welwyn: Any, to: Any) -> Referral | None:
+    referral = db.session.get(Referral, uuid.UUID(made["id"]))
+    leader = f.team_leader(welwyn)
+    moved = casework.transfer(referral, to, leader, reason="Local connection",
+                              person_agreed=True)
+    db.session.commit()
+    return moved
+
+
+def test_a_transfer_shows_both_references_both_ways(probation, welwyn) -> None:  # type: ignore[no-untyped-def]
+    east_herts = f.authority(code="E07000242", name="East Hertfordshire")
+    made = probation.refer()
+    assert made["transferred_to"] is None and made["transferred_from"] is None
+    moved = _transfer(made, welwyn, east_herts)
+    assert moved is not None
+    earlier = probation.get(f"{REFERRALS}/{made['id']}").json
+    later = probation.get(f"{REFERRALS}/{moved.id}").json
+    assert earlier["status"] == "transferred"
+    assert earlier["transferred_to"] == {
+        "code": "E07000242", "name": "East Hertfordshire", "reference": later["reference"],
+        "id": later["id"], "transferred_at": earlier["closed_at"]}
+    assert later["transferred_from"] == {
+        "code": welwyn.code, "name": welwyn.name, "reference": made["reference"],
+        "id": made["id"], "transferred_at": earlier["closed_at"]}
+    assert later["transferred_to"] is None and earlier["transferred_from"] is None
+    # The list shows the same links.
+    listed = {item["id"]: item for item in probation.get(REFERRALS).json["items"]}
+    assert listed[later["id"]]["transferred_from"]["reference"] == made["reference"]
+    assert listed[made["id"]]["transferred_to"]["reference"] == later["reference"]
+
+
+def test_a_transfer_to_a_council_not_on_the_service_names_it_without_a_reference(  # type: ignore[no-untyped-def]
+        probation, welwyn) -> None:
+    stevenage = f.authority(code="E07000243", name="Stevenage", participating=False)
+    made = probation.refer()
+    assert _transfer(made, welwyn, stevenage) is None
+    earlier = probation.get(f"{REFERRALS}/{made['id']}").json
+    assert earlier["transferred_to"] == {
+        "code": "E07000243", "name": "Stevenage", "reference": None, "id": None,
+        "transferred_at": earlier["closed_at"]}

@@ -174,7 +174,8 @@ def bring_to(desk: Desk, status: ReferralStatus) -> Referral:
         casework.withdraw(case, organisation=desk.org, actor=CLIENT, reason="Found a room")
     elif status is S.TRANSFERRED:
         stevenage = f.authority(code="E07000243", name="Stevenage", participating=False)
-        casework.transfer(case, stevenage, desk.leader, reason="Moved to Stevenage")
+        casework.transfer(case, stevenage, desk.leader, reason="Moved to Stevenage",
+            person_agreed=True)
     assert case.status is status
     return case
 
@@ -602,7 +603,8 @@ def test_transfer_to_a_participating_authority_makes_a_linked_referral(
     chris = f.officer(elsewhere, specialisms=["mental_health"])
     referrals_before = f.db.session.scalar(select(func.count(Referral.id)))
     with audited(transitions=2) as written:
-        made = casework.transfer(case, elsewhere, desk.leader, reason=" Local connection ")
+        made = casework.transfer(case, elsewhere, desk.leader, reason=" Local connection ",
+            person_agreed=True)
     assert made is not None and made.id != case.id
     # The original ends, pointing at where it went.
     assert case.status is S.TRANSFERRED and case.outcome is O.TRANSFERRED
@@ -611,10 +613,12 @@ def test_transfer_to_a_participating_authority_makes_a_linked_referral(
     (ended,) = [e for e in written if e.referral_id == case.id]
     assert_transition(ended, case, desk.leader, status, S.TRANSFERRED)
     assert ended.details == {"outcome": "transferred", "to_authority": "E07000242",
-                             "reason": "Local connection"}
+                             "reason": "Local connection", "person_agreed": True}
     # The new one starts there, routed among that authority's officers only.
     assert f.db.session.scalar(select(func.count(Referral.id))) == referrals_before + 1
     assert made.transferred_from_id == case.id and made.reference != case.reference
+    # Linked both ways: each end finds the other.
+    assert made.transferred_from is case and case.transferred_to is made
     assert made.authority is elsewhere and made.referring_organisation is desk.org
     assert made.status is S.ASSIGNED and made.named_officer is chris
     assert made.received_at == TUESDAY_9AM
@@ -632,7 +636,8 @@ def test_transfer_to_a_participating_authority_makes_a_linked_referral(
 
 def test_transfer_to_a_participating_authority_without_officers_queues_it(
         desk: Desk, elsewhere: Authority) -> None:
-    made = casework.transfer(desk.case, elsewhere, desk.jo, reason="Local connection")
+    made = casework.transfer(desk.case, elsewhere, desk.jo, reason="Local connection",
+        person_agreed=True)
     assert made is not None and made.status is S.UNASSIGNED and made.named_officer is None
 
 
@@ -641,7 +646,8 @@ def test_transfer_to_a_non_participating_authority_only_records_it(desk: Desk) -
     stevenage = f.authority(code="E07000243", name="Stevenage", participating=False)
     referrals_before = f.db.session.scalar(select(func.count(Referral.id)))
     with audited() as written:
-        made = casework.transfer(desk.case, stevenage, desk.jo, reason="Chose Stevenage")
+        made = casework.transfer(desk.case, stevenage, desk.jo, reason="Chose Stevenage",
+            person_agreed=True)
     assert made is None
     assert f.db.session.scalar(select(func.count(Referral.id))) == referrals_before
     assert desk.case.status is S.TRANSFERRED and desk.case.outcome is O.TRANSFERRED
@@ -649,19 +655,23 @@ def test_transfer_to_a_non_participating_authority_only_records_it(desk: Desk) -
     assert_transition(only_transition(written), desk.case, desk.jo, S.ASSIGNED, S.TRANSFERRED)
 
 
-@pytest.mark.parametrize("case_name", ["same_authority", "empty_reason", "blank_reason"])
+@pytest.mark.parametrize("case_name", ["same_authority", "empty_reason", "blank_reason",
+                                       "person_not_agreed"])
 def test_transfer_refusals(desk: Desk, elsewhere: Authority, case_name: str) -> None:
     to = desk.authority if case_name == "same_authority" else elsewhere
-    reason = {"same_authority": "Moved", "empty_reason": "", "blank_reason": "  "}[case_name]
+    reason = {"same_authority": "Moved", "empty_reason": "", "blank_reason": "  ",
+              "person_not_agreed": "Moved"}[case_name]
     with refused(ValidationFailed, desk.case) as caught:
-        casework.transfer(desk.case, to, desk.leader, reason=reason)
-    field = "authority_code" if case_name == "same_authority" else "reason"
+        casework.transfer(desk.case, to, desk.leader, reason=reason,
+                          person_agreed=case_name != "person_not_agreed")
+    field = {"same_authority": "authority_code",
+             "person_not_agreed": "person_agreed"}.get(case_name, "reason")
     assert list(caught.value.errors) == [field]  # type: ignore[attr-defined]
 
 
 def test_transfer_refused_for_another_officer(desk: Desk, elsewhere: Authority) -> None:
     with refused(PermissionDenied, desk.case):
-        casework.transfer(desk.case, elsewhere, desk.sam, reason="Moved")
+        casework.transfer(desk.case, elsewhere, desk.sam, reason="Moved", person_agreed=True)
 
 
 @pytest.mark.parametrize("status", [S.CLOSED, S.WITHDRAWN, S.TRANSFERRED], ids=status_id)
@@ -669,7 +679,8 @@ def test_finished_referral_cannot_be_transferred(desk: Desk, elsewhere: Authorit
                                                  status: ReferralStatus) -> None:
     case = bring_to(desk, status)
     with refused(TransitionRefused, case):
-        casework.transfer(case, elsewhere, desk.leader, reason="Moved after all")
+        casework.transfer(case, elsewhere, desk.leader, reason="Moved after all",
+            person_agreed=True)
 
 
 # --- Possible duplicates ---------------------------------------------------------------------

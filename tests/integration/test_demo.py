@@ -165,6 +165,19 @@ def test_demo_has_a_possible_duplicate(session: Session) -> None:
     assert link.referral.authority_id == link.existing_referral.authority_id
 
 
+def test_demo_shows_a_transfer_linked_both_ways(session: Session) -> None:
+    """One referral passed to a council on the service (a new referral there, with a named
+    officer to see the earlier timeline) and one to a council that is not."""
+    moved = session.scalars(select(Referral).where(
+        Referral.status == ReferralStatus.TRANSFERRED)).all()
+    made_there = [r.transferred_to for r in moved if r.transferred_to is not None]
+    assert len(made_there) == 1 and len(moved) == 2
+    (later,) = made_there
+    assert later.transferred_from is not None and later.transferred_from.transferred_to is later
+    assert later.authority.code == "E07000242" and later.named_officer_id is not None
+    assert later.referring_organisation_id == later.transferred_from.referring_organisation_id
+
+
 def test_demo_has_work_in_the_team_queue(session: Session) -> None:
     queued = session.scalars(select(Referral).where(
         Referral.status == ReferralStatus.UNASSIGNED)).all()

@@ -382,7 +382,8 @@ class TestOpenCaseloadCounter:
         casework.accept(made[4], holder(made[4]))
         casework.withdraw(made[4], organisation=org, actor=client, reason="Moved away")
         self.everyone()
-        moved = casework.transfer(made[5], elsewhere, holder(made[5]), reason="Moved to Stevenage")
+        moved = casework.transfer(made[5], elsewhere, holder(made[5]), reason="Moved to Stevenage",
+            person_agreed=True)
         assert moved is not None and moved.named_officer is there
         self.everyone()
         casework.record_absence(second, starts_on=date.today(), ends_on=date.today(),

@@ -369,7 +369,7 @@ def test_the_referrer_is_told_their_withdrawal_was_recorded(desk: Desk) -> None:
 def test_the_referrer_is_told_of_a_transfer(desk: Desk) -> None:
     elsewhere = f.authority(code="E07000242", name="East Hertfordshire")
     casework.accept(desk.case, desk.jo)
-    casework.transfer(desk.case, elsewhere, desk.jo, reason="Local connection")
+    casework.transfer(desk.case, elsewhere, desk.jo, reason="Local connection", person_agreed=True)
     body = referrer_update(desk.case, "referrer_transferred").body
     assert "transferred to another housing authority (East Hertfordshire)" in body
 

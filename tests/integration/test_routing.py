@@ -211,7 +211,7 @@ def _put_in(status: ReferralStatus, referral: Referral, officer: User, leader: U
         casework.withdraw(referral, organisation=org, actor=audit.Actor.for_client("tests"))
     elif status is S.TRANSFERRED:
         other = f.authority(code="E07000242", name="East Hertfordshire", participating=False)
-        casework.transfer(referral, other, leader, reason="moved away")
+        casework.transfer(referral, other, leader, reason="moved away", person_agreed=True)
     elif status is S.UNASSIGNED:
         # No operation leaves an officer named on a queued referral, but the count must not
         # rely on that: the status alone decides.

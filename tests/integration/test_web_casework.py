@@ -3,9 +3,16 @@ real domain; refusals come back as GOV.UK error summaries and change nothing."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from referral_service.domain import casework
-from referral_service.models import ReferralMessage, ReferralStatus
+from referral_service.models import (
+    AuditEvent,
+    ContactAttemptResult,
+    ContactChannel,
+    ReferralMessage,
+    ReferralStatus,
+)
 from tests import factories as f
 from tests.statements import statements
 from tests.web_helpers import make_team, post_form, sign_in
@@ -164,12 +171,51 @@ def test_transfer_to_another_authority(client, team) -> None:  # type: ignore[no
     missing = post_form(client, f"{page}/transfer", {"authority": "", "reason": ""})
     assert missing.status_code == 400
     assert 'href="#authority"' in missing.get_data(as_text=True)
-    moved = post_form(client, f"{page}/transfer",
-                      {"authority": "E07000242", "reason": "Moved to Cheshunt"})
+    # The person's agreement to the new council is asked for, and refused when not given.
+    unagreed = post_form(client, f"{page}/transfer",
+                         {"authority": "E07000242", "reason": "Moved to Cheshunt"})
+    assert unagreed.status_code == 400
+    assert 'href="#person_agreed"' in unagreed.get_data(as_text=True)
+    f.db.session.refresh(team.named)
+    assert team.named.status is not S.TRANSFERRED
+    moved = post_form(client, f"{page}/transfer", {
+        "authority": "E07000242", "reason": "Moved to Cheshunt", "person_agreed": "yes"})
     assert moved.status_code == 302
     f.db.session.refresh(team.named)
     assert team.named.status is S.TRANSFERRED
     assert team.named.transferred_to_authority_id == team.other_authority.id
+    ended = f.db.session.scalars(select(AuditEvent).where(
+        AuditEvent.referral_id == team.named.id, AuditEvent.to_status == "transferred")).one()
+    assert ended.details["person_agreed"] is True
+
+
+def test_the_receiving_officer_sees_the_earlier_timeline_without_private_notes(client, team) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    casework.accept(team.named, team.officer)
+    casework.record_contact_attempt(team.named, team.officer, channel=ContactChannel.PHONE,
+                                    result=ContactAttemptResult.NO_ANSWER,
+                                    notes="PRIVATE: sleeps in his car behind the station")
+    made = casework.transfer(team.named, team.other_authority, team.officer,
+                             reason="Local connection", person_agreed=True)
+    f.db.session.commit()
+    assert made is not None and made.named_officer_id == team.other_officer.id
+    sign_in(client, team.other_officer)
+    page = _page(client, f"/casework/referrals/{made.id}")
+    # Labelled as the other council's, with its reference, and the attempt without its note.
+    assert f"Earlier timeline at {team.authority.name}" in page
+    assert (f'<a class="govuk-link" href="#earlier-heading">{team.authority.name}, referral '
+            f'{team.named.reference}</a>') in page
+    assert "Phone: no answer" in page and "The named officer accepted the referral." in page
+    assert "PRIVATE" not in page
+    viewed = f.db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "referral.earlier_timeline_viewed")).one()
+    assert viewed.referral_id == team.named.id and viewed.actor_user_id == team.other_officer.id
+    assert viewed.details == {"viewed_from": made.reference}
+    # The council that held it sees where it went; its page reads nothing of the new council's.
+    client.post("/sign-out", data={"csrf_token": _token(client)})
+    sign_in(client, team.officer)
+    earlier = _page(client, f"/casework/referrals/{team.named.id}")
+    assert f"Broxbourne, referral {made.reference}" in earlier
+    assert "Earlier timeline" not in earlier
 
 
 def test_a_possible_duplicate_is_shown_and_decided(client, team) -> None:  # type: ignore[no-untyped-def]

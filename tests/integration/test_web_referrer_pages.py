@@ -15,6 +15,7 @@ from referral_service.domain import casework, notes
 from referral_service.domain.audit import Actor
 from referral_service.extensions import db
 from referral_service.models import (
+    Authority,
     ContactAttemptResult,
     ContactChannel,
     Outcome,
@@ -120,6 +121,38 @@ def test_a_referral_shows_its_timeline_and_outcome_without_private_notes(client,
         assert shown in page
     assert "PRIVATE" not in page
     assert "Withdraw referral" not in page
+
+
+def test_a_transferred_referral_shows_both_references_both_ways(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    referral = f.referral(world.organisation)
+    east_herts = db.session.scalars(select(Authority).where(Authority.code == "E07000242")).one()
+    made = casework.transfer(referral, east_herts, world.officer, reason="Local connection",
+                             person_agreed=True)
+    db.session.commit()
+    assert made is not None
+    sign_in(client, world.referrer)
+    earlier = client.get(f"/referrer/referrals/{referral.id}").get_data(as_text=True)
+    later = client.get(f"/referrer/referrals/{made.id}").get_data(as_text=True)
+    # The earlier page: where it went, the new reference (a link to it), and when.
+    assert f"Transferred to East Herts (new reference {made.reference})." in earlier
+    assert f'href="/referrer/referrals/{made.id}">{made.reference}</a>' in earlier
+    assert "Transferred to" in earlier and "Transferred from" not in earlier
+    # The new page: where it came from, with the earlier reference.
+    assert (f"Received by East Herts by transfer from {world.authority.name} "
+            f"(earlier reference {referral.reference}).") in html.unescape(later)
+    assert f'href="/referrer/referrals/{referral.id}">{referral.reference}</a>' in later
+    assert "Transferred from" in later
+
+
+def test_a_transfer_to_a_council_not_on_the_service_is_named(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    referral = f.referral(world.organisation)
+    stevenage = f.authority(code="E07000243", name="Stevenage", participating=False)
+    casework.transfer(referral, stevenage, world.officer, reason="Chose Stevenage",
+                      person_agreed=True)
+    db.session.commit()
+    sign_in(client, world.referrer)
+    page = client.get(f"/referrer/referrals/{referral.id}").get_data(as_text=True)
+    assert "Transferred to Stevenage, which does not take referrals through this service." in page
 
 
 def test_a_referral_shows_what_the_organisation_sent(client, world: World) -> None:  # type: ignore[no-untyped-def]
