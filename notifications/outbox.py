@@ -81,7 +81,7 @@ def _sends_now(status: MessageStatus, not_before: datetime, now: datetime) -> bo
 
 
 def to_applicant(referral: Referral, *, event: str, template: str, text: templates.Text,
-                 channels: list[Channel] | None = None) -> OutboxMessage | None:
+                 channels: list[Channel] | None = None) -> OutboxMessage:
     """By the preferred safe route (SMS first unless email is preferred), or suppressed."""
     now = clock.now()
     order = channels or [Channel.SMS, Channel.EMAIL]
@@ -113,13 +113,13 @@ def to_applicant(referral: Referral, *, event: str, template: str, text: templat
 
 
 def to_person(referral: Referral | None, user: User, *, event: str, template: str,
-              audience: Audience, text: templates.Text) -> OutboxMessage | None:
+              audience: Audience, text: templates.Text) -> OutboxMessage:
     return _queue(referral, event=event, template=template, audience=audience,
                   channel=Channel.EMAIL, to=user.email, text=text)
 
 
 def to_referrer(referral: Referral, *, event: str, template: str,
-                text: templates.Text) -> OutboxMessage | None:
+                text: templates.Text) -> OutboxMessage:
     return _queue(referral, event=event, template=template, audience=Audience.REFERRER,
                   channel=Channel.EMAIL, to=referral.referrer_email, text=text)
 
