@@ -19,6 +19,7 @@ from referral_service.models.enums import (
     ReferralStatus,
     Role,
 )
+from referral_service.models.events import DomainEvent, EventExpansion, EventType
 from referral_service.models.exchange import IdempotencyKey, ReferralMessage
 from referral_service.models.messaging import (
     Audience,
@@ -59,8 +60,11 @@ __all__ = [
     "ContactAttempt",
     "ContactAttemptResult",
     "ContactChannel",
+    "DomainEvent",
     "DuplicateDecision",
     "DuplicateMatch",
+    "EventExpansion",
+    "EventType",
     "HousingSituation",
     "IdempotencyKey",
     "InboundSms",
