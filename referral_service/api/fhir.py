@@ -148,10 +148,10 @@ def read_task(referral_id: uuid.UUID) -> Any:
 
 
 @blp.route("/metadata", methods=["GET"])
-@require_scope(None)
-@blp.doc(responses=_READ_DOC)
+@blp.doc(responses=_READ_DOC, security=[])
 def metadata() -> Any:
-    """The CapabilityStatement: what these FHIR endpoints do (any valid token)."""
+    """The CapabilityStatement: what these FHIR endpoints do. Public, as FHIR's RESTful API
+    expects: an integration engine reads it to learn how to get a token before it has one."""
     return fhir_response(resources.capability_statement(PREFIX))
 
 

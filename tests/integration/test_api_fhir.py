@@ -379,4 +379,6 @@ def test_the_capability_statement_says_what_the_endpoints_do(nhs_trust, client) 
     kinds = {r["type"]: {i["code"] for i in r["interaction"]}
              for r in statement["rest"][0]["resource"]}
     assert kinds == {"ServiceRequest": {"create", "read"}, "Task": {"read"}}
-    assert issues(client.get("/api/fhir/metadata"), 401)
+    # Public, as FHIR expects: it says how to get a token, so it cannot need one.
+    anonymous = client.get("/api/fhir/metadata")
+    assert anonymous.status_code == 200 and anonymous.json == statement

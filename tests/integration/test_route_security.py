@@ -19,6 +19,7 @@ PUBLIC = {
     "oauth.revoke": "client authentication inside (RFC 7009)",
     "oauth.introspect": "client authentication inside (RFC 7662)",
     "api-docs.openapi_json": "the published contract",
+    "fhir.metadata": "FHIR's CapabilityStatement: engines read it before they have a token",
     "api-docs.openapi_swagger_ui": "the published contract, browsable",
     "webhooks.twilio_status": "Twilio calls it; its X-Twilio-Signature is checked inside",
     "webhooks.twilio_inbound": "Twilio calls it; its X-Twilio-Signature is checked inside",
