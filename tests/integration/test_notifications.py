@@ -94,6 +94,8 @@ def refer(desk: Desk, person: dict[str, Any] | None = None, **overrides: Any) ->
 
 
 def messages(referral: Referral | None = None, **where: Any) -> list[OutboxMessage]:
+    """The outbox rows once the events so far are expanded (as the worker does after commit)."""
+    f.expanded()
     query = select(OutboxMessage)
     if referral is not None:
         query = query.where(OutboxMessage.referral_id == referral.id)
