@@ -1,0 +1,138 @@
+"""A worker killed mid-expansion, and its broker's memory wiped: each domain event is expanded
+exactly once all the same (issue 14.1).
+
+200 referrals are received in this process on a fresh PostgreSQL database (committed ten at a
+time: each commit hands its events to Redis, ``expand_events``); a real ``referrals worker``
+subprocess expands them. When about a third of the (event, consumer) expansions are done the
+worker gets SIGKILL, mid-transaction for some, and Redis is flushed. A new worker and the
+scheduler's sweep (this process) must finish from the database alone. Each referral then has
+exactly one of each message and reminder: an expansion the kill cut short was rolled back with
+its claim and done again; one that had committed was never done twice.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import func, select
+
+from notifications import expansion
+from referral_service import clock
+from referral_service.extensions import db
+from referral_service.models import DomainEvent, EventExpansion, OutboxMessage, Reminder
+from tests import factories as f
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres_only]
+
+REFERRALS = Path(sys.executable).parent / "referrals"
+EVENTS = 200
+PER_COMMIT = 10
+
+
+def poll(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+@pytest.fixture
+def start_worker(redis_app: Flask,
+                 tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("TWILIO_", "SMTP_", "TEST_", "FLASK_"))
+                   and key not in {"DATABASE_URL", "BROKER_URL", "APP_ENV", "MAIL_FROM"}}
+    environment.update({
+        "DATABASE_URL": redis_app.config["SQLALCHEMY_DATABASE_URI"],
+        "BROKER_URL": redis_app.config["BROKER_URL"],
+        "SECRET_KEY": "crash-test", "LOG_LEVEL": "WARNING", "DEV_OUTBOX": "on",
+    })
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
+            [str(REFERRALS), "worker", "--threads", "4"], cwd=tmp_path, env=environment,
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_a_killed_worker_leaves_each_event_expanded_exactly_once(
+        redis_app: Flask, start_worker: Callable[[str], subprocess.Popen[bytes]],
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with redis_app.app_context():
+        authority = f.authority()
+        org = f.organisation()
+        for n in range(3):
+            f.officer(authority, name=f"Officer {n}", capacity=500)
+        db.session.commit()
+        # Received and committed with no worker running: the events wait in Redis.
+        for start in range(0, EVENTS, PER_COMMIT):
+            for _ in range(PER_COMMIT):
+                f.referral(org, expand=False)
+            db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(DomainEvent)) == EVENTS
+
+    def expansions() -> int:
+        with redis_app.app_context():
+            return db.session.scalar(select(func.count()).select_from(EventExpansion)) or 0
+
+    consumers = len(expansion.CONSUMERS)
+    first = start_worker("worker-1")
+    assert poll(lambda: expansions() >= EVENTS * consumers // 3, seconds=60, interval=0.002), \
+        (tmp_path / "worker-1.log").read_text()[-2000:]
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    at_kill = expansions()
+    with redis.Redis.from_url(redis_app.config["BROKER_URL"]) as connection:
+        connection.flushdb()
+    assert at_kill < EVENTS * consumers, "the kill came after the last expansion: nothing tested"
+
+    # A new worker (for the messages) and the sweep, as the scheduler runs it, until done.
+    start_worker("worker-2")
+    sweeps = 0
+    with redis_app.app_context():
+        while db.session.scalar(select(func.count()).select_from(DomainEvent).where(
+                DomainEvent.expanded_at.is_(None))):
+            assert sweeps < 20
+            expansion.sweep(clock.now() + timedelta(minutes=1))
+            sweeps += 1
+        db.session.rollback()
+
+        assert expansions() == EVENTS * consumers
+        messages = Counter(db.session.execute(
+            select(OutboxMessage.referral_id, OutboxMessage.event, OutboxMessage.audience)).all())
+        reminders = Counter(db.session.execute(
+            select(Reminder.referral_id, Reminder.kind)).all())
+    # Each referral: its officer, its referrer and its applicant told once; three reminders.
+    assert len(messages) == EVENTS * 3 and set(messages.values()) == {1}
+    assert len(reminders) == EVENTS * 3 and set(reminders.values()) == {1}
+
+    with capsys.disabled():
+        print(f"\nexpansion crash test: {EVENTS} events x {consumers} consumers; {at_kill} "
+              f"expansions committed when the worker was killed; {sweeps} sweep(s) after; "
+              f"every event expanded exactly once")
