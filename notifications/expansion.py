@@ -11,10 +11,10 @@ A state change writes one ``domain_events`` row with the referral (``referral_se
 - ``metrics``: counts the events by type (``referral_events_total``) once committed.
 
 **Idempotency.** Each (event, consumer) runs in a transaction of its own that first inserts its
-``event_expansions`` row with ``INSERT … ON CONFLICT DO NOTHING``; if the row was already there
-the consumer is skipped. What the consumer writes commits with that row or not at all, so a
-crash mid-expansion, a replay, the actor and the sweep racing each other, or two workers all
-leave the same rows. A consumer that raises is rolled back (its row too), logged, and tried
+``event_expansions`` row (the key: event sequence and consumer name) with ``INSERT … ON
+CONFLICT DO NOTHING RETURNING``; if the row was already there the consumer is skipped. What
+the consumer writes commits with that row or not at all, so a crash mid-expansion, a replay,
+the actor and the sweep racing each other, or two workers all leave the same rows. A consumer that raises is rolled back (its row too), logged, and tried
 again by the sweep; the other consumers' work stands. When every consumer has its row the event
 gets ``expanded_at`` and the sweep stops looking at it.
 
@@ -192,6 +192,8 @@ def _claim(sequence: int, consumer: str) -> bool:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(EventExpansion).values(
         event_sequence=sequence, consumer=consumer, expanded_at=clock.now(),
-    ).on_conflict_do_nothing(index_elements=["event_sequence", "consumer"])
-    result = db.session.execute(statement)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    ).on_conflict_do_nothing(index_elements=["event_sequence", "consumer"]).returning(
+        EventExpansion.consumer)
+    # RETURNING, not rowcount: a row comes back only if this insert wrote it (rowcount is not
+    # reliable for this statement through every driver: psycopg gave -1).
+    return db.session.execute(statement).first() is not None
