@@ -14,9 +14,10 @@ A state change writes one ``domain_events`` row with the referral (``referral_se
 ``event_expansions`` row (the key: event sequence and consumer name) with ``INSERT … ON
 CONFLICT DO NOTHING RETURNING``; if the row was already there the consumer is skipped. What
 the consumer writes commits with that row or not at all, so a crash mid-expansion, a replay,
-the actor and the sweep racing each other, or two workers all leave the same rows. A consumer that raises is rolled back (its row too), logged, and tried
-again by the sweep; the other consumers' work stands. When every consumer has its row the event
-gets ``expanded_at`` and the sweep stops looking at it.
+the actor and the sweep racing each other, or two workers all leave the same rows. A consumer
+that raises is rolled back (its row too), logged, and tried again by the sweep; the other
+consumers' work stands. When every consumer has its row the event gets ``expanded_at`` and the
+sweep stops looking at it.
 
 **Who runs it.** ``notifications.runtime`` hands the sequences a transaction recorded to the
 ``expand_events`` actor (queue ``events``) when it commits; the scheduler's sweep
