@@ -1,6 +1,7 @@
 """Who is told what, and the safety rules on anything for the applicant.
 
-Messages are outbox rows written in the same transaction as the change that causes them; these
+Messages are outbox rows written when the change's domain event is expanded (`messages()` expands
+what is pending first, as the worker would after commit); these
 tests read the rows. Reminders are rows with a due time that ``process_due`` fires once. Delivery
 claims a row with a compare-and-set and sends it through a provider: the only stand-ins here are
 tiny senders at that process boundary.
