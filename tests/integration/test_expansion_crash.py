@@ -12,13 +12,9 @@ its claim and done again; one that had committed was never done twice.
 """
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,58 +28,26 @@ from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import DomainEvent, EventExpansion, OutboxMessage, Reminder
 from tests import factories as f
+from tests.worker_processes import StartWorker, poll, worker_processes
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres_only]
 
-REFERRALS = Path(sys.executable).parent / "referrals"
 EVENTS = 200
 PER_COMMIT = 10
 
 
-def poll(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
 @pytest.fixture
-def start_worker(redis_app: Flask,
-                 tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("TWILIO_", "SMTP_", "TEST_", "FLASK_"))
-                   and key not in {"DATABASE_URL", "BROKER_URL", "APP_ENV", "MAIL_FROM"}}
-    environment.update({
+def start_worker(redis_app: Flask, tmp_path: Path) -> Iterator[StartWorker]:
+    with worker_processes({
         "DATABASE_URL": redis_app.config["SQLALCHEMY_DATABASE_URI"],
         "BROKER_URL": redis_app.config["BROKER_URL"],
         "SECRET_KEY": "crash-test", "LOG_LEVEL": "WARNING", "DEV_OUTBOX": "on",
-    })
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
-            [str(REFERRALS), "worker", "--threads", "4"], cwd=tmp_path, env=environment,
-            stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    }, tmp_path) as start:
+        yield start
 
 
 def test_a_killed_worker_leaves_each_event_expanded_exactly_once(
-        redis_app: Flask, start_worker: Callable[[str], subprocess.Popen[bytes]],
+        redis_app: Flask, start_worker: StartWorker,
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with redis_app.app_context():
         authority = f.authority()
