@@ -38,6 +38,7 @@ from notifications.broker import (
     make_broker,
 )
 from referral_service.domain import events as domain_events
+from referral_service.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def configure(app: Flask) -> dramatiq.Broker:
     outbox.hand_over_with(delivers_now)
     register_consumers()
     if app.config.get("EVENTS_EXPAND_INLINE"):
+        global _inline
+        _inline = True
         app.after_request(_expand_inline)
     return broker
 
@@ -70,14 +73,26 @@ def register_consumers() -> None:
 
 
 def _expand_inline(response: Response) -> Response:
-    """``EVENTS_EXPAND_INLINE`` (the tests): expand what the request committed before the
-    response leaves, so a test sees the messages and reminders as soon as it has the response.
-    Each event and consumer still in its own transaction; a consumer that fails is logged."""
-    expansion.expand_pending()
+    """``EVENTS_EXPAND_INLINE`` (the tests): expand the events the request committed before
+    the response leaves, so a test sees the messages and reminders as soon as it has the
+    response. Each event and consumer still in its own transaction; a consumer that fails is
+    logged and left to the sweep, like any other failure of expansion."""
+    sequences = db.session.info.pop(_COMMITTED_EVENTS, None)
+    if sequences:
+        try:
+            expansion.expand(sequences)
+        except Exception:  # e.g. the database went away: the sweep expands them later
+            db.session.rollback()
+            log.exception("inline expansion failed; the sweep will expand the events")
     return response
 
 
 # --- rows handed to the broker when their transaction commits ------------------------------
+
+# EVENTS_EXPAND_INLINE: the sequences of the events a session committed, for _expand_inline.
+_COMMITTED_EVENTS = "notifications.runtime.committed_events"
+_inline = False
+
 
 @event.listens_for(Session, "after_commit", propagate=True)
 def _enqueue_after_commit(session: Session) -> None:
@@ -85,13 +100,15 @@ def _enqueue_after_commit(session: Session) -> None:
     if pending:
         actors.enqueue(pending)
     recorded = session.info.pop(domain_events.PENDING_KEY, None)
-    if recorded and delivers_now():
+    if recorded:
         # Their sequences, known since the flush (read from the identity key: after a commit the
         # objects are expired and must not be loaded here). Without a worker to take them now,
         # the scheduler's sweep expands them.
         sequences = [key[0] for key in (inspect(obj).identity for obj in recorded) if key]
-        if sequences:
+        if sequences and delivers_now():
             actors.enqueue_events(sequences)
+        if _inline:
+            session.info.setdefault(_COMMITTED_EVENTS, []).extend(sequences)
 
 
 @event.listens_for(Session, "after_rollback", propagate=True)
