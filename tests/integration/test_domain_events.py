@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from notifications import expansion
+from notifications import expansion, runtime
 from referral_service.domain import audit, casework, events, notes, referral_changes
 from referral_service.models import (
     Audience,
@@ -277,3 +277,38 @@ def test_the_safety_rules_run_at_expansion(team: Team) -> None:
         OutboxMessage.referral_id == case.id, OutboxMessage.audience == Audience.APPLICANT))
     assert sms.status is MessageStatus.QUEUED
     assert sms.not_before == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def test_the_embedded_worker_expands_what_a_commit_hands_it(fresh_app: Any) -> None:
+    """The embedded default end to end: a commit hands the event to the ``expand_events``
+    actor, the in-process worker expands it, and the officer's email it wrote is then sent."""
+    from tests.worker_processes import poll
+
+    with fresh_app.app_context():
+        authority = f.authority()
+        f.officer(authority)
+        org = f.organisation()
+        f.db.session.commit()
+    try:
+        # The scheduler's sweep waits SWEEP_GRACE: the actor is first.
+        assert runtime.start_embedded(fresh_app, scheduler_interval=3600)
+        with fresh_app.app_context():
+            case_id = f.referral(org, consent=CONSENT, expand=False).id
+            f.db.session.commit()
+
+        def officer_told() -> bool:
+            with fresh_app.app_context():
+                statuses = set(f.db.session.scalars(select(OutboxMessage.status).where(
+                    OutboxMessage.referral_id == case_id,
+                    OutboxMessage.audience == Audience.OFFICER)))
+                f.db.session.rollback()
+                return statuses == {MessageStatus.DELIVERED}
+
+        assert poll(officer_told, seconds=20)
+    finally:
+        runtime.stop_embedded()
+    with fresh_app.app_context():
+        [received] = f.db.session.scalars(select(DomainEvent).where(
+            DomainEvent.referral_id == case_id))
+        assert received.expanded_at is not None and expansions(received) == CONSUMERS
+        assert rows(OutboxMessage, f.db.session.get(Referral, case_id)) == 3
