@@ -123,8 +123,8 @@ def register(name: str, consumer: Consumer) -> None:
 
 def expand(sequences: Iterable[int], *, commit: bool = True) -> int:
     """Expand these events for every consumer not yet done; return how many are now fully
-    expanded. ``commit=False`` (tests, the demo loader): each consumer in a SAVEPOINT of the
-    caller's transaction instead of a transaction of its own."""
+    expanded. ``commit=False`` (tests, the demo loader): in the caller's transaction, and a
+    consumer's error propagates (the caller's transaction is then for rolling back)."""
     done = 0
     for sequence in sequences:
         done += _expand_event(int(sequence), commit)
@@ -154,37 +154,46 @@ def _expand_event(sequence: int, commit: bool) -> int:
                for name, consumer in list(CONSUMERS.items())]
     if not all(results):
         return 0
-    try:
-        db.session.execute(
-            update(DomainEvent)
+    mark = (update(DomainEvent)
             .where(DomainEvent.sequence == sequence, DomainEvent.expanded_at.is_(None))
             .values(expanded_at=clock.now()))
-        if commit:
-            db.session.commit()
+    if not commit:
+        db.session.execute(mark)
+        return 1
+    try:
+        db.session.execute(mark)
+        db.session.commit()
     except Exception:
-        if commit:
-            db.session.rollback()
+        db.session.rollback()
         log.exception("event %d: could not mark it expanded; the sweep will", sequence)
         return 0
     return 1
 
 
 def _expand_for(sequence: int, name: str, consumer: Consumer, commit: bool) -> bool:
-    """Run ``consumer`` for the event unless it already has; True when it has, now or before."""
+    """Run ``consumer`` for the event unless it already has; True when it has, now or before.
+
+    With ``commit`` the claim and the consumer's writes are one transaction, committed here (no
+    SAVEPOINT: its release would fire the session's after-commit listeners, handing outbox rows
+    to the broker before they are committed)."""
+    if not commit:
+        _run(sequence, name, consumer)
+        return True
     try:
-        with db.session.begin_nested():
-            if _claim(sequence, name):
-                event = db.session.get(DomainEvent, sequence)
-                if event is not None:
-                    consumer(event)
-        if commit:
-            db.session.commit()
+        _run(sequence, name, consumer)
+        db.session.commit()
     except Exception:
-        if commit:
-            db.session.rollback()
+        db.session.rollback()
         log.exception("event %d: consumer %s failed; the sweep will try again", sequence, name)
         return False
     return True
+
+
+def _run(sequence: int, name: str, consumer: Consumer) -> None:
+    if _claim(sequence, name):
+        event = db.session.get(DomainEvent, sequence)
+        if event is not None:
+            consumer(event)
 
 
 def _claim(sequence: int, consumer: str) -> bool:

@@ -119,9 +119,9 @@ def referral(org: Organisation, *, person: dict[str, Any] | None = None, expand:
 
 
 def expanded() -> None:
-    """Expand the domain events recorded so far, as the worker does after commit (each consumer
-    in a SAVEPOINT of the test's transaction): call it after a domain operation whose messages,
-    reminders or webhooks the test looks at."""
+    """Expand the domain events recorded so far, as the worker does after commit (here in the
+    test's transaction): call it after a domain operation whose messages, reminders or webhooks
+    the test looks at."""
     db.session.flush()
     expansion.expand_pending(commit=False)
 
