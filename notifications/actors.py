@@ -23,7 +23,7 @@ from flask import Flask, current_app
 
 from integrations import providers
 from integrations.ports import PermanentError
-from notifications import dispatch
+from notifications import dispatch, expansion
 from notifications.broker import get_broker
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,22 @@ def send_outbox_message(message_id: str) -> None:
     send_outbox_messages.fn([message_id])
 
 
-ACTORS: tuple[dramatiq.Actor[Any, Any], ...] = (send_outbox_messages, send_outbox_message)
+# Expansion failures are handled inside (a consumer that fails is logged and left for the
+# scheduler's sweep), so dramatiq retries only what escaped: the database gone mid-message.
+@dramatiq.actor(broker=_ACTOR_OPTIONS["broker"], queue_name="events", max_retries=3,
+                min_backoff=1_000, max_backoff=30_000, time_limit=120_000)
+def expand_events(sequences: list[int]) -> None:
+    """Expand these domain events for every consumer (``notifications.expansion``)."""
+    wanted = [s for s in sequences if isinstance(s, int) and not isinstance(s, bool)] \
+        if isinstance(sequences, list) else []
+    if len(wanted) != (len(sequences) if isinstance(sequences, list) else -1):
+        log.warning("expand_events: not an event sequence, dropped")
+    if wanted:
+        expansion.expand(wanted)
+
+
+ACTORS: tuple[dramatiq.Actor[Any, Any], ...] = (send_outbox_messages, send_outbox_message,
+                                                expand_events)
 
 
 def declare_on(broker: dramatiq.Broker) -> None:
@@ -142,3 +157,15 @@ def enqueue(message_ids: Iterable[uuid.UUID | str]) -> int:
                         "enqueue them again", len(ids) - start, type(error).__name__)
             return start
     return len(ids)
+
+
+def enqueue_events(sequences: list[int]) -> bool:
+    """Ask the broker to expand these domain events (one actor message). A broker error is
+    logged and swallowed: the scheduler's sweep expands them a few seconds later."""
+    try:
+        get_broker().enqueue(expand_events.message(sequences))
+    except Exception as error:  # any broker failure: the sweep will expand them
+        log.warning("could not enqueue %d domain event(s) (%s); the sweep will expand them",
+                    len(sequences), type(error).__name__)
+        return False
+    return True

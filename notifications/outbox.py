@@ -1,8 +1,10 @@
-"""``notify``: the one function domain code calls to have people told about a referral.
+"""``notify``: who is told what when something happens to a referral (or to an account).
 
-It decides who is told what (the table in ``_MESSAGES``), applies the safety rules to anything
-for the applicant, and writes outbox rows in the caller's transaction. Rows that must not be sent
-are still written, as ``suppressed`` with the reason, so officers can see what did not go and why.
+Called when a referral's domain event is expanded (``notifications.expansion``), so the safety
+rules run then, close to sending. It decides who is told what (the table in ``_MESSAGES``),
+applies the safety rules to anything for the applicant, and writes outbox rows in the caller's
+transaction. Rows that must not be sent are still written, as ``suppressed`` with the reason, so
+officers can see what did not go and why.
 """
 from __future__ import annotations
 
@@ -145,16 +147,19 @@ def _received(referral: Referral, **_: object) -> None:
                      referral.contact_due_by, referral.reference, referral.language))
 
 
-def _officer_named(referral: Referral, *, previous_officer_id: object = None,
-                   **_: object) -> None:
-    officer = referral.named_officer
+def _officer_named(referral: Referral, *, officer_id: object = None,
+                   previous_officer_id: object = None, **_: object) -> None:
+    # The officer the event named (another may hold the referral by the time it is expanded).
+    officer = (db.session.get(User, uuid.UUID(str(officer_id))) if officer_id
+               else referral.named_officer)
     if officer is None:
         return
     to_person(referral, officer, event="officer_named", template="officer_assigned",
               audience=Audience.OFFICER,
               text=templates.officer_assigned(officer.name, referral.reference,
                                               referral.contact_due_by, referral.urgent))
-    if previous_officer_id:
+    # The applicant hears of a new officer only if they had been told of another one.
+    if previous_officer_id and str(previous_officer_id) != str(officer.id):
         to_applicant(referral, event="officer_changed", template="applicant_officer_changed",
                      text=templates.applicant_officer_changed(
                          referral.authority.name, officer.name, referral.authority.team_phone,
@@ -169,16 +174,16 @@ def _contact_failed(referral: Referral, **_: object) -> None:
                      referral.authority.team_phone, referral.reference, referral.language))
 
 
-def _referrer_told(what: str) -> Callable[..., None]:
+def _referrer_told(status: str, what: str) -> Callable[..., None]:
     def tell(referral: Referral, **details: object) -> None:
-        # The transfer is notified from inside the transition, before the referral records
-        # where it went: the code in the event's details names the authority.
+        # The event's details name the authority a transfer went to (by its code).
         moved_to = referral.transferred_to_authority or (db.session.scalar(
             select(Authority).where(Authority.code == details["to_authority"]))
             if details.get("to_authority") else None)
         words = what.format(outcome=str(details.get("outcome", "")).replace("_", " "),
                             to_authority=moved_to.name if moved_to else "")
-        to_referrer(referral, event=f"referrer_{referral.status.value}", template="referrer_update",
+        # By the event's status, not the referral's: it may have moved on since.
+        to_referrer(referral, event=f"referrer_{status}", template="referrer_update",
                     text=templates.referrer_update(referral.referrer_name, referral.reference,
                                                    referral.authority.name, words))
     return tell
@@ -196,16 +201,20 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
     "contact_attempt_failed": _contact_failed,
-    "contact_made": _referrer_told("the council has made contact with the person."),
-    "closed": _referrer_told("the referral is closed. Outcome: {outcome}."),
-    "withdrawn": _referrer_told("your withdrawal of the referral has been recorded."),
-    "transferred": _referrer_told("the referral has been transferred to another housing "
-                                  "authority ({to_authority})."),
+    "contact_made": _referrer_told("contacted", "the council has made contact with the person."),
+    "closed": _referrer_told("closed", "the referral is closed. Outcome: {outcome}."),
+    "withdrawn": _referrer_told("withdrawn", "your withdrawal of the referral has been recorded."),
+    "transferred": _referrer_told("transferred", "the referral has been transferred to another "
+                                  "housing authority ({to_authority})."),
     "password_reset": _password_reset,
 }
 
 
 def notify(event: str, referral: Referral | None, **details: object) -> None:
     """Write the messages ``event`` causes, in the caller's transaction (nothing is sent yet).
-    ``referral`` is None for messages about a person's own account (password reset)."""
+
+    For a referral this is called by the expansion of its domain events
+    (``notifications.expansion.EVENT_MESSAGES`` names the handlers here, with the event's data
+    as ``details``), never by the domain. ``referral`` is None for messages about a person's own
+    account (password reset, which ``auth.reset`` notifies directly)."""
     _MESSAGES[event](referral, **details)

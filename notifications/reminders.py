@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from sqlalchemy import select
+
 from referral_service import clock, rowbatch
+from referral_service.extensions import db
 from referral_service.models import Referral, Reminder
 
 ACCEPT_WITHIN = timedelta(hours=4)
@@ -27,7 +30,8 @@ FOR_THE_RELEASE_DATE = frozenset({"release_tomorrow", "release_day"})
 
 
 def schedule(referral: Referral) -> None:
-    """Write the reminders a new referral needs (in the caller's transaction)."""
+    """Write the reminders a new referral needs (in the caller's transaction: the expansion of
+    its ``referral.received`` event, ``notifications.expansion``)."""
     due = referral.contact_due_by
     plans = {
         "accept_overdue": min(referral.received_at + ACCEPT_WITHIN, due),
@@ -45,3 +49,28 @@ def schedule(referral: Referral) -> None:
     for kind, due_at in plans.items():
         # Receiving a referral: one INSERT for its reminders, at the end.
         rowbatch.new(Reminder, referral=referral, kind=kind, due_at=due_at)
+
+
+def replan(referral: Referral) -> None:
+    """Reminders for a new deadline or release date, through :func:`schedule`.
+
+    A reminder already sent is not sent again, except those of the release date (the officer's
+    "release tomorrow", the applicant's release-day text) for the new date.
+    """
+    fired: set[str] = set()
+    for reminder in db.session.scalars(select(Reminder).where(
+            Reminder.referral_id == referral.id)):
+        if reminder.done_at is None or reminder.kind in FOR_THE_RELEASE_DATE:
+            db.session.delete(reminder)
+        else:
+            fired.add(reminder.kind)
+    db.session.flush()  # the unique (referral, kind) rows are gone before new ones are added
+    schedule(referral)
+    now = clock.now()
+    for added in [obj for obj in db.session.new if isinstance(obj, Reminder)]:
+        if added.referral is not referral:
+            continue
+        # "Release tomorrow" the day of a release (or after) would be wrong, as would a
+        # release-morning text in the afternoon; the deadline reminders already do their job.
+        if added.kind in fired or (added.kind in FOR_THE_RELEASE_DATE and added.due_at <= now):
+            db.session.expunge(added)

@@ -3,8 +3,11 @@
 - :func:`configure`: the app's broker (``notifications.broker``), made dramatiq's global one,
   with the actors declared on it and the middleware that gives each message an app context and
   closes a worker thread's provider connections;
-- the after-commit hand-over: rows ``notifications.outbox`` wrote in a transaction are given to
-  the broker once it commits (and forgotten if it rolls back);
+- the after-commit hand-over: rows ``notifications.outbox`` wrote in a transaction, and the
+  domain events it recorded (``referral_service.domain.events``), are given to the broker once
+  it commits (and forgotten if it rolls back);
+- the consumers of domain events that live above ``notifications.expansion`` are registered
+  with it here (:func:`register_consumers`);
 - the embedded worker and scheduler of ``referrals serve`` (``BROKER_URL=embedded``).
 
 Nothing below imports this module: the writing floor (outbox, templates, policy) learns
@@ -21,11 +24,11 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
-from flask import Flask
-from sqlalchemy import event
+from flask import Flask, Response
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from notifications import actors, outbox, scheduler
+from notifications import actors, expansion, outbox, scheduler
 from notifications.broker import (
     EXTENSION,
     WORKER_TIMEOUT_MS,
@@ -34,6 +37,8 @@ from notifications.broker import (
     get_broker,
     make_broker,
 )
+from referral_service.domain import events as domain_events
+from referral_service.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +59,62 @@ def configure(app: Flask) -> dramatiq.Broker:
     actors.declare_on(broker)
     app.extensions[EXTENSION] = broker
     outbox.hand_over_with(delivers_now)
+    register_consumers()
+    if app.config.get("EVENTS_EXPAND_INLINE"):
+        global _inline
+        _inline = True
+        app.after_request(_expand_inline)
     return broker
 
 
+def register_consumers() -> None:
+    """Give ``notifications.expansion`` the consumers that live above it (none yet: partner
+    webhooks will be ``expansion.register("webhooks", partner_webhooks.on_event)`` here)."""
+
+
+def _expand_inline(response: Response) -> Response:
+    """``EVENTS_EXPAND_INLINE`` (the tests): expand the events the request committed before
+    the response leaves, so a test sees the messages and reminders as soon as it has the
+    response. Each event and consumer still in its own transaction; a consumer that fails is
+    logged and left to the sweep, like any other failure of expansion."""
+    sequences = db.session.info.pop(_COMMITTED_EVENTS, None)
+    if sequences:
+        try:
+            expansion.expand(sequences)
+        except Exception:  # e.g. the database went away: the sweep expands them later
+            db.session.rollback()
+            log.exception("inline expansion failed; the sweep will expand the events")
+    return response
+
+
 # --- rows handed to the broker when their transaction commits ------------------------------
+
+# EVENTS_EXPAND_INLINE: the sequences of the events a session committed, for _expand_inline.
+_COMMITTED_EVENTS = "notifications.runtime.committed_events"
+_inline = False
+
 
 @event.listens_for(Session, "after_commit", propagate=True)
 def _enqueue_after_commit(session: Session) -> None:
     pending = session.info.pop(outbox.PENDING_KEY, None)
     if pending:
         actors.enqueue(pending)
+    recorded = session.info.pop(domain_events.PENDING_KEY, None)
+    if recorded:
+        # Their sequences, known since the flush (read from the identity key: after a commit the
+        # objects are expired and must not be loaded here). Without a worker to take them now,
+        # the scheduler's sweep expands them.
+        sequences = [key[0] for key in (inspect(obj).identity for obj in recorded) if key]
+        if sequences and delivers_now():
+            actors.enqueue_events(sequences)
+        if _inline:
+            session.info.setdefault(_COMMITTED_EVENTS, []).extend(sequences)
 
 
 @event.listens_for(Session, "after_rollback", propagate=True)
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(outbox.PENDING_KEY, None)
+    session.info.pop(domain_events.PENDING_KEY, None)
 
 
 # --- the embedded worker and scheduler --------------------------------------------------------

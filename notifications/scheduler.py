@@ -6,7 +6,9 @@ tick:
 1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
 2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows;
 3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``);
-4. deletes rows that have outlived their use (expired tokens and assertions, old
+4. expands domain events not yet expanded (``notifications.expansion.sweep``; between ticks too,
+   every ``EVENT_SWEEP_SECONDS``, so a lost hand-over delays messages by seconds, not a minute);
+5. deletes rows that have outlived their use (expired tokens and assertions, old
    ``Idempotency-Key`` records, stale drafts), a bounded batch per table (``notifications.purge``).
 
 Each of these jobs (and each table's purge) is one transaction, committed here: a job that fails
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -37,6 +40,7 @@ from notifications import (
     delivery_status,
     dispatch,
     due_reminders,
+    expansion,
     outbox,
     purge,
     templates,
@@ -49,6 +53,8 @@ from referral_service.models import Audience, Channel, MessageStatus, OutboxMess
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# How often run_forever sweeps for domain events not yet expanded (between its ticks).
+EVENT_SWEEP_SECONDS = 5.0
 STUCK_AFTER = timedelta(minutes=10)
 # A row handed to the broker this long ago and still queued was lost (a flushed Redis, a
 # restarted embedded broker): hand it over again.
@@ -92,10 +98,22 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     for name, batch in purge.batches(now, current_app.config).items():
         jobs[name] = lambda name=name, batch=batch: {name: batch()}  # type: ignore[misc]
     counts: dict[str, int] = {}
+    # Each event and consumer commits on its own (notifications.expansion): no job wrapper.
+    counts.update(sweep_events(now))
     for name, job in jobs.items():
         counts.update(run_job(name, job))
     purge.report({name: count for name, count in counts.items() if name.endswith("_purged")})
     return counts
+
+
+def sweep_events(now: datetime | None = None) -> dict[str, int]:
+    """Expand the domain events the actor has not (``expansion.sweep``); never raises."""
+    try:
+        return {"events_expanded": expansion.sweep(now)}
+    except Exception:
+        db.session.rollback()
+        log.exception("event sweep failed; the next one tries again")
+        return {}
 
 
 def run_job(name: str, job: Job) -> dict[str, int]:
@@ -332,15 +350,23 @@ def run_forever(app: Flask, interval: float = 60.0, stop: threading.Event | None
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous[signum] = signal.signal(signum, _request_stop)
     try:
+        next_tick = 0.0
         while not stop.is_set():
-            try:
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + interval
+                try:
+                    with app.app_context():
+                        counts = tick()
+                    if any(counts.values()):
+                        log.info("scheduler tick: %s", counts)
+                except Exception:
+                    log.exception("scheduler tick failed; trying again in %.0f s", interval)
+            else:
                 with app.app_context():
-                    counts = tick()
-                if any(counts.values()):
-                    log.info("scheduler tick: %s", counts)
-            except Exception:
-                log.exception("scheduler tick failed; trying again in %.0f s", interval)
-            stop.wait(interval)
+                    swept = sweep_events()
+                if any(swept.values()):
+                    log.info("event sweep: %s", swept)
+            stop.wait(min(EVENT_SWEEP_SECONDS, max(0.0, next_tick - time.monotonic())))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

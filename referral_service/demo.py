@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from notifications import expansion
 from referral_service import clock
 from referral_service.demo_sharing import add_shares
 from referral_service.domain import admin, audit, branding, casework, clients, intake
@@ -155,14 +156,18 @@ def load_demo_data() -> DemoSummary:
                **overrides: Any) -> Referral:
         user = users[partner]
         with clock.travel(now - timedelta(hours=hours_ago)):
-            return intake.receive_referral(
+            made = intake.receive_referral(
                 _payload(authority, (user.name, user.email), **overrides),
                 organisation=orgs[org], actor=audit.Actor.for_user(user),
                 submitted_by_user_id=user.id)
+            _expand_events()
+            return made
 
     def later(hours_ago: float, action: Any, *args: Any, **kwargs: Any) -> Any:
         with clock.travel(now - timedelta(hours=hours_ago)):
-            return action(*args, **kwargs)
+            done = action(*args, **kwargs)
+            _expand_events()
+            return done
 
     probation, prison = "Probation Service – Hertfordshire", "HMP The Mount"
     ed, ward = "Lister Hospital Emergency Department", "QEII Hospital Inpatient Wards"
@@ -306,12 +311,20 @@ def load_demo_data() -> DemoSummary:
     summary.api_client_id = issued.client.client_id
     summary.api_client_secret = issued.client_secret or ""
 
+    _expand_events()
     db.session.commit()
     _settle_backdated_messages(now)
     for referral in db.session.scalars(db.select(Referral)):
         summary.referrals[referral.status.value] = summary.referrals.get(
             referral.status.value, 0) + 1
     return summary
+
+
+def _expand_events() -> None:
+    """Expand the story's events at the time they happen in it (the worker would have, then):
+    its messages and reminders are written under the travelled clock, as they were."""
+    db.session.flush()
+    expansion.expand_pending(commit=False)
 
 
 def _settle_backdated_messages(now: datetime) -> None:

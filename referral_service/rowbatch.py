@@ -1,9 +1,11 @@
 """New rows written all at once at the end of a hot operation: on PostgreSQL in one statement.
 
-Receiving a referral writes the referral, two or three audit events, three outbox messages,
-three or four reminders and the routed officer's ``last_assigned_at``. Written by the ORM's unit
-of work, and then one INSERT per table, that was five round trips and most of the request's CPU
-time (benchmarks/README.md). Inside ``with collecting():``
+Receiving a referral writes the referral, two or three audit events, possible-duplicate links
+and the routed officer's ``last_assigned_at`` (its domain event follows the batch; its messages
+and reminders, written here too before issue 14, are now the event's expansion, which uses
+``new`` outside a batch). Written by the ORM's unit of work, and then one INSERT per table, that
+was five round trips and most of the request's CPU time (benchmarks/README.md). Inside
+``with collecting():``
 
 - ``add_object(obj)`` keeps a new ORM object out of the session until the end. Its column
   defaults are applied at once, as a flush would apply them (from the model's Column

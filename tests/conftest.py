@@ -88,6 +88,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "PUBLIC_BASE_URL": "http://localhost",
             # Messages stay in the development outbox (no SMS or email provider in tests).
             "DEV_OUTBOX_ENABLED": True,
+            # A request's domain events are expanded before its response leaves, so a test
+            # sees its messages and reminders at once (notifications.runtime._expand_inline).
+            "EVENTS_EXPAND_INLINE": True,
             "DOCUMENTS_DIR": str(instance / "documents"),
             # The whole run shares one app (every test signing in from 127.0.0.1): limits are
             # tested on apps of their own (test_web_sign_in_limits.py).

@@ -10,6 +10,7 @@ import itertools
 from datetime import date
 from typing import Any
 
+from notifications import expansion
 from referral_service.domain import admin, audit, intake
 from referral_service.extensions import db
 from referral_service.models import Authority, Organisation, Referral, User
@@ -103,14 +104,26 @@ def partner_user(org: Organisation, *, name: str | None = None,
                              actor=ACTOR).record
 
 
-def referral(org: Organisation, *, person: dict[str, Any] | None = None,
+def referral(org: Organisation, *, person: dict[str, Any] | None = None, expand: bool = True,
              **overrides: Any) -> Referral:
-    """Receive a referral through the real intake (validation, deadline, duplicates, routing)."""
+    """Receive a referral through the real intake (validation, deadline, duplicates, routing),
+    and expand its event as the worker would (messages, reminders): ``expand=False`` leaves
+    that to the test."""
     data = ReferralSubmissionSchema().load(
         payload(person=person if person is not None else unique_person(), **overrides))
     made = intake.receive_referral(data, organisation=org, actor=audit.Actor.for_client("tests"))
     db.session.flush()
+    if expand:
+        expanded()
     return made
+
+
+def expanded() -> None:
+    """Expand the domain events recorded so far, as the worker does after commit (here in the
+    test's transaction): call it after a domain operation whose messages, reminders or webhooks
+    the test looks at."""
+    db.session.flush()
+    expansion.expand_pending(commit=False)
 
 
 def api_client(org: Organisation, scopes: tuple[str, ...] = ("referrals:write", "referrals:read"),

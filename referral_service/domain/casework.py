@@ -10,9 +10,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
 
-from notifications.outbox import notify
 from referral_service import clock
-from referral_service.domain import audit, intake, lifecycle, routing
+from referral_service.domain import audit, events, intake, lifecycle, routing
 from referral_service.domain.errors import (
     DomainError,
     PermissionDenied,
@@ -27,6 +26,7 @@ from referral_service.models import (
     ContactAttempt,
     ContactAttemptResult,
     ContactChannel,
+    EventType,
     OfficerAbsence,
     Organisation,
     Outcome,
@@ -117,7 +117,11 @@ def _name_officer(referral: Referral, officer: User, actor: audit.Actor, *, reas
     previous = referral.named_officer_id
     if referral.status in {S.UNASSIGNED, S.RECEIVED}:
         decision = routing.RoutingDecision(officer, reason, considered=1)
-        intake.assign(referral, decision, actor, previous_officer_id=_last_named_officer(referral))
+        # The applicant hears of the new officer if they had been told of another one.
+        last_named = _last_named_officer(referral)
+        intake.assign(referral, decision, actor)
+        events.record(referral, EventType.ASSIGNED, officer_id=officer.id,
+                      previous_officer_id=last_named)
         return
     # Already with an officer: the status (accepted, contact attempted…) carries over to the new
     # officer, so this is a change of owner, not of status.
@@ -133,7 +137,8 @@ def _name_officer(referral: Referral, officer: User, actor: audit.Actor, *, reas
         officer_id=str(officer.id),
         reason=reason,
     )
-    notify("officer_named", referral, previous_officer_id=previous)
+    events.record(referral, EventType.ASSIGNED, officer_id=officer.id,
+                  previous_officer_id=previous)
     db.session.flush()
 
 

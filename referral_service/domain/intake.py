@@ -14,13 +14,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from notifications import reminders
-from notifications.outbox import notify
 from referral_service import clock, rowbatch
 from referral_service.domain import (
     audit,
     deadlines,
     duplicates,
+    events,
     lifecycle,
     routing,
 )
@@ -29,6 +28,7 @@ from referral_service.domain.references import new_reference
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
+    EventType,
     HousingSituation,
     Organisation,
     Referral,
@@ -115,8 +115,13 @@ def receive_referral(
         )
     authority = participating_authority(data["authority_code"])
     with rowbatch.collecting():
-        return _receive(data, authority, organisation, actor, submitted_by_user_id,
-                        submitted_by_client_id, transferred_from, check_reference)
+        referral = _receive(data, authority, organisation, actor, submitted_by_user_id,
+                            submitted_by_client_id, transferred_from, check_reference)
+    # After the batch is written (the event's foreign key names the referral).
+    events.record(referral, EventType.RECEIVED, officer_id=referral.named_officer_id,
+                  queued=referral.named_officer_id is None, urgent=referral.urgent,
+                  transferred_from_id=transferred_from.id if transferred_from else None)
+    return referral
 
 
 def _receive(data: dict[str, Any], authority: Authority, organisation: Organisation,
@@ -162,12 +167,11 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         transferred_from=transferred_from.reference if transferred_from is not None else None,
     )
     # Routed before anything is written, so the referral is written once, with its status,
-    # together with its audit events, messages and reminders (``rowbatch``).
+    # together with its audit events (``rowbatch``). Its messages and reminders are the worker's
+    # expansion of the one event receive_referral records.
     with db.session.no_autoflush:
         duplicates.link_possible_duplicates(referral, actor)
         route(referral)
-        notify("referral_received", referral)
-        reminders.schedule(referral)
     return referral
 
 
@@ -176,14 +180,18 @@ def route(referral: Referral) -> routing.RoutingDecision:
     decision = routing.choose_officer(referral)
     system = audit.Actor.system("routing")
     if decision.officer is None:
-        lifecycle.transition(referral, ReferralStatus.UNASSIGNED, system, reason=decision.reason)
+        # Part of receiving it: the one event is ``referral.received`` (queued), not a second.
+        lifecycle.transition(referral, ReferralStatus.UNASSIGNED, system, record_event=False,
+                             reason=decision.reason)
     else:
         assign(referral, decision, system)
     return decision
 
 
 def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.Actor,
-           previous_officer_id: uuid.UUID | None = None) -> None:
+           ) -> None:
+    """Name ``decision.officer``. The caller records the event (``referral.received`` when
+    receiving, ``referral.assigned`` otherwise)."""
     officer = decision.officer
     assert officer is not None
     referral.named_officer = officer
@@ -197,9 +205,6 @@ def assign(referral: Referral, decision: routing.RoutingDecision, actor: audit.A
     lifecycle.transition(
         referral, ReferralStatus.ASSIGNED, actor, officer_id=str(officer.id), reason=decision.reason
     )
-    # The applicant hears of a new officer only if they had been told of another one.
-    changed = previous_officer_id is not None and previous_officer_id != officer.id
-    notify("officer_named", referral, previous_officer_id=previous_officer_id if changed else None)
 
 
 def _columns_from(data: dict[str, Any]) -> dict[str, Any]:

@@ -6,12 +6,11 @@ transaction.
 """
 from __future__ import annotations
 
-from notifications.outbox import notify
 from referral_service import clock
-from referral_service.domain import audit
+from referral_service.domain import audit, events
 from referral_service.domain.errors import TransitionRefused
 from referral_service.extensions import db
-from referral_service.models import Outcome, Referral, ReferralStatus
+from referral_service.models import EventType, Outcome, Referral, ReferralStatus
 
 S = ReferralStatus
 
@@ -46,14 +45,20 @@ CLOSING_OUTCOMES: dict[ReferralStatus, frozenset[Outcome]] = {
 }
 
 
-# Who is told what when a referral reaches these statuses (notifications.outbox decides how).
-TRANSITION_EVENTS: dict[ReferralStatus, str] = {
-    S.CONTACT_ATTEMPTED: "contact_attempt_failed",
-    S.CONTACTED: "contact_made",
-    S.CLOSED: "closed",
-    S.WITHDRAWN: "withdrawn",
-    S.TRANSFERRED: "transferred",
+# The domain event a transition to these statuses records (domain/events.py); what follows
+# from each (messages, reminders, webhooks) is notifications.expansion's. Becoming assigned is
+# recorded by whoever names the officer (referral.received or referral.assigned).
+TRANSITION_EVENTS: dict[ReferralStatus, EventType] = {
+    S.UNASSIGNED: EventType.QUEUED,
+    S.ACCEPTED: EventType.ACCEPTED,
+    S.CONTACT_ATTEMPTED: EventType.CONTACT_ATTEMPTED,
+    S.CONTACTED: EventType.CONTACT_MADE,
+    S.CLOSED: EventType.CLOSED,
+    S.WITHDRAWN: EventType.WITHDRAWN,
+    S.TRANSFERRED: EventType.TRANSFERRED,
 }
+# The transition's audited details an event carries too (the rest, e.g. reasons, is free text).
+EVENT_DETAILS = ("outcome", "to_authority", "attempt_id", "channel", "result", "from_officer_id")
 
 
 def _words(status: ReferralStatus | Outcome) -> str:
@@ -70,9 +75,12 @@ def transition(
     actor: audit.Actor,
     *,
     outcome: Outcome | None = None,
+    record_event: bool = True,
     **details: object,
 ) -> None:
-    """Move ``referral`` to ``to`` or raise ``TransitionRefused``; audit the change; flush."""
+    """Move ``referral`` to ``to`` or raise ``TransitionRefused``; audit the change and record
+    its domain event (unless ``record_event`` is False: the caller records one event for a
+    larger change, as receiving a referral does); flush."""
     current = referral.status
     if not can_transition(current, to):
         allowed = ", ".join(sorted(_words(s) for s in TRANSITIONS[current])) or "nothing"
@@ -111,9 +119,10 @@ def transition(
         to_status=to.value,
         **details,
     )
-    event = TRANSITION_EVENTS.get(to)
-    if event is not None:
-        notify(event, referral, **details)
+    event_type = TRANSITION_EVENTS.get(to)
+    if event_type is not None and record_event:
+        events.record(referral, event_type,
+                      **{key: details[key] for key in EVENT_DETAILS if key in details})
     db.session.flush()
 
 

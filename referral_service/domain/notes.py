@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from referral_service import clock
-from referral_service.domain import audit
+from referral_service.domain import audit, events
 from referral_service.domain.errors import ValidationFailed
 from referral_service.extensions import db
-from referral_service.models import Referral, ReferralMessage
+from referral_service.models import EventType, Referral, ReferralMessage
 
 MAX_LENGTH = 5000
 
@@ -26,6 +26,9 @@ def post(referral: Referral, *, side: str, author_name: str, body: str, actor: a
     db.session.flush()
     audit.record(actor, "referral.message_posted", subject_type="referral_message",
                  subject_id=message.id, referral=referral, side=side)
+    # Notes between the referrer and the council are seen by both: none is private (partners'
+    # webhooks drop a private one: an officer's own note, should one be recorded this way).
+    events.record(referral, EventType.NOTE_ADDED, note_id=message.id, side=side, private=False)
     return message
 
 

@@ -10,14 +10,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
-from notifications import reminders
 from referral_service import clock
-from referral_service.domain import audit, deadlines, intake
+from referral_service.domain import audit, deadlines, events, intake
 from referral_service.domain.errors import PermissionDenied, TransitionRefused
 from referral_service.extensions import db
-from referral_service.models import Organisation, Referral, Reminder
+from referral_service.models import EventType, Organisation, Referral
 
 # The person's contact fields in the submitted shape, and the columns each one fills.
 _PERSON_COLUMNS = {
@@ -65,6 +62,9 @@ def change_details(referral: Referral, changes: dict[str, Any], *, organisation:
     if changed:
         audit.record(actor, "referral.details_changed", subject_type="referral",
                      subject_id=referral.id, referral=referral, fields=changed, **details)
+        # The reminders hanging on the date and deadline are planned again by the expansion.
+        events.record(referral, EventType.CHANGED, fields=changed,
+                      deadline_moved="contact_due_by" in details)
         db.session.flush()
     return changed
 
@@ -103,7 +103,8 @@ def _as_input(person: dict[str, Any]) -> dict[str, Any]:
 
 
 def _move_deadline(referral: Referral, new_date: date | None) -> dict[str, Any]:
-    """The new date, a deadline worked out again (until a first attempt), reminders to match."""
+    """The new date and a deadline worked out again (until a first attempt). The reminders to
+    match are planned by the expansion of the ``referral.changed`` event."""
     referral.release_or_discharge_date = new_date
     moved: dict[str, Any] = {}
     if referral.first_contact_attempt_at is None:
@@ -121,31 +122,4 @@ def _move_deadline(referral: Referral, new_date: date | None) -> dict[str, Any]:
             moved["contact_due_by"] = {"from": referral.contact_due_by.isoformat(),
                                        "to": due.isoformat()}
             referral.contact_due_by = due
-    _reschedule_reminders(referral)
     return moved
-
-
-def _reschedule_reminders(referral: Referral) -> None:
-    """Reminders for the new deadline and date, through the one function that plans them.
-
-    A reminder already sent is not sent again, except those of the release date (the officer's
-    "release tomorrow", the applicant's release-day text) for the new date.
-    """
-    fired: set[str] = set()
-    for reminder in db.session.scalars(select(Reminder).where(
-            Reminder.referral_id == referral.id)):
-        if reminder.done_at is None or reminder.kind in reminders.FOR_THE_RELEASE_DATE:
-            db.session.delete(reminder)
-        else:
-            fired.add(reminder.kind)
-    db.session.flush()  # the unique (referral, kind) rows are gone before new ones are added
-    reminders.schedule(referral)
-    now = clock.now()
-    for added in [obj for obj in db.session.new if isinstance(obj, Reminder)]:
-        if added.referral is not referral:
-            continue
-        # "Release tomorrow" the day of a release (or after) would be wrong, as would a
-        # release-morning text in the afternoon; the deadline reminders already do their job.
-        if added.kind in fired or (added.kind in reminders.FOR_THE_RELEASE_DATE
-                                   and added.due_at <= now):
-            db.session.expunge(added)

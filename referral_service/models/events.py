@@ -52,11 +52,17 @@ class DomainEvent(Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Ids, codes and reasons the consumers need; never free text about the person.
     data: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    # Set when every consumer has expanded the event; the sweep looks for the rows without it
+    # (a partial index holds only those, so it stays small however long the stream grows).
+    expanded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     referral: Mapped[Referral | None] = relationship()
 
     __table_args__ = (
         sa.Index("ix_domain_events_referral_sequence", "referral_id", "sequence"),
+        sa.Index("ix_domain_events_unexpanded", "sequence",
+                 postgresql_where=sa.text("expanded_at IS NULL"),
+                 sqlite_where=sa.text("expanded_at IS NULL")),
     )
 
 

@@ -44,6 +44,7 @@ def referred(org: Any, language: str | None, **person: Any) -> Referral:
 
 
 def applicant_rows(referral: Referral, event: str) -> list[OutboxMessage]:
+    f.expanded()  # the events so far, as the worker expands them after commit
     return list(f.db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.referral_id == referral.id, OutboxMessage.audience == Audience.APPLICANT,
         OutboxMessage.event == event)))

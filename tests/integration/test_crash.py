@@ -16,13 +16,10 @@ fake ends with every message exactly once, and none is left "unknown".
 """
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,33 +33,20 @@ from referral_service import clock
 from referral_service.extensions import db
 from referral_service.models import Audience, Channel, MessageStatus, OutboxMessage
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+from tests.worker_processes import StartWorker, poll, worker_processes
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres_only]
 
-REFERRALS = Path(sys.executable).parent / "referrals"
 MESSAGES = 500
 KILL_AFTER = 100
 FROM_NUMBER = "+447700900999"
 
 
-def poll(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
-    """Whether ``condition`` became true within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
 @pytest.fixture
 def start_worker(redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
-                 tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+                 tmp_path: Path) -> Iterator[StartWorker]:
     """``referrals worker`` in a process of its own, configured only through its environment."""
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("TWILIO_", "SMTP_", "TEST_", "FLASK_"))
-                   and key not in {"DATABASE_URL", "BROKER_URL", "APP_ENV", "MAIL_FROM"}}
-    environment.update({
+    with worker_processes({
         "DATABASE_URL": redis_app.config["SQLALCHEMY_DATABASE_URI"],
         "BROKER_URL": redis_app.config["BROKER_URL"],
         "SECRET_KEY": "crash-test", "LOG_LEVEL": "WARNING",
@@ -70,32 +54,13 @@ def start_worker(redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
         "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
         "TWILIO_FROM": FROM_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.url,
         "DEV_OUTBOX": "on",  # email (not tested here) stays in the development outbox
-    })
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603  (our own console script, fixed arguments)
-            [str(REFERRALS), "worker", "--threads", "4"], cwd=tmp_path, env=environment,
-            stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    }, tmp_path) as start:
+        yield start
 
 
 def test_a_killed_worker_never_sends_an_sms_twice(
         redis_app: Flask, fake_twilio: FakeTwilio,  # noqa: F811
-        start_worker: Callable[[str], subprocess.Popen[bytes]], tmp_path: Path,
+        start_worker: StartWorker, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     started_at = time.monotonic()
     # The scheduler (this process) asks the same Twilio the worker sends to.

@@ -1,6 +1,7 @@
 """Who is told what, and the safety rules on anything for the applicant.
 
-Messages are outbox rows written in the same transaction as the change that causes them; these
+Messages are outbox rows written when the change's domain event is expanded (`messages()` expands
+what is pending first, as the worker would after commit); these
 tests read the rows. Reminders are rows with a due time that ``process_due`` fires once. Delivery
 claims a row with a compare-and-set and sends it through a provider: the only stand-ins here are
 tiny senders at that process boundary.
@@ -94,6 +95,8 @@ def refer(desk: Desk, person: dict[str, Any] | None = None, **overrides: Any) ->
 
 
 def messages(referral: Referral | None = None, **where: Any) -> list[OutboxMessage]:
+    """The outbox rows once the events so far are expanded (as the worker does after commit)."""
+    f.expanded()
     query = select(OutboxMessage)
     if referral is not None:
         query = query.where(OutboxMessage.referral_id == referral.id)
