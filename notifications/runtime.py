@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from notifications import actors, outbox, scheduler
+from notifications import actors, outbox, partner_webhooks, scheduler
 from notifications.broker import (
     EXTENSION,
     WORKER_TIMEOUT_MS,
@@ -64,11 +64,15 @@ def _enqueue_after_commit(session: Session) -> None:
     pending = session.info.pop(outbox.PENDING_KEY, None)
     if pending:
         actors.enqueue(pending)
+    deliveries = session.info.pop(partner_webhooks.PENDING_KEY, None)
+    if deliveries:
+        actors.enqueue_webhooks(deliveries)
 
 
 @event.listens_for(Session, "after_rollback", propagate=True)
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(outbox.PENDING_KEY, None)
+    session.info.pop(partner_webhooks.PENDING_KEY, None)
 
 
 # --- the embedded worker and scheduler --------------------------------------------------------
