@@ -23,10 +23,10 @@ from referral_service.auth import scopes
 from referral_service.auth.bearer import current_client, current_organisation, require_scope
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
-from referral_service.models import WebhookDelivery, WebhookSubscription
+from referral_service.models import SubscriptionStatus, WebhookDelivery, WebhookSubscription
 from referral_service.schemas.fields import Email
 
-blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhook-subscriptions",
+blp = Blueprint("webhook_subscriptions", __name__, url_prefix="/api/v1/webhook-subscriptions",
                 description="Your organisation's webhook endpoints: signed POSTs (Standard "
                             "Webhooks) when your referrals change.")
 
@@ -126,10 +126,12 @@ class Subscriptions(MethodView):
         subscription = WebhookSubscription(
             id=uuid.uuid4(), organisation_id=organisation.id, url=data["url"],
             event_types=sorted(set(data["event_types"])), contact_email=data["contact_email"],
-            created_by_client_id=current_client().client_id, created_at=clock.now())
+            status=SubscriptionStatus.ACTIVE, created_by_client_id=current_client().client_id,
+            created_at=clock.now())
         subscription.sealed_secret = sealing.seal(secret, str(subscription.id))
         db.session.add(subscription)  # committed by the request's unit of work
-        return {**SubscriptionSchema().dump(subscription), "secret": secret}, 201, {
+        shown = {name: getattr(subscription, name) for name in SubscriptionSchema().fields}
+        return {**shown, "secret": secret}, 201, {
             "Location": f"/api/v1/webhook-subscriptions/{subscription.id}"}
 
 
