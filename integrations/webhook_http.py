@@ -162,11 +162,11 @@ def _pinned(scheme: str, host: str, port: int, address: str, timeout: float,
 
     if scheme == "https":
         class _PinnedHTTPS(http.client.HTTPSConnection):
-            connect = connect_to_address  # type: ignore[assignment]
+            connect = connect_to_address
 
         return _PinnedHTTPS(host, port, timeout=timeout, context=context)
 
     class _PinnedHTTP(http.client.HTTPConnection):
-        connect = connect_to_address  # type: ignore[assignment]
+        connect = connect_to_address
 
     return _PinnedHTTP(host, port, timeout=timeout)
