@@ -22,10 +22,6 @@ from typing import Any
 import pytest
 import standardwebhooks
 import time_machine
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -42,6 +38,7 @@ from referral_service.models import (
     WebhookSubscription,
 )
 from tests import factories as f
+from tests.tls_certificates import self_signed
 
 SUBSCRIPTIONS = "/api/v1/webhook-subscriptions"
 PROBLEM = "application/problem+json"
@@ -96,25 +93,6 @@ class Receiver:
         self.server.server_close()
 
 
-def _certificate(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def fake_dns(names: dict[str, str]) -> Any:
     """The process boundary to DNS: names resolve as given, anything else as the system does."""
     real = socket.getaddrinfo
@@ -137,7 +115,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def tls_receiver(tmp_path: Path, app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    cert_file, key_file = _certificate(tmp_path)
+    cert_file, key_file = self_signed(tmp_path, HOST, [HOST])
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     monkeypatch.setitem(app.config, "WEBHOOK_CA_FILE", str(cert_file))
