@@ -23,7 +23,7 @@ from flask import Flask, current_app
 
 from integrations import providers
 from integrations.ports import PermanentError
-from notifications import dispatch, expansion
+from notifications import dispatch, expansion, webhook_delivery
 from notifications.broker import get_broker
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,24 @@ def expand_events(sequences: list[int]) -> None:
         expansion.expand(wanted)
 
 
+
+
+@dramatiq.actor(broker=StubBroker(), queue_name="webhooks", max_retries=3, min_backoff=5_000,
+                max_backoff=120_000, time_limit=120_000)
+def deliver_webhook(delivery_id: str) -> None:
+    """Try one partner webhook delivery (a due pending row; anything else is left alone).
+    Failures are retried by the row's own ``next_attempt_at``, not by dramatiq."""
+    try:
+        ident = uuid.UUID(delivery_id)
+    except (TypeError, ValueError, AttributeError):
+        log.warning("deliver_webhook: not a delivery id, dropped")
+        return
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    webhook_delivery.deliver(ident, webhook_delivery.client_for(app.config))
+
+
 ACTORS: tuple[dramatiq.Actor[Any, Any], ...] = (send_outbox_messages, send_outbox_message,
-                                                expand_events)
+                                                expand_events, deliver_webhook)
 
 
 def declare_on(broker: dramatiq.Broker) -> None:
@@ -169,3 +185,18 @@ def enqueue_events(sequences: list[int]) -> bool:
                     len(sequences), type(error).__name__)
         return False
     return True
+
+
+def enqueue_webhooks(delivery_ids: Iterable[uuid.UUID | str]) -> int:
+    """Hand webhook deliveries to the broker (queue ``webhooks``); as :func:`enqueue`, a broker
+    failure is logged and the scheduler hands them over again."""
+    broker = get_broker()
+    ids = [str(ident) for ident in delivery_ids]
+    for done, ident in enumerate(ids):
+        try:
+            broker.enqueue(deliver_webhook.message(ident))
+        except Exception as error:  # any broker failure: the scheduler tick will retry
+            log.warning("could not enqueue %d webhook deliveries (%s)", len(ids) - done,
+                        type(error).__name__)
+            return done
+    return len(ids)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from referral_service.models import (
     Referral,
     Role,
     User,
+    WebhookSubscription,
 )
 
 # Whom a message about a person's own account is for, by their role.
@@ -197,6 +199,18 @@ def _password_reset(_: None, *, user: User, reset_token_id: uuid.UUID) -> None:
                   user.email, one_time_links.reset_link_placeholder(reset_token_id)))
 
 
+def _webhook_failing(_: None, *, subscription: WebhookSubscription) -> None:
+    """To the subscription's contact, else the organisation's active partner accounts."""
+    addresses = [subscription.contact_email] if subscription.contact_email else list(
+        db.session.scalars(select(User.email).where(
+            User.organisation_id == subscription.organisation_id, User.role == Role.PARTNER,
+            User.active.is_(True))))
+    text = templates.webhook_failing(urlsplit(subscription.url).hostname or "-")
+    for address in addresses:
+        _queue(None, event="webhook_failing", template="webhook_failing",
+               audience=Audience.REFERRER, channel=Channel.EMAIL, to=address, text=text)
+
+
 _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
@@ -207,6 +221,7 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "transferred": _referrer_told("transferred", "the referral has been transferred to another "
                                   "housing authority ({to_authority})."),
     "password_reset": _password_reset,
+    "webhook_failing": _webhook_failing,
 }
 
 

@@ -28,7 +28,7 @@ from flask import Flask, Response
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from notifications import actors, expansion, outbox, scheduler
+from notifications import actors, expansion, outbox, partner_webhooks, scheduler
 from notifications.broker import (
     EXTENSION,
     WORKER_TIMEOUT_MS,
@@ -68,8 +68,9 @@ def configure(app: Flask) -> dramatiq.Broker:
 
 
 def register_consumers() -> None:
-    """Give ``notifications.expansion`` the consumers that live above it (none yet: partner
-    webhooks will be ``expansion.register("webhooks", partner_webhooks.on_event)`` here)."""
+    """Give ``notifications.expansion`` the consumers that live above it. A consumer's name is
+    part of the idempotency key: never rename one."""
+    expansion.register("webhooks", partner_webhooks.on_event)
 
 
 def _expand_inline(response: Response) -> Response:
@@ -109,12 +110,16 @@ def _enqueue_after_commit(session: Session) -> None:
             actors.enqueue_events(sequences)
         if _inline:
             session.info.setdefault(_COMMITTED_EVENTS, []).extend(sequences)
+    deliveries = session.info.pop(partner_webhooks.PENDING_KEY, None)
+    if deliveries:
+        actors.enqueue_webhooks(deliveries)
 
 
 @event.listens_for(Session, "after_rollback", propagate=True)
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(outbox.PENDING_KEY, None)
     session.info.pop(domain_events.PENDING_KEY, None)
+    session.info.pop(partner_webhooks.PENDING_KEY, None)
 
 
 # --- the embedded worker and scheduler --------------------------------------------------------

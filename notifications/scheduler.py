@@ -44,6 +44,7 @@ from notifications import (
     outbox,
     purge,
     templates,
+    webhook_delivery,
 )
 from notifications.dispatch import MAX_ATTEMPTS
 from referral_service import clock
@@ -93,6 +94,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         "reconcile": lambda: reconcile_stuck(now),
         "reminders": lambda: {"reminders": due_reminders.process_due(now)},
         "enqueue": lambda: enqueue_due(now),
+        "webhooks": lambda: enqueue_due_webhooks(now),
     }
     # Last: housekeeping never delays a message.
     for name, batch in purge.batches(now, current_app.config).items():
@@ -149,6 +151,13 @@ def enqueue_due(now: datetime) -> dict[str, int]:
         if counts["enqueued"] < len(due):
             _mark_enqueued(due[counts["enqueued"]:], None)  # the broker is down: next tick
     return counts
+
+
+def enqueue_due_webhooks(now: datetime) -> dict[str, int]:
+    """Hand the broker the partner webhook deliveries that are due (first tries the after-commit
+    hand-over lost, and retries whose back-off has passed)."""
+    due = webhook_delivery.due(now)
+    return {"webhooks_due": len(due), "webhooks_enqueued": actors.enqueue_webhooks(due)}
 
 
 def _mark_enqueued(ids: list[uuid.UUID], when: datetime | None) -> None:

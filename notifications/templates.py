@@ -162,6 +162,15 @@ def password_reset(email: str, link: str) -> Text:
                 "not changed.")
 
 
+def webhook_failing(host: str) -> Text:
+    return Text("Your webhook is failing: Duty to Refer referrals",
+                f"For 24 hours your organisation's webhook at {host} has not accepted the "
+                "updates we sent it, so we have stopped sending new ones.\n\n"
+                "Once it is working, delete the subscription and create it again through the "
+                "API; the deliveries it missed are listed there, and every referral can still "
+                "be read with GET /api/v1/referrals.")
+
+
 # --- to the referrer ----------------------------------------------------------------------
 
 def referrer_acknowledgement(referrer: str, reference: str, council: str,

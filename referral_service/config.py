@@ -234,6 +234,10 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         # A council's own applicant wording in further languages, <code>.toml files checked at
         # start-up (notifications/languages.py; docs/messaging.md, "Languages").
         "MESSAGE_TEMPLATES_DIR": env.get("MESSAGE_TEMPLATES_DIR") or None,
+        # Partner webhooks (docs/webhooks.md): how long each step of a delivery may take (a
+        # later answer counts as a failure and is retried), and extra trusted CA certificates.
+        "WEBHOOK_TIMEOUT_SECONDS": _seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "WEBHOOK_CA_FILE": env.get("WEBHOOK_CA_FILE") or None,
     }
 
 

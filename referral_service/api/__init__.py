@@ -12,7 +12,7 @@ from flask import Flask, render_template, request, url_for
 from flask_smorest import Api as _Api
 from flask_smorest.spec import prepare_response
 
-from referral_service.api import authorities, documents, fhir, referrals, shared_cases
+from referral_service.api import authorities, documents, fhir, referrals, shared_cases, webhooks
 from referral_service.api.schemas import ProblemSchema
 from referral_service.auth import scopes
 from referral_service.problems import problem
@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(referrals.blp)
     api.register_blueprint(documents.blp)
     api.register_blueprint(shared_cases.blp)
+    api.register_blueprint(webhooks.blp)
     api.register_blueprint(fhir.blp)
     fhir.init_app(app, api.spec._paths)
     app.before_request(_json_only)

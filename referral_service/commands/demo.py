@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask_migrate import upgrade
 
-from referral_service import config
+from referral_service import config, demo_webhooks
 from referral_service.app import create_app
 from referral_service.commands.common import json_option
 from referral_service.commands.serve import serve_app
@@ -45,7 +45,14 @@ def demo(database_path: Path, host: str, port: int, no_serve: bool, as_json: boo
         _describe(summary, database_path, base, DEMO_PASSWORD)
     if no_serve:
         return
+    # A partner's webhook endpoint on this machine: it prints each delivery it is sent.
+    with app.app_context():
+        receiver = demo_webhooks.start_receiver(
+            lambda line: click.echo(line, err=as_json))
+        demo_webhooks.subscribe("Probation Service – Hertfordshire", receiver)
     if not as_json:
+        click.echo(f"\nThe probation service's webhook subscription sends to {receiver}: "
+                   "its deliveries are printed here as officers work its referrals.")
         click.echo(f"\nOpen {base}/ in a browser.")
     serve_app(app, host, port, threads=8, as_json=as_json)
 

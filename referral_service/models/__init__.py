@@ -41,6 +41,12 @@ from referral_service.models.people import (
 from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
 from referral_service.models.reporting import WorkingHour
 from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
+from referral_service.models.webhooks import (
+    DeliveryStatus,
+    SubscriptionStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "CASELOAD_STATUSES",
@@ -60,6 +66,7 @@ __all__ = [
     "ContactAttempt",
     "ContactAttemptResult",
     "ContactChannel",
+    "DeliveryStatus",
     "DomainEvent",
     "DuplicateDecision",
     "DuplicateMatch",
@@ -88,7 +95,10 @@ __all__ = [
     "Role",
     "ScanStatus",
     "SmsOptOut",
+    "SubscriptionStatus",
     "UsedClientAssertion",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkingHour",
 ]

@@ -8,7 +8,6 @@ except loopback, so a test that tried to reach api.twilio.com (or anything else)
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import re
 import socket
@@ -19,10 +18,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from integrations import twilio_sms
 from integrations.dev_outbox import DevOutboxSender
@@ -43,6 +38,7 @@ from integrations.twilio_sms import TwilioSmsSender
 from referral_service import config as app_config
 from tests.fakes.smtp import Mailbox, StartServer, closed_port, smtp_servers
 from tests.fakes.twilio import FakeTwilio, fake_twilio  # noqa: F401 - the fixture
+from tests.tls_certificates import self_signed
 
 TO = "+447700900123"
 BODY = "Your housing referral REF-1234 has been received. Reply STOP to opt out."
@@ -334,29 +330,8 @@ def smtp_server() -> Iterator[StartServer]:
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (and its key), made for this run."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-            critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
+    return self_signed(tmp_path_factory.mktemp("tls"), "127.0.0.1", ["localhost"],
+                       ("127.0.0.1",))
 
 def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
