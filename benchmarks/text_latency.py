@@ -186,6 +186,16 @@ def read_arrivals(path: Path) -> dict[str, float]:
     return arrivals
 
 
+def cpu_by_role(stack: Any, sinks: int) -> dict[str, float]:
+    """CPU seconds used so far by each role's processes (from /proc)."""
+    from cpu import cpu_seconds
+
+    pids = {**stack.pids(), "fake Twilio + SMTP": [sinks], "load generator": [os.getpid()]}
+    pids.pop("gunicorn", None)  # the master only forks and watches
+    return {role: sum(cpu_seconds(pid) or 0.0 for pid in role_pids)
+            for role, role_pids in pids.items()}
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import soak_stack
     from setup_data import ACTOR  # noqa: F401  (fails early if run outside the project)
@@ -226,6 +236,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         stack.start()
         if args.warm_up_seconds > 0:
             load(args.port, token, args.rate, args.warm_up_seconds, args.connections, 10**7)
+        cpu_before = cpu_by_role(stack, sinks.pid)
         began = time.time()
         results = load(args.port, token, args.rate, args.seconds, args.connections, 0)
         load_seconds = time.time() - began
@@ -236,6 +247,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 break
             time.sleep(0.5)
         arrivals = read_arrivals(arrivals_file)
+        cpu_after = cpu_by_role(stack, sinks.pid)
     finally:
         stack.stop()
         sinks.stdin.close()
@@ -243,6 +255,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     # A text can arrive before the client has read its 201 (the worker is that quick): 0 ms.
     latencies = [max(0.0, (arrivals[key] - answered) * 1000) if key in arrivals else math.inf
                  for key, answered in created.items()]
+    before_201 = sum(arrivals[key] < answered for key, answered in created.items()
+                     if key in arrivals)
     requests = [elapsed for _, elapsed, _, _ in results]
     return {
         "rate": args.rate, "seconds": args.seconds,
@@ -253,10 +267,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "request_p50_ms": round(percentile(requests, 50), 1),
         "request_p99_ms": round(percentile(requests, 99), 1),
         "texts_arrived": sum(key in arrivals for key in created),
+        "texts_before_201": before_201,
         "text_p50_ms": round(percentile(latencies, 50), 1),
         "text_p95_ms": round(percentile(latencies, 95), 1),
         "text_p99_ms": round(percentile(latencies, 99), 1),
         "text_max_ms": round(max(latencies, default=math.nan), 1),
+        # CPU milliseconds per referral created, by process: steadier than times when the
+        # machine is shared (the worker's and scheduler's include the texts and emails).
+        "cpu_ms_per_referral": {role: round((cpu_after[role] - cpu_before.get(role, 0.0)) * 1000
+                                            / max(1, len(created)), 2) for role in cpu_after},
+        "load_average": round(os.getloadavg()[0], 1),
         "logs": str(work),
     }
 
