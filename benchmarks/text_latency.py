@@ -7,7 +7,8 @@ On the benchmark database (``DATABASE_URL``, already migrated with the benchmark
 officers and client by ``setup_data.py``; its referrals are truncated first) and a Redis
 database of its own (``--redis-url``, flushed first), it starts the stack as production runs it
 (``soak_stack.Stack``): gunicorn (``referral_service.gunicorn_conf``, 2 sync workers),
-``referrals worker`` (8 threads) and ``referrals scheduler`` (its default tick, 60 s), with the
+``referrals worker`` (4 threads) and ``referrals scheduler`` (a tick every 60 s): the
+commands' defaults, as the README deploys them, with the
 real ``twilio`` client pointed at the fake Twilio (``tests/fakes/twilio.py``) and emails going to
 a real SMTP server (aiosmtpd). The fake and the SMTP server run in a process of their own (this
 script with ``--sinks``), which writes the wall-clock time of each text it accepts; the load runs
@@ -59,7 +60,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
                         help="broker and rate-limit store; this database is flushed")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
-    parser.add_argument("--worker-threads", type=int, default=8)
+    parser.add_argument("--worker-threads", type=int, default=4,
+                        help="`referrals worker --threads` (4: the default and the README's)")
     parser.add_argument("--scheduler-interval", type=float, default=60.0,
                         help="the scheduler's tick (60 s: the command's default)")
     parser.add_argument("--out", type=Path)
