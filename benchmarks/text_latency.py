@@ -27,7 +27,6 @@ Prints one line ``JSON {...}`` (and writes it to ``--out`` if given).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import os
@@ -135,48 +134,24 @@ def reset(database_url: str, redis_url: str) -> None:
 
 def load(port: int, token: str, rate: float, seconds: float, connections: int,
          first: int) -> list[tuple[str, float, float, int]]:
-    """Open loop: (phone key, scheduled start, wall-clock time the answer was read, status)."""
+    """Open loop (``loadgen.open_loop``): (phone key, milliseconds from the scheduled start to
+    the answer, wall-clock time the answer was read, status)."""
+    from loadgen import open_loop
     from people import referral_body
 
-    total = int(rate * seconds)
-    start = time.perf_counter() + 0.2
-    lock = threading.Lock()
-    next_index = [0]
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    phones: dict[int, str] = {}
     results: list[tuple[str, float, float, int]] = []
 
-    def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            with lock:
-                index = next_index[0]
-                next_index[0] += 1
-            if index >= total:
-                break
-            scheduled = start + index / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            body = referral_body(first + index, "Text")
-            try:
-                connection.request("POST", "/api/v1/referrals", body=json.dumps(body), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                status = 0
-            answered = time.time()
-            with lock:
-                results.append((phone_key(body["person"]["phone"]),
-                                (time.perf_counter() - scheduled) * 1000, answered, status))
+    def request(index: int) -> tuple[str, bytes, dict[str, str]]:
+        body = referral_body(first + index, "Text")
+        phones[index] = phone_key(body["person"]["phone"])
+        return "/api/v1/referrals", json.dumps(body).encode(), headers
 
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def record(index: int, elapsed_ms: float, status: int) -> None:
+        results.append((phones[index], elapsed_ms, time.time(), status))
+
+    open_loop("127.0.0.1", port, rate, seconds, connections, request, record)
     return results
 
 
