@@ -175,7 +175,6 @@ def cpu_by_role(stack: Any, sinks: int) -> dict[str, float]:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import soak_stack
-    from setup_data import ACTOR  # noqa: F401  (fails early if run outside the project)
 
     database_url = os.environ["DATABASE_URL"]
     token = os.environ["BENCH_TOKEN"]
