@@ -11,6 +11,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from people import referral_body
@@ -25,6 +26,50 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
+def open_loop(host: str, port: int, rate: float, seconds: float, connections: int,
+              request: Callable[[int], tuple[str, bytes, dict[str, str]]],
+              record: Callable[[int, float, int], None]) -> float:
+    """POST ``request(index)`` (path, body, headers) at ``rate`` a second for ``seconds`` from
+    ``connections`` threads; ``record(index, milliseconds since its scheduled start, status)``
+    after each answer (status 0: no answer). Returns the seconds the whole load took."""
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.5
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= total:
+                break
+            scheduled = start + index / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            path, payload, headers = request(index)
+            try:
+                connection.request("POST", path, body=payload, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=30)
+                status = 0
+            with lock:
+                record(index, (time.perf_counter() - scheduled) * 1000, status)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -33,47 +78,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     target = urlsplit(args.url)
-    token = os.environ["BENCH_TOKEN"]
-    total = int(args.rate * args.seconds)
-    start = time.perf_counter() + 0.5
-    lock = threading.Lock()
-    next_index = [0]
+    headers = {"Content-Type": "application/json",
+               "Authorization": f"Bearer {os.environ['BENCH_TOKEN']}"}
     latencies: list[float] = []
     failures = [0]
 
-    def worker() -> None:
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-        while True:
-            with lock:
-                index = next_index[0]
-                next_index[0] += 1
-            if index >= total:
-                break
-            scheduled = start + index / args.rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                connection.request("POST", target.path, body=body(index), headers={
-                    "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 201
-            except OSError:
-                connection.close()
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                ok = False
-            elapsed = time.perf_counter() - scheduled
-            with lock:
-                latencies.append(elapsed * 1000)
-                failures[0] += 0 if ok else 1
+    def record(_: int, elapsed_ms: float, status: int) -> None:
+        latencies.append(elapsed_ms)
+        failures[0] += 0 if status == 201 else 1
 
-    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    duration = time.perf_counter() - start
+    duration = open_loop(str(target.hostname), int(target.port or 80), args.rate, args.seconds,
+                         args.connections, lambda index: (target.path, body(index), headers),
+                         record)
     print("JSON " + json.dumps({
         "target_rps": args.rate, "achieved_rps": round(len(latencies) / duration, 1),
         "requests": len(latencies), "failures": failures[0],

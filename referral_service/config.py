@@ -7,8 +7,10 @@ instance folder and the in-process broker. The development outbox is off unless 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 
 from marshmallow import ValidationError
@@ -16,6 +18,7 @@ from marshmallow import ValidationError
 from referral_service.validation import check_https_url, has_control_characters
 
 DEFAULT_INSTANCE_PATH = Path.cwd() / "instance"
+_CLOCK_TIME = re.compile(r"[0-2][0-9]:[0-5][0-9]")
 # npm installs GOV.UK Frontend here (scripts/setup); the app serves its CSS, JS, fonts and images.
 DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 
@@ -110,6 +113,29 @@ def _operator_link(env: Mapping[str, str], name: str) -> str | None:
         return check_https_url(raw)
     except ValidationError as error:
         raise RuntimeError(f"{name} must be an https:// web address (it is {raw!r}).") from error
+
+
+def _quiet_hours(env: Mapping[str, str]) -> tuple[time, time] | None:
+    """``APPLICANT_QUIET_HOURS``: ``HH:MM-HH:MM`` London time (the start, then the end, which may
+    be past midnight), or None for the default (21:00-08:00, ``notifications.quiet_hours``).
+    Quiet hours can be moved or shortened, not switched off: a start equal to its end is
+    refused."""
+    raw = (env.get("APPLICANT_QUIET_HOURS") or "").strip()
+    if not raw:
+        return None
+    refused = RuntimeError("APPLICANT_QUIET_HOURS must be two London times, the start and the "
+                           f"end, as HH:MM-HH:MM (e.g. 21:00-08:00); it is {raw!r}.")
+    start_text, dash, end_text = raw.partition("-")
+    if not dash or not all(_CLOCK_TIME.fullmatch(part.strip())
+                           for part in (start_text, end_text)):
+        raise refused
+    try:
+        start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+    except ValueError:
+        raise refused from None
+    if start == end:
+        raise refused
+    return start, end
 
 
 def _operator_name(env: Mapping[str, str]) -> str:
@@ -238,6 +264,9 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         # later answer counts as a failure and is retried), and extra trusted CA certificates.
         "WEBHOOK_TIMEOUT_SECONDS": _seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
         "WEBHOOK_CA_FILE": env.get("WEBHOOK_CA_FILE") or None,
+        # The hours applicants are never messaged, London time (None: 21:00-08:00); see
+        # notifications/quiet_hours.py and docs/messaging.md.
+        "APPLICANT_QUIET_HOURS": _quiet_hours(env),
     }
 
 
