@@ -40,7 +40,8 @@ from tests import factories as f
 # Monday 23 November 2026, 10:00 GMT (a working morning: no quiet hours).
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CONSENT = {"recorded_at": "2026-01-05T10:00:00Z"}
-CONSUMERS = {"messages", "reminders", "metrics"}
+# Every consumer of the running app: the three of notifications.expansion and partner webhooks.
+CONSUMERS = {"messages", "reminders", "metrics", "webhooks"}
 
 
 @dataclass

@@ -166,7 +166,7 @@ def test_a_delivery_is_signed_as_standard_webhooks_says_and_carries_no_personal_
     made = _subscribe(client, headers, f"http://127.0.0.1:{receiver.port}/hooks?x=1")
     assert made["secret"].startswith("whsec_") and made["status"] == "active"
     receiver.secret = made["secret"]
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     event = _event(referral, "referral.closed", outcome="advice_only")
 
@@ -187,8 +187,10 @@ def test_a_delivery_is_signed_as_standard_webhooks_says_and_carries_no_personal_
     stored = db.session.get(WebhookSubscription, uuid.UUID(made["id"]))
     assert stored is not None and made["secret"] not in stored.sealed_secret
     deliveries = client.get(f"{SUBSCRIPTIONS}/{made['id']}/deliveries", headers=headers).json
+    # (The referral's own received event, expanded when a later request ended, waits its turn.)
     assert [(d["event_type"], d["status"], d["last_response_code"], d["attempts"])
-            for d in deliveries["items"]] == [("referral.closed", "delivered", 204, 1)]
+            for d in deliveries["items"] if d["event_type"] == "referral.closed"] == [
+        ("referral.closed", "delivered", 204, 1)]
     # A replay of the event's expansion makes no second delivery.
     partner_webhooks.on_event(event)
     db.session.commit()
@@ -201,7 +203,7 @@ def test_https_goes_to_the_pinned_address_with_the_name_as_sni_and_host(
     org, headers = _partner(client)
     made = _subscribe(client, headers, f"https://{HOST}:{tls_receiver.port}/in")
     tls_receiver.secret = made["secret"]
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.assigned")
     assert _deliver_all(app) == [DeliveryStatus.DELIVERED]
@@ -219,7 +221,7 @@ def test_only_the_referring_organisations_subscriptions_hear_and_private_notes_n
     _subscribe(client, other_headers, f"http://127.0.0.1:{receiver.port}/other")
     only_closed = _subscribe(client, headers, f"http://127.0.0.1:{receiver.port}/closed",
                              event_types=["referral.closed"])
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.note_added", note_id=str(uuid.uuid4()), side="council",
            private=True)
@@ -288,7 +290,7 @@ def test_a_name_that_later_resolves_to_a_private_address_is_refused_at_delivery(
                                                                   "93.184.215.14"}))
     org, headers = _partner(client)
     _subscribe(client, headers, "https://partner.example/hook")
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.accepted")
     monkeypatch.setitem(app.config, "WEBHOOK_RESOLVER", fake_dns({"partner.example":
@@ -305,7 +307,7 @@ def test_redirects_are_not_followed_and_a_slow_answer_is_retried(
     made = _subscribe(client, headers, f"http://127.0.0.1:{receiver.port}/")
     receiver.secret = made["secret"]
     receiver.status, receiver.location = 302, "http://127.0.0.1:9/elsewhere"
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.contact_made", channel="phone")
     assert _deliver_all(app) == [DeliveryStatus.PENDING]
@@ -337,7 +339,7 @@ def test_after_24_hours_the_subscription_is_failing_and_its_contact_emailed_once
     made = _subscribe(client, headers, f"http://127.0.0.1:{receiver.port}/",
                       contact_email="integrations@probation.example")
     receiver.status = 500
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.assigned")
     _event(referral, "referral.accepted")
@@ -371,7 +373,7 @@ def test_the_scheduler_hands_due_deliveries_to_the_webhooks_queue(
     f.authority()
     org, headers = _partner(client)
     _subscribe(client, headers, f"http://127.0.0.1:{receiver.port}/")
-    referral = f.referral(org)
+    referral = f.referral(org, expand=False)  # the test writes its own events
     db.session.commit()
     _event(referral, "referral.assigned")
     broker = get_broker(app)
