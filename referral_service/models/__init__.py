@@ -8,6 +8,7 @@ from referral_service.models.enums import (
     OPEN_STATUSES,
     OPEN_STATUSES_LIST,
     OPEN_STATUSES_SQL,
+    KEYED_IN_SOURCES,
     ActorType,
     ContactAttemptResult,
     ContactChannel,
@@ -16,6 +17,7 @@ from referral_service.models.enums import (
     HousingSituation,
     OrganisationType,
     Outcome,
+    ReferralSource,
     ReferralStatus,
     Role,
 )
@@ -45,6 +47,7 @@ from referral_service.models.sharing import AccessAction, CaseAccessRecord, Case
 __all__ = [
     "CASELOAD_STATUSES",
     "CASELOAD_STATUSES_LIST",
+    "KEYED_IN_SOURCES",
     "OPEN_STATUSES",
     "OPEN_STATUSES_LIST",
     "OPEN_STATUSES_SQL",
@@ -83,6 +86,7 @@ __all__ = [
     "ReferralDocument",
     "ReferralDraft",
     "ReferralMessage",
+    "ReferralSource",
     "ReferralStatus",
     "Reminder",
     "Role",
