@@ -5,10 +5,10 @@ from referral_service.models.drafts import ReferralDraft
 from referral_service.models.enums import (
     CASELOAD_STATUSES,
     CASELOAD_STATUSES_LIST,
+    KEYED_IN_SOURCES,
     OPEN_STATUSES,
     OPEN_STATUSES_LIST,
     OPEN_STATUSES_SQL,
-    KEYED_IN_SOURCES,
     ActorType,
     ContactAttemptResult,
     ContactChannel,

@@ -70,10 +70,12 @@ class KeyedInReferrerSchema(ReferrerSchema):
 
 
 class KeyedInSubmissionSchema(ReferralSubmissionSchema):
-    """The API's referral, the referrer's email optional."""
+    """The API's referral, the referrer's email optional; the council is the officer's own, so
+    ``authority_code`` is not asked for."""
 
     class Meta:
         unknown = RAISE
 
+    authority_code = Text(load_default=None)
     referrer = fields.Nested(KeyedInReferrerSchema, required=True,
                              error_messages=same_message("Give the referrer's details."))
