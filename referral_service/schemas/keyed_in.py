@@ -38,9 +38,11 @@ class KeyedInSourceSchema(_StrictSchema):
     class Meta:
         unknown = RAISE
 
-    channel = Text(required=True, error_messages=same_message(CHANNEL_MESSAGE))
+    # Checked with the body below, so that a blank page says both at once.
+    channel = Text(load_default=None)
     organisation_id = fields.UUID(load_default=None, allow_none=True,
-                                  error_messages=same_message(BODY_MESSAGE))
+                                  error_messages={"invalid_uuid": BODY_MESSAGE,
+                                                  "invalid": BODY_MESSAGE})
     organisation_name = optional_text(200)
     organisation_type = Text(load_default=None)
 
