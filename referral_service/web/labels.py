@@ -149,7 +149,8 @@ SOURCE: dict[str, str] = {
 
 
 def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object]) -> None:
-    jinja_globals.update(SOURCE_LABELS=SOURCE, STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE, CHANNEL_LABELS=CHANNEL,
+    jinja_globals.update(SOURCE_LABELS=SOURCE, STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE,
+                         CHANNEL_LABELS=CHANNEL,
                          ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
                          MATCH_LABELS=MATCH, label_items=items)
     jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,

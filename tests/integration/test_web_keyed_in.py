@@ -96,7 +96,8 @@ def test_an_officer_keys_in_a_phone_referral_from_a_body_not_on_the_service(
     assert db.session.scalar(select(func.count(ReferralDraft.id))) == 0
 
     shown = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert "Phone call, keyed in" in shown and "by phone from HMP Nowhere; keyed in by Jo Smith" in shown
+    assert "Phone call, keyed in" in shown
+    assert "by phone from HMP Nowhere; keyed in by Jo Smith" in shown
     assert "No email address was given for the referrer" in shown
     # A second click on Save makes nothing more.
     assert post(client, "/casework/key-in/check").status_code == 302
