@@ -200,3 +200,20 @@ def test_a_form_without_its_csrf_token_is_refused(client, world: World) -> None:
     response = client.post("/casework/key-in/source", data=PHONE_SOURCE)
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(ReferralDraft.id))) == 0
+
+
+def test_the_api_read_of_a_keyed_in_referral_carries_its_source(
+        client, world: World) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, world.officer)
+    source = {"source-channel": "phone", "source-organisation-id": str(world.organisation.id),
+              "source-organisation-name": "", "source-organisation-type": ""}
+    key_in_all(client, source, PHONE_REFERRER)
+    assert post(client, "/casework/key-in/check").status_code == 302
+    referral = db.session.scalars(select(Referral)).one()
+    issued = f.api_client(world.organisation)
+    headers = f.bearer_headers(client, issued, scope="referrals:read")
+    body = client.get(f"/api/v1/referrals/{referral.id}", headers=headers).json
+    assert body["source"] == "phone"
+    assert body["referrer"]["email"] is None and body["referrer"]["name"] == "Pat Green"
+    listed = client.get("/api/v1/referrals", headers=headers).json
+    assert [item["source"] for item in listed["items"]] == ["phone"]
