@@ -352,7 +352,7 @@ SOURCE_PAGE = Page(
     hint="Key in a referral that a public body sent by email, made by phone or letter, or "
          "brought in person. It goes to your council, as if sent through the service.",
     fields=(
-        Field("source-channel", "source.channel", "radios", "How did the referral arrive?",
+        Field("source-channel", "source.channel", "radios", "How it arrived",
               options=tuple(SOURCE_CHANNEL_LABELS.items())),
         Field("source-organisation-id", "source.organisation_id", "organisation",
               "Which public body made the referral?",
