@@ -124,6 +124,13 @@ def to_person(referral: Referral | None, user: User, *, event: str, template: st
 
 def to_referrer(referral: Referral, *, event: str, template: str,
                 text: templates.Text) -> OutboxMessage:
+    """By email; suppressed, with the reason, when a keyed-in referral gave no email for the
+    referrer (a phone call or a letter): the officer sees it on the timeline."""
+    if not referral.referrer_email:
+        return _queue(referral, event=event, template=template, audience=Audience.REFERRER,
+                      channel=Channel.EMAIL, to="-", text=text,
+                      status=MessageStatus.SUPPRESSED,
+                      reason="No email address was given for the referrer.")
     return _queue(referral, event=event, template=template, audience=Audience.REFERRER,
                   channel=Channel.EMAIL, to=referral.referrer_email, text=text)
 

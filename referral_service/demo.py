@@ -15,7 +15,7 @@ from sqlalchemy import select
 from notifications import expansion
 from referral_service import clock
 from referral_service.demo_sharing import add_shares
-from referral_service.domain import admin, audit, branding, casework, clients, intake
+from referral_service.domain import admin, audit, branding, casework, clients, intake, keyed_in
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -28,6 +28,7 @@ from referral_service.models import (
     Referral,
     User,
 )
+from referral_service.schemas.keyed_in import KeyedInSubmissionSchema
 from referral_service.schemas.referral import ReferralSubmissionSchema
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (printed for the demo; never in production)
@@ -99,7 +100,8 @@ class DemoSummary:
     api_client_secret: str = ""
 
 
-def _payload(authority_code: str, referrer: tuple[str, str], **overrides: Any) -> dict[str, Any]:
+def _payload(authority_code: str, referrer: tuple[str, str | None],
+             schema: ReferralSubmissionSchema | None = None, **overrides: Any) -> dict[str, Any]:
     person = {
         "first_name": "Aoife", "last_name": "O'Neill", "date_of_birth": "1990-04-01",
         "phone": "07700 900123", "email": None,
@@ -120,7 +122,7 @@ def _payload(authority_code: str, referrer: tuple[str, str], **overrides: Any) -
         "support_needs": [],
     }
     payload.update(overrides)
-    return ReferralSubmissionSchema().load(payload)
+    return (schema or ReferralSubmissionSchema()).load(payload)
 
 
 def load_demo_data() -> DemoSummary:
@@ -301,6 +303,22 @@ def load_demo_data() -> DemoSummary:
            support_needs=["offending_history"],
            release_or_discharge_date=(now + timedelta(days=9)).date().isoformat(),
            reason="Release in nine days; previous tenancy lost while in custody.")
+
+    # 16. A phone call from a prison not on the service, keyed in by the duty officer (issue
+    # 15.4): the same intake, its source recorded, no email for the referrer so no
+    # acknowledgement (the suppressed message says why on the timeline).
+    with clock.travel(now - timedelta(hours=3)):
+        keyed_in.key_in(
+            _payload("E07000241", ("Dev Mistry", None), schema=KeyedInSubmissionSchema(),
+                     person={"first_name": "Callum", "last_name": "Reid",
+                             "date_of_birth": "1990-02-14", "phone": "07700 900216"},
+                     support_needs=["offending_history"],
+                     release_or_discharge_date=(now + timedelta(days=4)).date().isoformat(),
+                     reason="Phoned in by the prison's resettlement team: release in four days, "
+                            "no address."),
+            {"channel": "phone", "organisation_id": None,
+             "organisation_name": "HMP Bedford", "organisation_type": "prison"},
+            officer=jo, actor=audit.Actor.for_user(jo))
 
     # MARAC and MAPPA: case 4 shared with the MARAC, a MAPPA case shared with the MAPPA panel.
     add_shares(users=users, orgs=orgs, marac_case=r4, submit=submit, later=later)

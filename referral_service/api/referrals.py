@@ -91,6 +91,7 @@ def document(referral: Referral) -> dict[str, Any]:
         "closed_at": referral.closed_at,
         "updated_at": referral.updated_at,
         "outcome": referral.outcome.value if referral.outcome else None,
+        "source": referral.source.value,
         **transfer_links(referral),
     }
 

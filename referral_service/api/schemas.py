@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from referral_service.models import Outcome, ReferralStatus
+from referral_service.models import Outcome, ReferralSource, ReferralStatus
 from referral_service.schemas.fields import Text
 from referral_service.schemas.referral import ReferralSubmissionSchema
 
 STATUSES = [status.value for status in ReferralStatus]
 OUTCOMES = [outcome.value for outcome in Outcome]
+SOURCES = [source.value for source in ReferralSource]
 
 
 class AuthoritySchema(Schema):
@@ -67,6 +68,12 @@ class ReferralSchema(ReferralSubmissionSchema):
                        "(status `transferred`): that authority, and the referral made there "
                        "(reference and id null when the authority does not take referrals "
                        "through this service)."})
+    source = fields.String(dump_only=True, metadata={
+        "enum": SOURCES,
+        "description": "How the referral arrived: `api`, `web` (the referrer's pages), "
+                       "`transfer`, or keyed in by a council officer from an `email`, a "
+                       "`phone` call, a `letter` or a visit (`in_person`). A keyed-in "
+                       "referral's `referrer.email` may be null."})
     transferred_from = fields.Nested(TransferLinkSchema, dump_only=True, allow_none=True,
                                      metadata={
         "description": "Set on a referral made by a transfer: the authority that passed it "

@@ -32,6 +32,7 @@ from referral_service.models import (
     HousingSituation,
     Organisation,
     Referral,
+    ReferralSource,
     ReferralStatus,
     User,
 )
@@ -104,8 +105,13 @@ def receive_referral(
     submitted_by_client_id: str | None = None,
     transferred_from: Referral | None = None,
     check_reference: bool = True,
+    source: ReferralSource | None = None,
+    keyed_in_by: User | None = None,
 ) -> Referral:
     """Store a new referral, link possible duplicates and route it. Flushes; the caller commits.
+
+    ``source``: how it arrived; by default ``transfer``, ``api`` (an API client) or ``web``. A
+    referral keyed in by an officer (``domain/keyed_in.py``) names its channel and the officer.
 
     ``check_reference=False``: the new reference is not looked up first; a caller that passes it
     rolls back and retries when ``references.is_reference_taken`` (the API does)."""
@@ -114,9 +120,13 @@ def receive_referral(
             "MARAC and MAPPA panels receive shared cases; they do not make referrals."
         )
     authority = participating_authority(data["authority_code"])
+    if source is None:
+        source = (ReferralSource.TRANSFER if transferred_from is not None
+                  else ReferralSource.API if submitted_by_client_id else ReferralSource.WEB)
     with rowbatch.collecting():
         referral = _receive(data, authority, organisation, actor, submitted_by_user_id,
-                            submitted_by_client_id, transferred_from, check_reference)
+                            submitted_by_client_id, transferred_from, check_reference, source,
+                            keyed_in_by)
     # After the batch is written (the event's foreign key names the referral).
     events.record(referral, EventType.RECEIVED, officer_id=referral.named_officer_id,
                   queued=referral.named_officer_id is None, urgent=referral.urgent,
@@ -127,7 +137,8 @@ def receive_referral(
 def _receive(data: dict[str, Any], authority: Authority, organisation: Organisation,
              actor: audit.Actor, submitted_by_user_id: uuid.UUID | None,
              submitted_by_client_id: str | None, transferred_from: Referral | None,
-             check_reference: bool) -> Referral:
+             check_reference: bool, source: ReferralSource,
+             keyed_in_by: User | None) -> Referral:
     received_at = clock.now()
     referral = Referral(
         reference=new_reference(check=check_reference),
@@ -137,6 +148,9 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         submitted_by_client_id=submitted_by_client_id,
         transferred_from_id=transferred_from.id if transferred_from is not None else None,
         received_at=received_at,
+        source=source,
+        keyed_in_by_id=keyed_in_by.id if keyed_in_by is not None else None,
+        keyed_in_at=received_at if keyed_in_by is not None else None,
         **_columns_from(data),
     )
     batch = rowbatch.current()
@@ -165,6 +179,7 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         urgent=referral.urgent,
         contact_due_by=referral.contact_due_by.isoformat(),
         transferred_from=transferred_from.reference if transferred_from is not None else None,
+        source=source.value,
     )
     # Routed before anything is written, so the referral is written once, with its status,
     # together with its audit events (``rowbatch``). Its messages and reminders are the worker's
@@ -222,7 +237,7 @@ def _columns_from(data: dict[str, Any]) -> dict[str, Any]:
         "referrer_name": referrer["name"],
         "referrer_job_title": referrer.get("job_title"),
         "referrer_team": referrer.get("team"),
-        "referrer_email": referrer["email"],
+        "referrer_email": referrer.get("email"),
         "referrer_phone": referrer.get("phone"),
         "consent_given": consent["given"],
         "consent_recorded_at": consent.get("recorded_at"),

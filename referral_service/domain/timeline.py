@@ -56,8 +56,18 @@ def _officer_name(officer_id: str | None) -> str | None:
     return officer.name if officer else None
 
 
+# A keyed-in referral's channel, as the timeline says it (``Referral.source``).
+_KEYED_IN_WORDS = {"email": "by email", "phone": "by phone", "letter": "by letter",
+                   "in_person": "in person"}
+
+
 def _received_words(referral: Referral) -> str:
     came_from = referral.transferred_from
+    if referral.source.keyed_in:
+        keyed_by = referral.keyed_in_by
+        return (f"Received by {referral.authority.name} {_KEYED_IN_WORDS[referral.source.value]}"
+                f" from {referral.referring_organisation.name}; keyed in"
+                + (f" by {keyed_by.name}." if keyed_by is not None else "."))
     if came_from is None:
         return f"Received by {referral.authority.name}."
     return (f"Received by {referral.authority.name} by transfer from "

@@ -5,6 +5,7 @@ from referral_service.models.drafts import ReferralDraft
 from referral_service.models.enums import (
     CASELOAD_STATUSES,
     CASELOAD_STATUSES_LIST,
+    KEYED_IN_SOURCES,
     OPEN_STATUSES,
     OPEN_STATUSES_LIST,
     OPEN_STATUSES_SQL,
@@ -16,6 +17,7 @@ from referral_service.models.enums import (
     HousingSituation,
     OrganisationType,
     Outcome,
+    ReferralSource,
     ReferralStatus,
     Role,
 )
@@ -51,6 +53,7 @@ from referral_service.models.webhooks import (
 __all__ = [
     "CASELOAD_STATUSES",
     "CASELOAD_STATUSES_LIST",
+    "KEYED_IN_SOURCES",
     "OPEN_STATUSES",
     "OPEN_STATUSES_LIST",
     "OPEN_STATUSES_SQL",
@@ -90,6 +93,7 @@ __all__ = [
     "ReferralDocument",
     "ReferralDraft",
     "ReferralMessage",
+    "ReferralSource",
     "ReferralStatus",
     "Reminder",
     "Role",

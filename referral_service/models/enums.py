@@ -79,6 +79,28 @@ class Role(StrEnum):
         return self in {Role.PARTNER, Role.PANEL_LEAD}
 
 
+class ReferralSource(StrEnum):
+    """How a referral reached the service: made by its referrer (the partner API, the referrer's
+    pages), by transfer from another council, or keyed in by a council officer from an email,
+    a phone call, a letter or a visit (issue 15.4)."""
+
+    API = "api"
+    WEB = "web"
+    TRANSFER = "transfer"
+    EMAIL = "email"
+    PHONE = "phone"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+
+    @property
+    def keyed_in(self) -> bool:
+        return self in KEYED_IN_SOURCES
+
+
+KEYED_IN_SOURCES = (ReferralSource.EMAIL, ReferralSource.PHONE, ReferralSource.LETTER,
+                    ReferralSource.IN_PERSON)
+
+
 class ReferralStatus(StrEnum):
     RECEIVED = "received"
     ASSIGNED = "assigned"

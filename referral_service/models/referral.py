@@ -17,6 +17,7 @@ from referral_service.models.enums import (
     DuplicateMatch,
     HousingSituation,
     Outcome,
+    ReferralSource,
     ReferralStatus,
 )
 from referral_service.models.org import Authority, Organisation
@@ -27,7 +28,7 @@ from referral_service.models.types import UTCDateTime, enum_column_type, json_ty
 REPORT_COLUMNS = [
     "id", "reference", "referring_organisation_id", "housing_situation", "urgent", "status",
     "outcome", "contact_due_by", "first_contact_attempt_at", "contacted_at", "closed_at",
-    "person_nhs_number", "person_name_key", "person_date_of_birth",
+    "person_nhs_number", "person_name_key", "person_date_of_birth", "source",
 ]
 
 
@@ -59,12 +60,20 @@ class Referral(Model):
     # earlier one finds it back through ``transferred_to`` (a case is transferred at most once,
     # so a unique index: the chain of custody has no forks).
     transferred_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))
+    # How it arrived (issue 15.4): ``api``/``web``/``transfer``, or keyed in by an officer of
+    # the council from an email, phone call, letter or visit (then who keyed it in, and when).
+    source: Mapped[ReferralSource] = mapped_column(
+        enum_column_type(ReferralSource, "referral_source"), default=ReferralSource.WEB,
+        server_default=ReferralSource.WEB.value)
+    keyed_in_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    keyed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The referrer (a person at the referring organisation).
     referrer_name: Mapped[str] = mapped_column(sa.String(200))
     referrer_job_title: Mapped[str | None] = mapped_column(sa.String(200))
     referrer_team: Mapped[str | None] = mapped_column(sa.String(200))
-    referrer_email: Mapped[str] = mapped_column(sa.String(254))
+    # None only for a referral keyed in by an officer from a phone call, letter or visit.
+    referrer_email: Mapped[str | None] = mapped_column(sa.String(254))
     referrer_phone: Mapped[str | None] = mapped_column(sa.String(20))
 
     # Consent (s.213B(3)): recorded by the referrer; a referral without it is refused.
@@ -129,6 +138,7 @@ class Referral(Model):
     authority: Mapped[Authority] = relationship(foreign_keys=[authority_id])
     referring_organisation: Mapped[Organisation] = relationship()
     named_officer: Mapped[User | None] = relationship(foreign_keys=[named_officer_id])
+    keyed_in_by: Mapped[User | None] = relationship(foreign_keys=[keyed_in_by_id])
     transferred_to_authority: Mapped[Authority | None] = relationship(
         foreign_keys=[transferred_to_authority_id]
     )

@@ -44,13 +44,17 @@ HEADINGS = {
     "failed": "Failed", "suppressed": "Suppressed", "total": "Total",
     "percent_delivered": "% delivered", "percent_failed": "% failed",
     "organisation": "Organisation", "contacted": "Contacted", "percent_contacted":
-    "% contacted", "week_starting": "Week starting",
+    "% contacted", "week_starting": "Week starting", "source": "How it arrived",
+    "keyed_in": "Keyed in by an officer",
 }
 WORDS = {"sms": "SMS", "email": "Email", "repeat": "Repeat referrals",
          "possible_duplicate": "Flagged as a possible duplicate",
          "confirmed_duplicate": "Confirmed as a duplicate",
          "closed_as_duplicate": "Closed as a duplicate", "received": "Received",
-         "first_contact_attempt": "First contact attempt", "contact_made": "Contact made"}
+         "first_contact_attempt": "First contact attempt", "contact_made": "Contact made",
+         # How referrals arrived (``by_source``); "email" is the channel's word above.
+         "api": "Partner API", "web": "Referrer's pages", "transfer": "Transfer",
+         "phone": "Phone call", "letter": "Letter", "in_person": "In person"}
 
 
 # Histogram bands, short enough to sit under a bar.
@@ -64,6 +68,8 @@ def words(value: Any) -> str:
     department'), a number with thousands separators, and None as a dash."""
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, int):

@@ -136,8 +136,21 @@ def uk_phone(e164: str | None) -> str:
         return e164
 
 
+# How a referral arrived (``Referral.source``): on the officer's page, timeline and figures.
+SOURCE: dict[str, str] = {
+    "api": "Sent through the partner API",
+    "web": "Sent on the referrer's pages",
+    "transfer": "Transferred from another council",
+    "email": "Email, keyed in",
+    "phone": "Phone call, keyed in",
+    "letter": "Letter, keyed in",
+    "in_person": "In person, keyed in",
+}
+
+
 def register(jinja_globals: dict[str, object], jinja_filters: dict[str, object]) -> None:
-    jinja_globals.update(STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE, CHANNEL_LABELS=CHANNEL,
+    jinja_globals.update(SOURCE_LABELS=SOURCE, STATUS_LABELS=STATUS, DEADLINE_LABELS=DEADLINE,
+                         CHANNEL_LABELS=CHANNEL,
                          ATTEMPT_RESULT_LABELS=ATTEMPT_RESULT, OUTCOME_LABELS=OUTCOME,
                          MATCH_LABELS=MATCH, label_items=items)
     jinja_filters.update(london_datetime=london_datetime, london_date=london_date, words=words,

@@ -11,6 +11,7 @@ from referral_service.auth import oidc
 from referral_service.auth.session import current_user
 from referral_service.web import branding, forms, frontend, labels, navigation, security
 from referral_service.web.casework import bp as casework_bp
+from referral_service.web.keyed_in import bp as keyed_in_bp
 from referral_service.web.officer import bp as officer_bp
 from referral_service.web.password import bp as password_bp
 from referral_service.web.signin import bp as signin_bp
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(password_bp)
     app.register_blueprint(officer_bp)
     app.register_blueprint(casework_bp)
+    app.register_blueprint(keyed_in_bp)
     app.register_blueprint(team_bp)
     app.register_blueprint(two_factor_bp)
     app.jinja_env.globals["errors_to_summary"] = forms.errors_to_summary

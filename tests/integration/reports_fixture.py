@@ -45,6 +45,7 @@ from referral_service.models import (
     Outcome,
     PossibleDuplicate,
     Referral,
+    ReferralSource,
     ReferralStatus,
     Role,
     User,
@@ -134,11 +135,13 @@ def build() -> Fixture:
                         situation=HousingSituation.HOMELESS,
                         first_contact_attempt_at=at(6, 9, 30), contacted_at=at(6, 9, 30))
     r["R3"] = _referral(a, hospital, at(10, 12), officer=ada, status=S.CLOSED, urgent=True,
+                        source=ReferralSource.API,
                         situation=HousingSituation.HOMELESS,
                         first_contact_attempt_at=at(15, 10), closed_at=at(16, 12),
                         outcome=Outcome.NO_CONTACT)
     r["R4"] = _referral(a, jobcentre, at(13, 9), officer=ada, status=S.ASSIGNED,
-                        person=PERSON_4)
+                        person=PERSON_4, source=ReferralSource.PHONE, keyed_in_by_id=ada.id,
+                        keyed_in_at=at(13, 9))
     r["R5"] = _referral(a, probation, at(14, 11), officer=ada, status=S.WITHDRAWN,
                         person=PERSON_1, closed_at=at(14, 12))
     r["R6"] = _referral(a, hospital, at(15, 14), officer=ada, status=S.CLOSED, person=PERSON_4,

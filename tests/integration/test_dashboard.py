@@ -18,7 +18,7 @@ from tests.statements import statements
 from tests.web_helpers import sign_in
 
 QUERY = ("start-day=5&start-month=1&start-year=2026&end-day=18&end-month=1&end-year=2026")
-CSV_KEYS = ["referrals", "by_agency", "by_housing_situation", "repeats_and_duplicates",
+CSV_KEYS = ["referrals", "by_agency", "by_source", "by_housing_situation", "repeats_and_duplicates",
             "time_to_contact", "time_to_contact_distribution", "contact_deadline", "outcomes",
             "caseload", "messages", "partners", "weekly"]
 PAGES = ["/dashboard", "/dashboard/by_agency.csv", "/dashboard/referrals.csv"]

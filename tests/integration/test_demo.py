@@ -275,3 +275,12 @@ def test_demo_history_messages_read_as_delivered_not_expired(demo: DemoRun) -> N
         engine.dispose()
     assert statuses.get(MessageStatus.DELIVERED, 0) > 20
     assert MessageStatus.FAILED not in statuses
+
+
+def test_demo_shows_a_keyed_in_phone_referral(session: Session) -> None:
+    keyed = list(session.scalars(select(Referral).where(Referral.keyed_in_by_id.is_not(None))))
+    assert len(keyed) == 1
+    referral = keyed[0]
+    assert referral.source.value == "phone" and referral.referrer_email is None
+    assert referral.referring_organisation.name == "HMP Bedford"
+    assert referral.keyed_in_by.authority_id == referral.authority_id

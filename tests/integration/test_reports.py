@@ -43,6 +43,12 @@ def test_by_agency(scope_a: Scope) -> None:
         ("probation", 3), ("hospital_emergency_department", 2), ("jobcentre", 1)]
 
 
+def test_by_source(scope_a: Scope) -> None:
+    # R4 was keyed in from a phone call, R3 came through the API, the rest on the web pages.
+    assert rows("by_source", scope_a) == [
+        ("web", False, 4), ("api", False, 1), ("phone", True, 1)]
+
+
 def test_by_housing_situation(scope_a: Scope) -> None:
     # Homeless: R2, R3 (R3 urgent). Threatened: R1, R4, R5, R6.
     assert rows("by_housing_situation", scope_a) == [

@@ -78,6 +78,18 @@ def by_agency(scope: Scope) -> Figure:
                   ("agency_type", "referrals"), [(t.value, c) for t, c in rows])
 
 
+def by_source(scope: Scope) -> Figure:
+    """Referrals received, by how they arrived: sent through the service (API, referrer's
+    pages, transfer) or keyed in by an officer from an email, phone call, letter or visit."""
+    n = sa.func.count().label("n")
+    rows = db.session.execute(
+        sa.select(R.source, n).where(*cohort_filter(scope)).group_by(R.source)
+        .order_by(n.desc(), R.source))
+    return Figure("by_source", "Referrals received by how they arrived",
+                  ("source", "keyed_in", "referrals"),
+                  [(source.value, source.keyed_in, count) for source, count in rows])
+
+
 def by_housing_situation(scope: Scope) -> Figure:
     """Referrals received, by housing situation, with how many were urgent."""
     rows = db.session.execute(
@@ -260,7 +272,7 @@ def _tuned(compute: Callable[[Scope], Figure]) -> Callable[[Scope], Figure]:
 
 
 _COMPUTE: dict[str, Callable[[Scope], Figure]] = {f.__name__: f for f in (
-    by_agency, by_housing_situation, repeats_and_duplicates, time_to_contact,
+    by_agency, by_source, by_housing_situation, repeats_and_duplicates, time_to_contact,
     time_to_contact_distribution, contact_deadline, outcomes, caseload, messages, partners,
     weekly)}
 # Each figure on its own (a CSV, a benchmark) tunes its transaction first.

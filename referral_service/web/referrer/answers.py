@@ -13,7 +13,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from referral_service.models.enums import MAX_HOUSEHOLD_MEMBERS
-from referral_service.web.referrer.questions import PAGES, Field, Page
+from referral_service.web.referrer.questions import REFERRER, Field, Journey, Page
 
 DATE_PARTS = ("day", "month", "year")
 # When the referrer said the person consented: kept with the answers, sent as consent.recorded_at.
@@ -60,10 +60,10 @@ def household_rows(answers: dict[str, Any], name: str) -> list[dict[str, str]]:
     return rows + [{"relationship": "", "age": ""}] * max(spare, 0 if rows else 1)
 
 
-def payload(answers: dict[str, Any]) -> dict[str, Any]:
+def payload(answers: dict[str, Any], journey: Journey = REFERRER) -> dict[str, Any]:
     """Every field's answer placed at its schema path (API.md, "Creating a referral")."""
     body: dict[str, Any] = {}
-    for page in PAGES:
+    for page in journey.pages:
         for one in page.fields:
             present, value = _value(one, answers.get(one.name))
             if one.kind == "flags":

@@ -25,8 +25,9 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
-def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
-    """A typed answer as lines for the check-your-answers page ("Not given" when blank)."""
+def answer_text(one: Field, raw: Any, names: dict[str, str]) -> list[str]:
+    """A typed answer as lines for the check-your-answers page ("Not given" when blank).
+    ``names``: authorities by code and organisations by id, for the answers that name one."""
     labels = dict(one.options)
     lines: list[str]
     if one.kind == "yesno":
@@ -39,8 +40,10 @@ def answer_text(one: Field, raw: Any, authorities: dict[str, str]) -> list[str]:
             lines = ["None marked safe"]
     elif one.kind == "radios":
         lines = [labels.get(raw, raw)] if raw or "" in labels else []
-    elif one.kind == "authority":
-        lines = [authorities.get(raw, raw)] if raw else []
+    elif one.kind in {"authority", "organisation"}:
+        lines = [names.get(raw, raw)] if raw else []
+    elif one.kind == "select":
+        lines = [labels.get(raw, raw)] if raw else []
     elif one.kind == "date":
         text = date_text(raw or {}) or ""
         lines = [london_date(date.fromisoformat(text)) if _is_iso(text) else text]

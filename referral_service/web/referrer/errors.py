@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from referral_service.web.referrer.questions import FIELDS, PAGES, Field, Page
+from referral_service.web.referrer.questions import REFERRER, Field, Journey, Page
 
 _HOUSEHOLD_ROW = re.compile(r"household\.(\d+)(?:\.(relationship|age))?$")
 
@@ -40,33 +40,30 @@ class Located:
     anchor: str  # the id the error summary links to
 
 
-def locate(path: str) -> Located | None:
+def locate(path: str, journey: Journey = REFERRER) -> Located | None:
     """The page and control that own an error path, or None for a whole-referral message."""
+    fields = journey.fields
     row = _HOUSEHOLD_ROW.match(path)
     if row:
-        page, one = _by_path("household")
+        page, one = next((page, one) for page, one in fields if one.path == "household")
         part = row.group(2) or "relationship"
         control = f"{one.name}-{row.group(1)}-{part}"
         return Located(page, one, control, control)
-    for page, one in FIELDS:
+    for page, one in fields:
         if one.path == path:
             return Located(page, one, one.name, one.anchor)
-    for page, one in FIELDS:
+    for page, one in fields:
         # A flag of a group of checkboxes (person.safe_contact.sms): the group owns it.
         if one.kind == "flags" and path.startswith(one.path + "."):
             return Located(page, one, one.name, one.anchor)
-    for page in PAGES:
+    for page in journey.pages:
         if path in page.claims:
             return Located(page, page.fields[0], page.fields[0].name, page.fields[0].anchor)
-    for page, one in FIELDS:
+    for page, one in fields:
         # An object's own message (person.address: "Enter an address…"): its first field.
         if one.path.startswith(path + "."):
             return Located(page, one, one.name, one.anchor)
     return None
-
-
-def _by_path(path: str) -> tuple[Page, Field]:
-    return next((page, one) for page, one in FIELDS if one.path == path)
 
 
 @dataclass
@@ -86,7 +83,7 @@ class PageErrors:
 
 
 def arrange(errors: dict[str, list[str]], page_url: Callable[[str], str], *,
-            only: str | None = None) -> PageErrors:
+            only: str | None = None, journey: Journey = REFERRER) -> PageErrors:
     """Lay out flattened schema errors; ``only`` keeps one page's, others are dropped.
 
     ``page_url(slug)`` builds the link for a message on another page (the check-your-answers
@@ -94,13 +91,13 @@ def arrange(errors: dict[str, list[str]], page_url: Callable[[str], str], *,
     """
     arranged = PageErrors()
     located: list[tuple[int, Located | None, str, str]] = []
-    order = {page.slug: index for index, page in enumerate(PAGES)}
+    order = {page.slug: index for index, page in enumerate(journey.pages)}
     for path, messages in errors.items():
-        where = locate(path)
+        where = locate(path, journey)
         if only is not None and (where is None or where.page.slug != only):
             continue
         for message in messages:
-            rank = order[where.page.slug] if where else len(PAGES)
+            rank = order[where.page.slug] if where else len(journey.pages)
             located.append((rank, where, path, form_words(path, message)))
     for _rank, where, _path, message in sorted(located, key=lambda item: item[0]):
         if where is None:

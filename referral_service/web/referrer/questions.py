@@ -271,7 +271,6 @@ PAGES: tuple[Page, ...] = (
          )),
 )
 
-PAGES_BY_SLUG: dict[str, Page] = {page.slug: page for page in PAGES}
 # The check-your-answers page, in sections (each page in exactly one; a test checks).
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("The referral", ("consent", "authority")),
@@ -281,15 +280,112 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Risks and household", ("risk", "household")),
     ("Your details", ("referrer",)),
 )
-FIELDS: tuple[tuple[Page, Field], ...] = tuple(
-    (page, one) for page in PAGES for one in page.fields)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One journey through question pages: the referrer's, or an officer keying in a referral
+    that arrived by email or phone (the same pages, less the council, plus how it arrived)."""
+
+    pages: tuple[Page, ...]
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def by_slug(self) -> dict[str, Page]:
+        return {page.slug: page for page in self.pages}
+
+    @property
+    def fields(self) -> tuple[tuple[Page, Field], ...]:
+        return tuple((page, one) for page in self.pages for one in page.fields)
+
+    def next_page(self, slug: str) -> Page | None:
+        index = [page.slug for page in self.pages].index(slug)
+        return self.pages[index + 1] if index + 1 < len(self.pages) else None
+
+    def previous_page(self, slug: str) -> Page | None:
+        index = [page.slug for page in self.pages].index(slug)
+        return self.pages[index - 1] if index > 0 else None
+
+
+REFERRER = Journey(PAGES, SECTIONS)
+PAGES_BY_SLUG: dict[str, Page] = REFERRER.by_slug
+FIELDS: tuple[tuple[Page, Field], ...] = REFERRER.fields
 
 
 def next_page(slug: str) -> Page | None:
-    index = [page.slug for page in PAGES].index(slug)
-    return PAGES[index + 1] if index + 1 < len(PAGES) else None
+    return REFERRER.next_page(slug)
 
 
 def previous_page(slug: str) -> Page | None:
-    index = [page.slug for page in PAGES].index(slug)
-    return PAGES[index - 1] if index > 0 else None
+    return REFERRER.previous_page(slug)
+
+
+# --- Keyed in by an officer (issue 15.4) ------------------------------------------------------
+
+SOURCE_CHANNEL_LABELS: dict[str, str] = {
+    "email": "Email",
+    "phone": "Phone call",
+    "letter": "Letter",
+    "in_person": "In person, at the council",
+}
+ORGANISATION_TYPE_LABELS: dict[str, str] = {
+    "prison": "Prison",
+    "youth_offender_institution": "Young offender institution",
+    "secure_training_centre": "Secure training centre",
+    "secure_college": "Secure college",
+    "youth_offending_team": "Youth offending team",
+    "probation": "Probation service",
+    "jobcentre": "Jobcentre Plus",
+    "adult_social_care": "Adult social care",
+    "children_social_care": "Children's social care",
+    "hospital_emergency_department": "Hospital emergency department",
+    "urgent_treatment_centre": "Urgent treatment centre",
+    "hospital_inpatient": "Hospital inpatient service",
+    "mental_health_service": "Mental health service",
+    "armed_forces": "Armed forces",
+    "other_public_body": "Another public body",
+    "voluntary_sector": "Voluntary sector organisation",
+}
+
+SOURCE_PAGE = Page(
+    "source", "How did the referral arrive?", layout="plain", summary="How it arrived",
+    hint="Key in a referral that a public body sent by email, made by phone or letter, or "
+         "brought in person. It goes to your council, as if sent through the service.",
+    fields=(
+        Field("source-channel", "source.channel", "radios", "How it arrived",
+              options=tuple(SOURCE_CHANNEL_LABELS.items())),
+        Field("source-organisation-id", "source.organisation_id", "organisation",
+              "Which public body made the referral?",
+              hint="Choose it if it is on this service. If it is not, leave this and enter its "
+                   "name below."),
+        Field("source-organisation-name", "source.organisation_name", "text",
+              "Name of a public body not on the service (optional)", width="20"),
+        Field("source-organisation-type", "source.organisation_type", "select",
+              "What kind of public body is it? (only for a body not on the service)",
+              options=(("", "Choose a kind of body"),
+                       *ORGANISATION_TYPE_LABELS.items())),
+    ))
+KEYED_IN_REFERRER_PAGE = Page(
+    "referrer", "The referrer's details", layout="group", summary="The referrer",
+    hint="The person at the public body who made the referral. Without an email address they "
+         "are not sent an acknowledgement.", fields=(
+        Field("referrer-name", "referrer.name", "text", "Their name", autocomplete=OFF,
+              width="20", spellcheck=False),
+        Field("referrer-job-title", "referrer.job_title", "text", "Job title (optional)",
+              autocomplete=OFF, width="20"),
+        Field("referrer-team", "referrer.team", "text", "Team (optional)", width="20"),
+        Field("referrer-email", "referrer.email", "email", "Email address (optional)",
+              autocomplete=OFF, spellcheck=False),
+        Field("referrer-phone", "referrer.phone", "tel", "Phone number (optional)",
+              autocomplete=OFF, width="20"),
+        Field("agency-reference", "agency_reference", "text",
+              "Their reference for this person (optional)", width="20", spellcheck=False),
+    ))
+KEYED_IN = Journey(
+    (SOURCE_PAGE,
+     *(KEYED_IN_REFERRER_PAGE if page.slug == "referrer" else page
+       for page in PAGES if page.slug != "authority")),
+    (("How it arrived", ("source", "referrer")),
+     ("The referral", ("consent",)),
+     *SECTIONS[1:4]),
+)
