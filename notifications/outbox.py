@@ -177,7 +177,8 @@ def _referrer_told(what: str) -> Callable[..., None]:
             select(Authority).where(Authority.code == details["to_authority"]))
             if details.get("to_authority") else None)
         words = what.format(outcome=str(details.get("outcome", "")).replace("_", " "),
-                            to_authority=moved_to.name if moved_to else "")
+                            to_authority=moved_to.name if moved_to else str(
+                                details.get("to_council") or ""))
         to_referrer(referral, event=f"referrer_{referral.status.value}", template="referrer_update",
                     text=templates.referrer_update(referral.referrer_name, referral.reference,
                                                    referral.authority.name, words))
@@ -192,6 +193,17 @@ def _password_reset(_: None, *, user: User, reset_token_id: uuid.UUID) -> None:
                   user.email, one_time_links.reset_link_placeholder(reset_token_id)))
 
 
+def _transfer_link(referral: Referral, *, to_council: str, email: str, link_id: uuid.UUID,
+                   expires_at: datetime, **_: object) -> None:
+    """The council not on the service is sent a one-time link (the row holds a placeholder).
+    Its housing options team is council staff: the officers' audience."""
+    _queue(referral, event="transfer_link", template="external_transfer",
+           audience=Audience.OFFICER, channel=Channel.EMAIL, to=email,
+           text=templates.external_transfer(
+               referral.authority.name, to_council, referral.reference,
+               one_time_links.transfer_link_placeholder(link_id), expires_at))
+
+
 _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
@@ -202,6 +214,7 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "transferred": _referrer_told("the referral has been transferred to another housing "
                                   "authority ({to_authority})."),
     "password_reset": _password_reset,
+    "transfer_link": _transfer_link,
 }
 
 

@@ -38,7 +38,12 @@ from referral_service.models.people import (
     PasswordResetToken,
     User,
 )
-from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.referral import (
+    ContactAttempt,
+    ExternalTransfer,
+    PossibleDuplicate,
+    Referral,
+)
 from referral_service.models.reporting import WorkingHour
 from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 
@@ -65,6 +70,7 @@ __all__ = [
     "DuplicateMatch",
     "EventExpansion",
     "EventType",
+    "ExternalTransfer",
     "HousingSituation",
     "IdempotencyKey",
     "InboundSms",
