@@ -62,6 +62,7 @@ EVENT_MESSAGES: dict[str, tuple[str, ...]] = {
     EventType.CLOSED: ("closed",),
     EventType.WITHDRAWN: ("withdrawn",),
     EventType.TRANSFERRED: ("transferred",),
+    EventType.TRANSFER_LINK_SENT: ("transfer_link",),
 }
 
 # Events the sweep leaves to the actor for this long after they happened (it hands them over at

@@ -1,4 +1,5 @@
-"""One-time links (password reset) that never rest in the outbox.
+"""One-time links (password reset, a transfer to a council not on the service) that never rest
+in the outbox.
 
 The outbox row holds a placeholder naming the reset token, never the link. The link is made only
 when the message is handed to its provider: its secret is an HMAC of the token's id under the
@@ -20,21 +21,40 @@ from flask import current_app
 # The reset page's path (referral_service.web.password's blueprint).
 RESET_PATH = "/password-reset/"
 _RESET_LINK = re.compile(r"\[\[password-reset-link:([0-9a-f-]{36})\]\]")
+# The page a council not on the service opens (referral_service.web.transfer_link).
+TRANSFER_PATH = "/transfer-link/"
+_TRANSFER_LINK = re.compile(r"\[\[transfer-link:([0-9a-f-]{36})\]\]")
 # Only these templates' placeholders are filled: text that anyone else put in a message (a
-# referrer's name, say) can never be turned into a working link.
-TEMPLATES = frozenset({"password_reset"})
+# referrer's name, say) can never be turned into a working link. Each template fills only its
+# own kind of link.
+TEMPLATES = frozenset({"password_reset", "external_transfer"})
 SHOWN_INSTEAD = "[a one-time password reset link: sent in the email, never shown]"
+TRANSFER_SHOWN_INSTEAD = "[a secure transfer link: sent in the email, never shown]"
 
 
 def reset_link_placeholder(token_id: uuid.UUID) -> str:
     return f"[[password-reset-link:{token_id}]]"
 
 
+def transfer_link_placeholder(link_id: uuid.UUID) -> str:
+    return f"[[transfer-link:{link_id}]]"
+
+
+def _secret(purpose: str, link_id: uuid.UUID) -> str:
+    """256 bits from the secret key and the link's id, for one purpose only."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    mac = hmac.new(key, f"{purpose}:{link_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 def reset_secret(token_id: uuid.UUID) -> str:
     """The secret in the reset link for this token (what the person's browser sends back)."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(key, f"password-reset:{token_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    return _secret("password-reset", token_id)
+
+
+def transfer_secret(link_id: uuid.UUID) -> str:
+    """The secret in a transfer link (what the receiving council's browser sends back)."""
+    return _secret("external-transfer", link_id)
 
 
 def for_sending(template: str, body: str) -> str:
@@ -42,10 +62,14 @@ def for_sending(template: str, body: str) -> str:
     if template not in TEMPLATES:
         return body
     base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if template == "external_transfer":
+        return _TRANSFER_LINK.sub(
+            lambda found: base + TRANSFER_PATH + transfer_secret(uuid.UUID(found.group(1))),
+            body)
     return _RESET_LINK.sub(
         lambda found: base + RESET_PATH + reset_secret(uuid.UUID(found.group(1))), body)
 
 
 def for_showing(body: str) -> str:
     """The body as people may read it in the service: placeholders say a link was sent."""
-    return _RESET_LINK.sub(SHOWN_INSTEAD, body)
+    return _TRANSFER_LINK.sub(TRANSFER_SHOWN_INSTEAD, _RESET_LINK.sub(SHOWN_INSTEAD, body))

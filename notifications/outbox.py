@@ -22,6 +22,7 @@ from referral_service.models import (
     Audience,
     Authority,
     Channel,
+    ExternalTransfer,
     MessageStatus,
     OutboxMessage,
     Referral,
@@ -190,7 +191,8 @@ def _referrer_told(status: str, what: str) -> Callable[..., None]:
             select(Authority).where(Authority.code == details["to_authority"]))
             if details.get("to_authority") else None)
         words = what.format(outcome=str(details.get("outcome", "")).replace("_", " "),
-                            to_authority=moved_to.name if moved_to else "")
+                            to_authority=moved_to.name if moved_to else str(
+                                details.get("to_council") or ""))
         # By the event's status, not the referral's: it may have moved on since.
         to_referrer(referral, event=f"referrer_{status}", template="referrer_update",
                     text=templates.referrer_update(referral.referrer_name, referral.reference,
@@ -218,6 +220,19 @@ def _webhook_failing(_: None, *, subscription: WebhookSubscription) -> None:
                audience=Audience.REFERRER, channel=Channel.EMAIL, to=address, text=text)
 
 
+def _transfer_link(referral: Referral, *, link_id: str, **_: object) -> None:
+    """The council not on the service is sent a one-time link (the row holds a placeholder).
+    Its housing options team is council staff: the officers' audience."""
+    moved = db.session.scalars(
+        select(ExternalTransfer).where(ExternalTransfer.referral_id == referral.id)).one()
+    to_council, email, expires_at = moved.council_name, moved.email, moved.link_expires_at
+    _queue(referral, event="transfer_link", template="external_transfer",
+           audience=Audience.OFFICER, channel=Channel.EMAIL, to=email,
+           text=templates.external_transfer(
+               referral.authority.name, to_council, referral.reference,
+               one_time_links.transfer_link_placeholder(uuid.UUID(link_id)), expires_at))
+
+
 _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
@@ -229,6 +244,7 @@ _MESSAGES: dict[str, Callable[..., None]] = {
                                   "housing authority ({to_authority})."),
     "password_reset": _password_reset,
     "webhook_failing": _webhook_failing,
+    "transfer_link": _transfer_link,
 }
 
 

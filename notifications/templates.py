@@ -171,6 +171,19 @@ def webhook_failing(host: str) -> Text:
                 "be read with GET /api/v1/referrals.")
 
 
+def external_transfer(from_council: str, to_council: str, reference: str, link: str,
+                      expires: datetime) -> Text:
+    """To a council not on the service: no personal data in the email, only the link (a
+    placeholder until sending: notifications.one_time_links)."""
+    return Text(f"Duty to Refer referral transferred to you: {reference}",
+                f"Hello {to_council} housing options team,\n\n"
+                f"{from_council} Council has transferred a Duty to Refer referral ({reference}) "
+                f"to you. The person agreed to be referred to you.\n\n"
+                f"See the referral and mark it received here before {when(expires)}:\n{link}\n\n"
+                "The link is for your team only: do not forward it. Every visit is recorded. "
+                f"If it has expired, ask {from_council} Council to send a new one.")
+
+
 # --- to the referrer ----------------------------------------------------------------------
 
 def referrer_acknowledgement(referrer: str, reference: str, council: str,

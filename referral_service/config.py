@@ -232,6 +232,16 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
         "SECOND_FACTOR_RATE_LIMIT": env.get("SECOND_FACTOR_RATE_LIMIT", "10 per minute"),
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        # A transfer to a council not on the service (domain/external_transfers.py): how long
+        # its one-time link works, the email domains its housing options team's address may
+        # have (comma-separated; empty: any), and how often one address may open the page.
+        "TRANSFER_LINK_LIFETIME_DAYS": _whole_number(env, "TRANSFER_LINK_LIFETIME_DAYS", 14,
+                                                     least=1),
+        "TRANSFER_EMAIL_DOMAINS": tuple(
+            d.strip().lower().lstrip("@.") for d in (env.get(
+                "TRANSFER_EMAIL_DOMAINS", "gov.uk,gov.wales,llyw.cymru,gov.scot")).split(",")
+            if d.strip()),
+        "TRANSFER_LINK_RATE_LIMIT": env.get("TRANSFER_LINK_RATE_LIMIT", "30 per minute"),
         # /metrics: a bearer token for Prometheus; unset, only this machine may scrape.
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none is

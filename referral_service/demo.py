@@ -15,7 +15,16 @@ from sqlalchemy import select
 from notifications import expansion
 from referral_service import clock
 from referral_service.demo_sharing import add_shares
-from referral_service.domain import admin, audit, branding, casework, clients, intake, keyed_in
+from referral_service.domain import (
+    admin,
+    audit,
+    branding,
+    casework,
+    clients,
+    external_transfers,
+    intake,
+    keyed_in,
+)
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
@@ -254,16 +263,20 @@ def load_demo_data() -> DemoSummary:
     later(55, casework.transfer, r8, eh, leader, reason="Local connection to East Herts.",
           person_agreed=True)
 
-    # 9. Transferred to a council that does not take referrals here: recorded only.
+    # 9. Transferred to a council that does not take referrals here (Luton): its housing
+    # options team was emailed a one-time link, opened it and marked the referral received.
     r9 = submit(prison, sam, 90, person={"first_name": "Gary", "last_name": "Wells",
                 "date_of_birth": "1975-01-30", "phone": "07700 900209"},
                 support_needs=["offending_history"],
                 release_or_discharge_date=(now + timedelta(days=20)).date().isoformat(),
                 reason="Release in three weeks; no address to go to.")
-    stevenage = db.session.scalar(
-        db.select(Authority).where(Authority.code == "E07000243"))
-    later(80, casework.transfer, r9, stevenage, leader, reason="Person chose Stevenage instead.",
-          person_agreed=True)
+    luton = external_transfers.destination("Luton Borough Council", "E06000032",
+                                           "housing.options@luton.gov.uk")
+    moved = later(80, external_transfers.transfer, r9, luton, leader,
+                  reason="Person chose Luton instead: his brother lives there.",
+                  person_agreed=True)
+    later(60, external_transfers.view, moved, None)
+    later(58, external_transfers.mark_received, moved, "Ravi Shah", None)
 
     # 10. No contact after repeated attempts: closed.
     r10 = submit(care, kim, 140, person={"first_name": "Ben", "last_name": "Carter",

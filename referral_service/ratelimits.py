@@ -60,6 +60,12 @@ def init_app(app: Flask) -> Limiter:
     # Token requests are keyed by address: a guessed client id must not exhaust a real client's.
     limiter.limit(app.config["TOKEN_RATE_LIMIT"], key_func=get_remote_address)(oauth_bp)
     _limit_sign_in_pages(app, limiter)
+    # The transfer link page, opened and posted alike, per address: secrets cannot be guessed
+    # at any rate, and the page shows personal data.
+    link_page: Callable[..., Any] = app.view_functions["transfer_link.page"]
+    app.view_functions["transfer_link.page"] = limiter.limit(
+        app.config["TRANSFER_LINK_RATE_LIMIT"], key_func=get_remote_address,
+        override_defaults=False)(link_page)
     return limiter
 
 

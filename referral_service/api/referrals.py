@@ -104,6 +104,15 @@ def transfer_links(referral: Referral) -> dict[str, Any]:
     moved_to = referral.transferred_to_authority
     made_there = referral.transferred_to if referral.status is ReferralStatus.TRANSFERRED else None
     came_from = referral.transferred_from
+    elsewhere = (referral.external_transfer if referral.status is ReferralStatus.TRANSFERRED
+                 else None)
+    if elsewhere is not None:
+        return {"transferred_to": {
+                    **_link(elsewhere.council_code or (moved_to.code if moved_to else None),
+                            elsewhere.council_name, None, referral.closed_at),
+                    "link_first_opened_at": elsewhere.first_opened_at,
+                    "received_at": elsewhere.received_at},
+                "transferred_from": None}
     return {
         "transferred_to": None if moved_to is None else _link(
             moved_to.code, moved_to.name, made_there, referral.closed_at),
@@ -112,7 +121,8 @@ def transfer_links(referral: Referral) -> dict[str, Any]:
     }
 
 
-def _link(code: str, name: str, other: Referral | None, at: datetime | None) -> dict[str, Any]:
+def _link(code: str | None, name: str, other: Referral | None,
+          at: datetime | None) -> dict[str, Any]:
     known = other is not None and (
         other.referring_organisation_id == current_organisation().id)
     return {"code": code, "name": name, "transferred_at": at,

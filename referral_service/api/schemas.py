@@ -25,13 +25,21 @@ class AuthoritySchema(Schema):
 
 class TransferLinkSchema(Schema):
     """The other end of a transfer: the chain of custody of one person's referral."""
-    code = fields.String(metadata={"example": "E07000242",
-                                   "description": "The other housing authority's code."})
+    code = fields.String(allow_none=True, metadata={
+        "example": "E07000242",
+        "description": "The other housing authority's code (null for a council not on this "
+                       "service whose code the officer did not know)."})
     name = fields.String(metadata={"example": "East Hertfordshire"})
     reference = fields.String(allow_none=True, metadata={"example": "DTR-4HX8WN"})
     id = fields.UUID(allow_none=True, metadata={
         "description": "The other referral's id, when your organisation can read it."})
     transferred_at = fields.AwareDateTime(allow_none=True)
+    link_first_opened_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Only for a council not on this service, which is emailed a one-time "
+                       "link: when it first opened it (null until then)."})
+    received_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Only for a council not on this service: when it marked the referral "
+                       "received (null until then)."})
 
 
 class OrganisationRefSchema(Schema):

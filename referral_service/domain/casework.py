@@ -53,6 +53,9 @@ def _require_case_worker(user: User, referral: Referral) -> None:
         raise PermissionDenied("Only the named officer or a team leader can do this.")
 
 
+require_case_worker = _require_case_worker
+
+
 def _require_team_leader(user: User, authority_id: object) -> None:
     if user.role is not Role.TEAM_LEADER or user.authority_id != authority_id or not user.active:
         raise PermissionDenied("Only a team leader of this authority can do this.")
@@ -254,21 +257,11 @@ def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: s
     When that authority takes referrals here, a new referral is made there, linked back to this
     one, and routed; the new one is returned.
     """
-    _require_case_worker(by, referral)
     if to_authority.id == referral.authority_id:
         raise ValidationFailed({"authority_code": ["Choose a different housing authority."]})
-    if not reason or not reason.strip():
-        raise ValidationFailed({"reason": ["Say why the referral is being transferred."]})
-    if person_agreed is not True:
-        raise ValidationFailed({"person_agreed": [
-            "Confirm the person agreed to be referred to the new council."]})
-    actor = audit.Actor.for_user(by, ip_address)
-    lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
-                         to_authority=to_authority.code, reason=reason.strip(),
-                         person_agreed=True)
-    # After the transition: a refused transfer (already closed) must leave the record as it was.
+    actor = record_transfer(referral, by, reason=reason, person_agreed=person_agreed,
+                            ip_address=ip_address, to_authority=to_authority.code)
     referral.transferred_to_authority = to_authority
-    referral.closure_reason = reason.strip()
     db.session.flush()
     if not to_authority.participating:
         return None
@@ -278,6 +271,25 @@ def transfer(referral: Referral, to_authority: Authority, by: User, *, reason: s
         actor=actor,
         transferred_from=referral,
     )
+
+
+def record_transfer(referral: Referral, by: User, *, reason: str, person_agreed: bool,
+                    ip_address: str | None, **where: object) -> audit.Actor:
+    """The part of every transfer that is the same wherever it goes: who may, why, the person's
+    agreement, and the ``transferred`` transition (``where`` names the destination in its
+    audit event). Returns the actor, for what the caller records next."""
+    _require_case_worker(by, referral)
+    if not reason or not reason.strip():
+        raise ValidationFailed({"reason": ["Say why the referral is being transferred."]})
+    if person_agreed is not True:
+        raise ValidationFailed({"person_agreed": [
+            "Confirm the person agreed to be referred to the new council."]})
+    actor = audit.Actor.for_user(by, ip_address)
+    lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
+                         reason=reason.strip(), person_agreed=True, **where)
+    # After the transition: a refused transfer (already closed) must leave the record as it was.
+    referral.closure_reason = reason.strip()
+    return actor
 
 
 def record_absence(officer: User, *, starts_on: date, ends_on: date, actor: audit.Actor,

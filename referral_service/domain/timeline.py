@@ -39,7 +39,7 @@ _STATUS_WORDS = {
 # before "received". Ties are broken in the order things happen to a referral.
 _ORDER = {"received": 0, "officer_named": 1, "in_team_queue": 1, "accepted": 2,
           "contact_attempted": 3, "contact_made": 4, "closed": 5, "withdrawn": 5,
-          "transferred": 5, "message": 6}
+          "transferred": 5, "transfer_opened": 6, "transfer_received": 7, "message": 8}
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,10 @@ def _transferred_words(referral: Referral) -> str:
     """Both references, so that whoever reads it can follow the person to the new council."""
     to = referral.transferred_to_authority
     name = to.name if to is not None else "another housing authority"
+    elsewhere = referral.external_transfer
+    if elsewhere is not None:
+        return (f"Transferred to {elsewhere.council_name}, which does not take referrals through "
+                "this service: its housing options team was emailed a secure link.")
     made_there = referral.transferred_to
     if made_there is None:
         return f"Transferred to {name}, which does not take referrals through this service."
@@ -106,6 +110,13 @@ def for_referrer(referral: Referral) -> list[Entry]:
             entries.append(Entry(event.occurred_at, "closed", f"Closed. Outcome: {outcome}."))
         elif event.action == "referral.transition" and event.to_status == "transferred":
             entries.append(Entry(event.occurred_at, "transferred", _transferred_words(referral)))
+        elif event.action == "referral.transfer_link_viewed" and details.get("first"):
+            entries.append(Entry(event.occurred_at, "transfer_opened",
+                                 f"{details.get('to_council')} opened the secure link."))
+        elif event.action == "referral.transfer_received":
+            entries.append(Entry(event.occurred_at, "transfer_received",
+                                 f"{details.get('to_council')} marked the referral received "
+                                 f"({details.get('received_by')})."))
         elif event.action == "referral.transition" and event.to_status in _STATUS_WORDS:
             if event.to_status == "contact_attempted":
                 # Repeated attempts are one line for the referrer: the detail is the officer's.

@@ -33,10 +33,16 @@ def for_receiving_council(referral: Referral, viewer: audit.Actor) -> EarlierTim
     earlier = referral.transferred_from
     if earlier is None:
         return None
-    entries = [
-        replace(entry, detail=None) if entry.type in _PRIVATE_DETAIL else entry
-        for entry in timeline.for_staff(earlier) if entry.type not in _NOT_SHARED
-    ]
+    entries = shared_entries(earlier)
     audit.record(viewer, "referral.earlier_timeline_viewed", subject_type="referral",
                  subject_id=earlier.id, referral=earlier, viewed_from=referral.reference)
     return EarlierTimeline(earlier.authority.name, earlier.reference, list(reversed(entries)))
+
+
+def shared_entries(earlier: Referral) -> list[StaffEntry]:
+    """The staff timeline, oldest first, as another council may see it (also a council not on
+    the service, through its transfer link: ``domain.external_transfers``)."""
+    return [
+        replace(entry, detail=None) if entry.type in _PRIVATE_DETAIL else entry
+        for entry in timeline.for_staff(earlier) if entry.type not in _NOT_SHARED
+    ]

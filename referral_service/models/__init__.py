@@ -40,7 +40,12 @@ from referral_service.models.people import (
     PasswordResetToken,
     User,
 )
-from referral_service.models.referral import ContactAttempt, PossibleDuplicate, Referral
+from referral_service.models.referral import (
+    ContactAttempt,
+    ExternalTransfer,
+    PossibleDuplicate,
+    Referral,
+)
 from referral_service.models.reporting import WorkingHour
 from referral_service.models.sharing import AccessAction, CaseAccessRecord, CaseShare, PanelAction
 from referral_service.models.webhooks import (
@@ -75,6 +80,7 @@ __all__ = [
     "DuplicateMatch",
     "EventExpansion",
     "EventType",
+    "ExternalTransfer",
     "HousingSituation",
     "IdempotencyKey",
     "InboundSms",

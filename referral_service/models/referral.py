@@ -151,6 +151,9 @@ class Referral(Model):
     contact_attempts: Mapped[list[ContactAttempt]] = relationship(
         back_populates="referral", order_by="ContactAttempt.attempted_at"
     )
+    # A transfer to a council not on this service: where it went, and its one-time link.
+    external_transfer: Mapped[ExternalTransfer | None] = relationship(
+        back_populates="referral", uselist=False)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -256,3 +259,31 @@ class PossibleDuplicate(Model):
     @property
     def matches(self) -> list[DuplicateMatch]:
         return [DuplicateMatch(value) for value in self.matched_on]
+
+
+class ExternalTransfer(Model):
+    """A transfer to a council that does not take referrals through this service: its name,
+    code (when known) and housing options team's secure email, and the one-time link it was
+    sent. Only the current link's secret digest is kept (sending a new link replaces it, so
+    the old one stops working); the secret itself is made at send time
+    (``notifications.one_time_links``)."""
+
+    __tablename__ = "external_transfers"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"), unique=True)
+    council_name: Mapped[str] = mapped_column(sa.String(200))
+    council_code: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    secret_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    link_sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    links_sent: Mapped[int] = mapped_column(default=1)
+    sent_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    referral: Mapped[Referral] = relationship(back_populates="external_transfer")
+    sent_by: Mapped[User] = relationship()

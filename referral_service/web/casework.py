@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from referral_service.domain import (
     casework,
     documents,
     duplicates,
+    external_transfers,
     lifecycle,
     notes,
     queues,
@@ -221,9 +222,20 @@ def _other_authorities(case: Referral) -> list[Authority]:
         select(Authority).where(Authority.id != case.authority_id).order_by(Authority.name)))
 
 
-def _transfer_target(errors: dict[str, str]) -> Authority | None:
-    """The chosen authority (the domain refuses the referral's own, with a message)."""
+# The transfer form's choice of a council not on the service (its fields follow).
+ELSEWHERE = "elsewhere"
+
+
+def _transfer_target(errors: dict[str, str]) -> Authority | external_transfers.Destination | None:
+    """The chosen authority (the domain refuses the referral's own, with a message), or the
+    council not on the service that the officer typed in."""
     wanted = request.form.get("authority", "")
+    if wanted == ELSEWHERE:
+        found, refused = forms.outcome(lambda: external_transfers.destination(
+            request.form.get("council_name", ""), request.form.get("council_code", ""),
+            request.form.get("council_email", "")))
+        errors.update(refused or {})
+        return found
     target = db.session.scalar(select(Authority).where(Authority.code == wanted)) if (
         wanted) else None
     if target is None:
@@ -251,13 +263,40 @@ def transfer(referral_id: uuid.UUID) -> ResponseReturnValue:
             "reason": forms.required_text(errors, "reason",
                                           "Say why the referral is being transferred."),
             "person_agreed": _person_agreed(errors)},
-        lambda case, user, v: casework.transfer(case, v["to"], user, reason=v["reason"],
-                                                person_agreed=v["person_agreed"],
-                                                ip_address=request.remote_addr),
-        lambda case, v: f"{case.reference} was transferred to {v['to'].name}.",
+        _transfer,
+        lambda case, v: f"{case.reference} was transferred to {v['to'].name}." + (
+            " A secure link was emailed to its housing options team." if isinstance(
+                v["to"], external_transfers.Destination) else ""),
         lambda case: {"authority_items": [{"value": "", "text": "Choose an authority"}] + [
             {"value": a.code, "text": a.name, "selected": a.code == chosen}
-            for a in _other_authorities(case)]})
+            for a in _other_authorities(case)] + [
+            {"value": ELSEWHERE, "text": "A council not on this service",
+             "selected": chosen == ELSEWHERE}],
+            "transfer_link_days": current_app.config["TRANSFER_LINK_LIFETIME_DAYS"]})
+
+
+def _transfer(case: Referral, user: User, v: dict[str, Any]) -> object:
+    if isinstance(v["to"], external_transfers.Destination):
+        return external_transfers.transfer(case, v["to"], user, reason=v["reason"],
+                                           person_agreed=v["person_agreed"],
+                                           ip_address=request.remote_addr)
+    return casework.transfer(case, v["to"], user, reason=v["reason"],
+                             person_agreed=v["person_agreed"], ip_address=request.remote_addr)
+
+
+@bp.post("/<uuid:referral_id>/transfer-link")
+@roles(*STAFF)
+def new_transfer_link(referral_id: uuid.UUID) -> ResponseReturnValue:
+    """A new one-time link for the council not on the service; the old one stops working."""
+    user, case = signed_in_user(), staff_referral(referral_id)
+    errors = forms.attempt(lambda: external_transfers.send_new_link(
+        case, user, ip_address=request.remote_addr))
+    if errors:
+        return referral(referral_id, errors=errors)
+    moved = case.external_transfer
+    assert moved is not None
+    return _done(case, f"A new link was emailed to {moved.council_name}. The old one no "
+                       "longer works.")
 
 
 @bp.post("/<uuid:referral_id>/duplicates/<uuid:link_id>")

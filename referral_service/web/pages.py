@@ -17,6 +17,7 @@ from referral_service.web.password import bp as password_bp
 from referral_service.web.signin import bp as signin_bp
 from referral_service.web.signin_oidc import bp as oidc_bp
 from referral_service.web.team import bp as team_bp
+from referral_service.web.transfer_link import bp as transfer_link_bp
 from referral_service.web.two_factor import bp as two_factor_bp
 
 
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(oidc_bp)
     oidc.init_app(app)
     app.register_blueprint(password_bp)
+    app.register_blueprint(transfer_link_bp)
     app.register_blueprint(officer_bp)
     app.register_blueprint(casework_bp)
     app.register_blueprint(keyed_in_bp)

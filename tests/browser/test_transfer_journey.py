@@ -69,3 +69,71 @@ def test_a_transfer_seen_by_the_receiving_officer_and_the_referrer(live_server, 
     expect(page.get_by_role("link", name=named)).to_have_attribute(
         "href", f"/referrer/referrals/{named_id}")
     check(page, shots, "referrer-transferred-from")
+
+
+def test_a_transfer_to_a_council_not_on_the_service(live_server, page, shots) -> None:  # type: ignore[no-untyped-def]
+    """The officer sends it to Luton; Luton opens its emailed link without signing in and marks
+    it received; the referrer and the officer see both moments."""
+    from notifications import one_time_links
+    from referral_service.models import OutboxMessage
+
+    with live_server.data():
+        team = make_team()
+        emails = team.emails()
+        named_id, named = team.named.id, team.named.reference
+    base = live_server.url
+
+    sign_in(page, base, emails["officer"])
+    page.goto(f"{base}/casework/referrals/{named_id}")
+    press(page, "Accept referral")
+    press(page, "Transfer to another authority")
+    page.get_by_label("Housing authority").select_option(label="A council not on this service")
+    page.get_by_label("Council name").fill("Luton Borough Council")
+    page.get_by_label("Local authority code (optional)").fill("E06000032")
+    page.get_by_label("Secure email address of its housing options team").fill(
+        "housing.options@luton.gov.uk")
+    page.get_by_label("Why is it being transferred?").fill("Moved in with her sister in Luton.")
+    page.get_by_label("The person agreed to be referred to the new council").check()
+    press(page, "Transfer referral")
+    success_banner(page, f"{named} was transferred to Luton Borough Council")
+    expect(page.locator("main")).to_contain_text("Not opened yet")
+    check(page, shots, "external-transfer-sent")
+    sign_out(page)
+
+    with live_server.data():
+        message = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event == "transfer_link")).one()
+        sent = one_time_links.for_sending(message.template, message.body)
+    found = re.search(r"(/transfer-link/[A-Za-z0-9_-]+)", sent)
+    assert found
+    link = base + found.group(1)
+
+    # Luton, not signed in: the referral, and a form to mark it received.
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text(f"Referral {named}")
+    expect(page.locator("meta[name=robots]")).to_have_attribute(
+        "content", re.compile("noindex"))
+    check(page, shots, "external-transfer-link-page")
+    press(page, "Mark as received")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your name.")
+    check(page, shots, "external-transfer-link-errors")
+    page.get_by_label("Your name").fill("Ravi Shah")
+    press(page, "Mark as received")
+    expect(page.locator(".govuk-panel")).to_contain_text("Referral received")
+    check(page, shots, "external-transfer-received")
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("This link does not work")
+    check(page, shots, "external-transfer-link-used")
+
+    sign_in(page, base, emails["referrer"])
+    page.goto(f"{base}/referrer/referrals/{named_id}")
+    expect(page.locator("main")).to_contain_text("Luton Borough Council opened the secure link.")
+    expect(page.locator("main")).to_contain_text(
+        "Luton Borough Council marked the referral received (Ravi Shah).")
+    check(page, shots, "referrer-external-transfer")
+    sign_out(page)
+
+    sign_in(page, base, emails["officer"])
+    page.goto(f"{base}/casework/referrals/{named_id}")
+    expect(page.locator("main")).to_contain_text("Marked received")
+    check(page, shots, "officer-external-transfer-received")

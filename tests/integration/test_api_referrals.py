@@ -1033,3 +1033,26 @@ def test_a_transfer_to_a_council_not_on_the_service_names_it_without_a_reference
     assert earlier["transferred_to"] == {
         "code": "E07000243", "name": "Stevenage", "reference": None, "id": None,
         "transferred_at": earlier["closed_at"]}
+
+
+def test_a_transfer_by_link_shows_when_the_council_opened_it_and_received_it(  # type: ignore[no-untyped-def]
+        probation, welwyn) -> None:
+    from referral_service.domain import external_transfers
+
+    made = probation.refer()
+    referral = db.session.get(Referral, uuid.UUID(made["id"]))
+    leader = f.team_leader(welwyn)
+    luton = external_transfers.destination("Luton", "E06000032", "housing@luton.gov.uk")
+    moved = external_transfers.transfer(referral, luton, leader, reason="Moved to Luton",
+                                        person_agreed=True)
+    db.session.commit()
+    earlier = probation.get(f"{REFERRALS}/{made['id']}").json
+    assert earlier["transferred_to"] == {
+        "code": "E06000032", "name": "Luton", "reference": None, "id": None,
+        "transferred_at": earlier["closed_at"], "link_first_opened_at": None,
+        "received_at": None}
+    external_transfers.view(moved, "192.0.2.1")
+    external_transfers.mark_received(moved, "Ravi Shah", "192.0.2.1")
+    db.session.commit()
+    later = probation.get(f"{REFERRALS}/{made['id']}").json["transferred_to"]
+    assert later["link_first_opened_at"] is not None and later["received_at"] is not None

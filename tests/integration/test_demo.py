@@ -284,3 +284,14 @@ def test_demo_shows_a_keyed_in_phone_referral(session: Session) -> None:
     assert referral.source.value == "phone" and referral.referrer_email is None
     assert referral.referring_organisation.name == "HMP Bedford"
     assert referral.keyed_in_by.authority_id == referral.authority_id
+
+
+def test_demo_shows_a_transfer_to_a_council_not_on_the_service(session: Session) -> None:
+    """Luton: emailed a one-time link, which it opened before marking the referral received."""
+    from referral_service.models import ExternalTransfer
+
+    (moved,) = session.scalars(select(ExternalTransfer)).all()
+    assert moved.council_name == "Luton Borough Council" and moved.council_code == "E06000032"
+    assert moved.referral.status is ReferralStatus.TRANSFERRED
+    assert moved.first_opened_at is not None and moved.received_at is not None
+    assert moved.first_opened_at < moved.received_at
