@@ -4,7 +4,10 @@ Every minute (``referrals scheduler``, or a thread of ``referrals serve`` in emb
 tick:
 
 1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
-2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows;
+2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows
+   (one escalation digest per team leader per tick);
+   then gathers the team-queue arrivals whose digest slot has ended into one email per team
+   mailbox (``notifications.team_digest``);
 3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``);
 4. deletes rows that have outlived their use (expired tokens and assertions, old
    ``Idempotency-Key`` records, stale drafts), a bounded batch per table (``notifications.purge``).
@@ -39,6 +42,7 @@ from notifications import (
     due_reminders,
     outbox,
     purge,
+    team_digest,
     templates,
 )
 from notifications.dispatch import MAX_ATTEMPTS
@@ -86,6 +90,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     jobs: dict[str, Job] = {
         "reconcile": lambda: reconcile_stuck(now),
         "reminders": lambda: {"reminders": due_reminders.process_due(now)},
+        # Before "enqueue": held arrivals become one digest row, which that job then hands over.
+        "team_digest": lambda: team_digest.send_due(now),
         "enqueue": lambda: enqueue_due(now),
     }
     # Last: housekeeping never delays a message.
@@ -116,6 +122,8 @@ def enqueue_due(now: datetime) -> dict[str, int]:
     due = list(db.session.scalars(_locking(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
+        # Held team arrivals go only in a digest (notifications.team_digest).
+        .where(OutboxMessage.template != outbox.TEAM_ARRIVAL_HELD)
         .where(or_(OutboxMessage.enqueued_at.is_(None),
                    OutboxMessage.enqueued_at < now - REENQUEUE_AFTER))
         .order_by(OutboxMessage.not_before)

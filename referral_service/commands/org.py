@@ -79,6 +79,25 @@ def authority_set_release_days(code: str, days: int, as_json: bool) -> None:
          + ("." if changed else " (unchanged)."))
 
 
+@authority_group.command("team-email")
+@click.argument("code")
+@click.argument("address")
+@json_option
+@with_appcontext
+@refusals
+def authority_team_email(code: str, address: str, as_json: bool) -> None:
+    """Set the team mailbox: referrals landing in the team queue are told to it (urgent ones at
+    once, others in a digest every ARRIVAL_DIGEST_MINUTES), and referrers see it."""
+    authority = db.session.scalar(select(Authority).where(Authority.code == code.strip().upper()))
+    if authority is None:
+        raise NotFound(f"No authority has the code '{code}'.")
+    changed = admin.set_team_email(authority, address, actor=CLI_ACTOR)
+    db.session.commit()
+    emit(as_json, {**authority_json(authority), "changed": changed},
+         f"{authority.code}: team mailbox {authority.team_email}"
+         + ("." if changed else " (unchanged)."))
+
+
 @authority_group.command("list")
 @json_option
 @with_appcontext

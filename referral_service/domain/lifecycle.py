@@ -48,6 +48,8 @@ CLOSING_OUTCOMES: dict[ReferralStatus, frozenset[Outcome]] = {
 
 # Who is told what when a referral reaches these statuses (notifications.outbox decides how).
 TRANSITION_EVENTS: dict[ReferralStatus, str] = {
+    # Routed there on receipt, or handed back: the team mailbox hears once (issue 15.5).
+    S.UNASSIGNED: "landed_in_team_queue",
     S.CONTACT_ATTEMPTED: "contact_attempt_failed",
     S.CONTACTED: "contact_made",
     S.CLOSED: "closed",

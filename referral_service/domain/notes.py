@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from notifications.outbox import notify
 from referral_service import clock
 from referral_service.domain import audit
 from referral_service.domain.errors import ValidationFailed
@@ -26,6 +27,8 @@ def post(referral: Referral, *, side: str, author_name: str, body: str, actor: a
     db.session.flush()
     audit.record(actor, "referral.message_posted", subject_type="referral_message",
                  subject_id=message.id, referral=referral, side=side)
+    # The other side is told there is a note (never what it says).
+    notify("note_posted", referral, side=side)
     return message
 
 
