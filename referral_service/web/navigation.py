@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
-
 from flask import current_app, request, url_for
+from markupsafe import Markup
 
 from referral_service.models import Role, User
 
@@ -44,8 +43,8 @@ def _label(item: Item, user: User) -> dict[str, object]:
     if not count:
         return {"text": item.text}
     return {"html": Markup(
-        f'{escape(item.text)} <strong class="govuk-tag govuk-tag--red app-nav-count">{count}'
-        f'<span class="govuk-visually-hidden"> {escape(words)}</span></strong>')}
+        '{} <strong class="govuk-tag govuk-tag--red app-nav-count">{}'
+        '<span class="govuk-visually-hidden"> {}</span></strong>').format(item.text, count, words)}
 
 
 def set_home(role: Role, endpoint: str) -> None:
