@@ -55,6 +55,8 @@ def process_due(now: datetime | None = None) -> int:
     fired = 0
     system = audit.Actor.system("scheduler")
     leaders_of: dict[object, list[User]] = {}  # one query per authority per batch
+    # One email per team leader per tick, listing every escalation (issue 15.5).
+    escalations: dict[User, list[tuple[str, str, str | None, datetime]]] = {}
     for reminder in due:
         reminder.done_at = now
         if not _still_relevant(reminder, now):
@@ -73,13 +75,11 @@ def process_due(now: datetime | None = None) -> int:
             if referral.authority_id not in leaders_of:
                 leaders_of[referral.authority_id] = outbox.team_leaders(referral)
             for leader in leaders_of[referral.authority_id]:
-                outbox.to_person(referral, leader, event=f"escalation_{reminder.kind}",
-                                 template="team_leader_escalation",
-                                 audience=Audience.TEAM_LEADER,
-                                 text=templates.team_leader_escalation(
-                                     reminder.kind, referral.reference,
-                                     officer.name if officer else None,
-                                     referral.contact_due_by))
+                escalations.setdefault(leader, []).append(
+                    (reminder.kind, referral.reference, officer.name if officer else None,
+                     referral.contact_due_by))
         audit.record(system, f"referral.{reminder.kind}", subject_type="referral",
                      subject_id=referral.id, referral=referral)
+    for leader, items in escalations.items():
+        outbox.escalation_digest(leader, items)
     return fired

@@ -55,7 +55,9 @@ Consumer = Callable[[DomainEvent], None]
 # Which ``outbox.notify`` handlers an event runs, in order (each handler is given the event's
 # data as keyword arguments). An event type not here sends nothing.
 EVENT_MESSAGES: dict[str, tuple[str, ...]] = {
-    EventType.RECEIVED: ("officer_named", "referral_received"),
+    EventType.RECEIVED: ("officer_named", "referral_received", "landed_in_team_queue"),
+    EventType.QUEUED: ("landed_in_team_queue",),
+    EventType.NOTE_ADDED: ("note_posted",),
     EventType.ASSIGNED: ("officer_named",),
     EventType.CONTACT_ATTEMPTED: ("contact_attempt_failed",),
     EventType.CONTACT_MADE: ("contact_made",),

@@ -10,13 +10,12 @@ links not yet used; people ask again.)
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import uuid
 
 from flask import current_app
+
+from referral_service.link_secrets import reset_secret, transfer_secret
 
 # The reset page's path (referral_service.web.password's blueprint).
 RESET_PATH = "/password-reset/"
@@ -30,6 +29,7 @@ _TRANSFER_LINK = re.compile(r"\[\[transfer-link:([0-9a-f-]{36})\]\]")
 TEMPLATES = frozenset({"password_reset", "external_transfer"})
 SHOWN_INSTEAD = "[a one-time password reset link: sent in the email, never shown]"
 TRANSFER_SHOWN_INSTEAD = "[a secure transfer link: sent in the email, never shown]"
+__all__ = ["reset_secret", "transfer_secret"]  # made in referral_service.link_secrets
 
 
 def reset_link_placeholder(token_id: uuid.UUID) -> str:
@@ -38,23 +38,6 @@ def reset_link_placeholder(token_id: uuid.UUID) -> str:
 
 def transfer_link_placeholder(link_id: uuid.UUID) -> str:
     return f"[[transfer-link:{link_id}]]"
-
-
-def _secret(purpose: str, link_id: uuid.UUID) -> str:
-    """256 bits from the secret key and the link's id, for one purpose only."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    mac = hmac.new(key, f"{purpose}:{link_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
-def reset_secret(token_id: uuid.UUID) -> str:
-    """The secret in the reset link for this token (what the person's browser sends back)."""
-    return _secret("password-reset", token_id)
-
-
-def transfer_secret(link_id: uuid.UUID) -> str:
-    """The secret in a transfer link (what the receiving council's browser sends back)."""
-    return _secret("external-transfer", link_id)
 
 
 def for_sending(template: str, body: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 
 from notifications import one_time_links, policy, templates
@@ -26,6 +27,7 @@ from referral_service.models import (
     MessageStatus,
     OutboxMessage,
     Referral,
+    ReferralStatus,
     Role,
     User,
     WebhookSubscription,
@@ -43,7 +45,7 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
            channel: Channel, to: str, text: templates.Text,
            status: MessageStatus = MessageStatus.QUEUED, reason: str | None = None,
            not_before: datetime | None = None,
-           expires_at: datetime | None = None) -> OutboxMessage:
+           expires_at: datetime | None = None, once_key: str | None = None) -> OutboxMessage:
     now = clock.now()
     first = not_before or now
     sends = _sends_now(status, first, now)
@@ -52,7 +54,7 @@ def _queue(referral: Referral | None, *, event: str, template: str, audience: Au
         OutboxMessage, id=uuid.uuid4(), referral=referral, event=event, template=template,
         audience=audience, channel=channel, to_address=to, subject=text.subject, body=text.body,
         status=status, status_reason=reason, not_before=first, expires_at=expires_at,
-        enqueued_at=now if sends else None, created_at=now)
+        enqueued_at=now if sends else None, created_at=now, once_key=once_key)
     if sends:
         # Sent as soon as the transaction commits (notifications.runtime); the scheduler
         # tick is the safety net for anything the broker loses.
@@ -233,6 +235,95 @@ def _transfer_link(referral: Referral, *, link_id: str, **_: object) -> None:
                one_time_links.transfer_link_placeholder(uuid.UUID(link_id)), expires_at))
 
 
+# --- arrivals in the team queue, notes, escalations (issue 15.5) ---------------------------
+
+TEAM_ARRIVAL = "team_arrival"                # urgent: to the team mailbox at once
+TEAM_ARRIVAL_HELD = "team_arrival_held"      # waits for the digest (notifications.team_digest)
+TEAM_ARRIVAL_DIGEST = "team_arrival_digest"  # the held row that carries the digest
+# Arrivals this close to a release or discharge date are urgent (London dates).
+ARRIVAL_URGENT_RELEASE_DAYS = 2
+
+
+def _link(path: str) -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"]) + path
+
+
+def team_queue_link() -> str:
+    return _link("/casework/queue")
+
+
+def arrival_is_urgent(referral: Referral, now: datetime) -> bool:
+    """At risk of sleeping rough tonight, or released or discharged within 2 days."""
+    if referral.at_risk_of_rough_sleeping_tonight:
+        return True
+    release = referral.release_or_discharge_date
+    return release is not None and release <= (
+        now.astimezone(clock.LONDON).date() + timedelta(days=ARRIVAL_URGENT_RELEASE_DAYS))
+
+
+def next_digest_at(now: datetime) -> datetime:
+    """The end of the digest slot ``now`` is in: every arrival in one slot shares it, so the
+    digest job finds them due together and sends one email."""
+    slot = timedelta(minutes=int(current_app.config.get("ARRIVAL_DIGEST_MINUTES", 30)))
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    return epoch + ((now - epoch) // slot + 1) * slot
+
+
+def _landed_in_team_queue(referral: Referral, *, queued: bool = True, **_: object) -> None:
+    """Tell the team mailbox (the authority's ``team_email``), once ever per referral: at once
+    when urgent, otherwise in the next digest. A referral that comes back to the queue is not
+    told of again (``once_key``, unique). ``queued``: a received referral's event says whether
+    routing left it in the queue (a referral.queued event always did)."""
+    if not queued:
+        return
+    mailbox = referral.authority.team_email
+    if not mailbox:
+        return
+    key = f"team_arrival:{referral.id}"
+    if rowbatch.current() is None and db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.once_key == key)) is not None:
+        return
+    now = clock.now()
+    text = templates.team_arrival(referral.reference, referral.contact_due_by, team_queue_link())
+    if arrival_is_urgent(referral, now):
+        _queue(referral, event="landed_in_team_queue", template=TEAM_ARRIVAL,
+               audience=Audience.OFFICER, channel=Channel.EMAIL, to=mailbox, text=text,
+               once_key=key)
+    else:  # the digest job writes the words when it gathers the slot's arrivals
+        _queue(referral, event="landed_in_team_queue", template=TEAM_ARRIVAL_HELD,
+               audience=Audience.OFFICER, channel=Channel.EMAIL, to=mailbox, text=text,
+               not_before=next_digest_at(now), once_key=key)
+
+
+def _note_posted(referral: Referral, *, side: str, **_: object) -> None:
+    """A note by the referrer tells the named officer (the team mailbox while nobody is
+    named); a note by the council tells the referrer. The email says only that there is a
+    note and where to sign in."""
+    if side == "referrer":
+        text = templates.new_note(referral.reference,
+                                  _link(f"/casework/referrals/{referral.id}"))
+        officer = referral.named_officer
+        if officer is not None and referral.status is not ReferralStatus.UNASSIGNED:
+            to_person(referral, officer, event="note_posted", template="note_for_officer",
+                      audience=Audience.OFFICER, text=text)
+        elif referral.authority.team_email:
+            _queue(referral, event="note_posted", template="note_for_team",
+                   audience=Audience.OFFICER, channel=Channel.EMAIL,
+                   to=referral.authority.team_email, text=text)
+    else:
+        to_referrer(referral, event="note_posted", template="note_for_referrer",
+                    text=templates.new_note(referral.reference,
+                                            _link(f"/referrer/referrals/{referral.id}")))
+
+
+def escalation_digest(leader: User,
+                      items: list[tuple[str, str, str | None, datetime]]) -> OutboxMessage:
+    """One email to a team leader for every escalation one scheduler tick found."""
+    return to_person(None, leader, event="escalation_digest", template="escalation_digest",
+                     audience=Audience.TEAM_LEADER,
+                     text=templates.escalation_digest(leader.name, items))
+
+
 _MESSAGES: dict[str, Callable[..., None]] = {
     "referral_received": _received,
     "officer_named": _officer_named,
@@ -245,6 +336,8 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "password_reset": _password_reset,
     "webhook_failing": _webhook_failing,
     "transfer_link": _transfer_link,
+    "landed_in_team_queue": _landed_in_team_queue,
+    "note_posted": _note_posted,
 }
 
 

@@ -4,7 +4,10 @@ Every minute (``referrals scheduler``, or a thread of ``referrals serve`` in emb
 tick:
 
 1. settles outbox rows stuck in ``sending`` (a worker claimed them and then stopped);
-2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows;
+2. fires due reminders and escalations (``notifications.due_reminders``), which write outbox rows
+   (one escalation digest per team leader per tick);
+   then gathers the team-queue arrivals whose digest slot has ended into one email per team
+   mailbox (``notifications.team_digest``);
 3. enqueues the outbox rows that are due (an indexed query on ``status, not_before``);
 4. expands domain events not yet expanded (``notifications.expansion.sweep``; between ticks too,
    every ``EVENT_SWEEP_SECONDS``, so a lost hand-over delays messages by seconds, not a minute);
@@ -43,6 +46,7 @@ from notifications import (
     expansion,
     outbox,
     purge,
+    team_digest,
     templates,
     webhook_delivery,
 )
@@ -93,6 +97,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     jobs: dict[str, Job] = {
         "reconcile": lambda: reconcile_stuck(now),
         "reminders": lambda: {"reminders": due_reminders.process_due(now)},
+        # Before "enqueue": held arrivals become one digest row, which that job then hands over.
+        "team_digest": lambda: team_digest.send_due(now),
         "enqueue": lambda: enqueue_due(now),
         "webhooks": lambda: enqueue_due_webhooks(now),
     }
@@ -136,6 +142,8 @@ def enqueue_due(now: datetime) -> dict[str, int]:
     due = list(db.session.scalars(_locking(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.not_before <= now)
+        # Held team arrivals go only in a digest (notifications.team_digest).
+        .where(OutboxMessage.template != outbox.TEAM_ARRIVAL_HELD)
         .where(or_(OutboxMessage.enqueued_at.is_(None),
                    OutboxMessage.enqueued_at < now - REENQUEUE_AFTER))
         .order_by(OutboxMessage.not_before)

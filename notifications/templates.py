@@ -144,13 +144,42 @@ def officer_reminder(kind: str, officer: str, reference: str, due: datetime) -> 
                 f"Hello {first_name(officer)},\n\n" + body.format(**values))
 
 
-def team_leader_escalation(kind: str, reference: str, officer: str | None,
-                           due: datetime) -> Text:
-    owner = officer or "the team queue"
-    what = ("has not been accepted" if kind == "accept_overdue"
-            else "has no contact attempt")
-    return Text(f"Escalation: {reference} {what}",
-                f"Referral {reference} ({owner}) {what}. Contact was due by {when(due)}.")
+def team_arrival(reference: str, due: datetime, link: str) -> Text:
+    """An urgent referral in the team queue, to the team mailbox: the reference and a link,
+    nothing about the person (a shared mailbox)."""
+    return Text(f"URGENT: referral {reference} is in the team queue",
+                f"Referral {reference} is in the team queue with no officer named. It is "
+                f"urgent: first contact is due by {when(due)}.\n\nSign in to claim it:\n{link}")
+
+
+def team_arrival_digest(arrivals: list[tuple[str, datetime]], link: str) -> Text:
+    """Non-urgent arrivals in the team queue since the last digest: references and deadlines."""
+    count = len(arrivals)
+    lines = "\n".join(f"- {reference}: contact due by {when(due)}" for reference, due in arrivals)
+    noun = "referral is" if count == 1 else "referrals are"
+    return Text(f"{count} new {noun.split()[0]} in the team queue",
+                f"{count} new {noun} in the team queue with no officer named:\n\n{lines}\n\n"
+                f"Sign in to claim them:\n{link}")
+
+
+def new_note(reference: str, link: str) -> Text:
+    """A note from the other side: the reference and where to sign in, never the note itself."""
+    return Text(f"New note on referral {reference}",
+                f"There is a new note on referral {reference}.\n\nSign in to read it:\n{link}")
+
+
+def escalation_digest(leader: str, items: list[tuple[str, str, str | None, datetime]]) -> Text:
+    """Every escalation one scheduler tick found for one team leader, in one email: (kind,
+    reference, officer, due) each."""
+    lines = []
+    for kind, reference, officer, due in items:
+        what = "not accepted" if kind == "accept_overdue" else "no contact attempt"
+        lines.append(f"- {reference} ({officer or 'the team queue'}): {what}; contact was due "
+                     f"by {when(due)}")
+    count = len(items)
+    needs = "1 referral needs" if count == 1 else f"{count} referrals need"
+    return Text(f"Escalation: {needs} attention",
+                f"Hello {first_name(leader)},\n\n" + "\n".join(lines))
 
 
 def password_reset(email: str, link: str) -> Text:

@@ -153,6 +153,19 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _digest_minutes(value: str | None) -> int:
+    if not value:
+        return 30
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 1440:
+        raise RuntimeError("ARRIVAL_DIGEST_MINUTES must be a whole number of minutes from 1 to "
+                           f"1440 (it is {value!r}).")
+    return minutes
+
+
 def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Build the Flask config mapping from ``environ`` (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
@@ -189,6 +202,9 @@ def load(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS"), default=True),
         "SMTP_TIMEOUT_SECONDS": _seconds(env, "SMTP_TIMEOUT_SECONDS", 10.0),
+        # The team mailbox hears of non-urgent arrivals in the team queue in one digest per
+        # this many minutes (1 to 1440); urgent ones at once (notifications.outbox).
+        "ARRIVAL_DIGEST_MINUTES": _digest_minutes(env.get("ARRIVAL_DIGEST_MINUTES")),
         "MAIL_FROM": env.get("MAIL_FROM"),
         "DEV_OUTBOX_ENABLED": dev_outbox_enabled(env, switched_on=_flag(env.get("DEV_OUTBOX"))),
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -61,6 +61,13 @@ def authority_add(code: str, name: str, team_phone: str | None, team_email: str 
          f"{verb} authority {authority.code} {authority.name}.")
 
 
+def _authority(code: str) -> Authority:
+    authority = db.session.scalar(select(Authority).where(Authority.code == code.strip().upper()))
+    if authority is None:
+        raise NotFound(f"No authority has the code '{code}'.")
+    return authority
+
+
 @authority_group.command("set-release-days")
 @click.option("--code", required=True, help="The authority's GSS code.")
 @click.option("--days", type=click.IntRange(0, 20), required=True,
@@ -69,13 +76,28 @@ def authority_add(code: str, name: str, team_phone: str | None, team_email: str 
 @with_appcontext
 @refusals
 def authority_set_release_days(code: str, days: int, as_json: bool) -> None:
-    authority = db.session.scalar(select(Authority).where(Authority.code == code.strip().upper()))
-    if authority is None:
-        raise NotFound(f"No authority has the code '{code}'.")
+    authority = _authority(code)
     changed = admin.set_release_days_before(authority, days, actor=CLI_ACTOR)
     db.session.commit()
     emit(as_json, {**authority_json(authority), "changed": changed},
          f"{authority.code}: contact due {days} working day(s) before a release or discharge"
+         + ("." if changed else " (unchanged)."))
+
+
+@authority_group.command("team-email")
+@click.argument("code")
+@click.argument("address")
+@json_option
+@with_appcontext
+@refusals
+def authority_team_email(code: str, address: str, as_json: bool) -> None:
+    """Set the team mailbox: referrals landing in the team queue are told to it (urgent ones at
+    once, others in a digest every ARRIVAL_DIGEST_MINUTES), and referrers see it."""
+    authority = _authority(code)
+    changed = admin.set_team_email(authority, address, actor=CLI_ACTOR)
+    db.session.commit()
+    emit(as_json, {**authority_json(authority), "changed": changed},
+         f"{authority.code}: team mailbox {authority.team_email}"
          + ("." if changed else " (unchanged)."))
 
 

@@ -109,6 +109,25 @@ def set_release_days_before(authority: Authority, days: int, *, actor: audit.Act
     return True
 
 
+def set_team_email(authority: Authority, address: str, *, actor: audit.Actor) -> bool:
+    """Set the team mailbox (arrival alerts go there; referrers see it). Returns whether it
+    changed."""
+    errors: dict[str, list[str]] = {}
+    email = _field(errors, "team_email", validation.normalise_email, address)
+    if not email and not errors:
+        errors["team_email"] = ["Enter the team's email address, like housing@council.example."]
+    if errors:
+        raise ValidationFailed(errors)
+    before = authority.team_email
+    if before == email:
+        return False
+    authority.team_email = email
+    audit.record(actor, "authority.team_email_changed", subject_type="authority",
+                 subject_id=authority.id, code=authority.code)
+    db.session.flush()
+    return True
+
+
 def create_organisation(*, name: str, type: str, ods_code: str | None = None,
                         actor: audit.Actor) -> Created:
     errors: dict[str, list[str]] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
@@ -285,8 +286,8 @@ def record_transfer(referral: Referral, by: User, *, reason: str, person_agreed:
         raise ValidationFailed({"person_agreed": [
             "Confirm the person agreed to be referred to the new council."]})
     actor = audit.Actor.for_user(by, ip_address)
-    lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED,
-                         reason=reason.strip(), person_agreed=True, **where)
+    details: dict[str, Any] = {**where, "reason": reason.strip(), "person_agreed": True}
+    lifecycle.transition(referral, S.TRANSFERRED, actor, outcome=Outcome.TRANSFERRED, **details)
     # After the transition: a refused transfer (already closed) must leave the record as it was.
     referral.closure_reason = reason.strip()
     return actor

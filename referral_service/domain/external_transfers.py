@@ -20,8 +20,7 @@ from enum import Enum
 from flask import current_app
 from sqlalchemy import select, update
 
-from notifications import one_time_links
-from referral_service import clock
+from referral_service import clock, link_secrets
 from referral_service.domain import audit, casework, events, transfer_history
 from referral_service.domain.errors import PermissionDenied, ValidationFailed
 from referral_service.domain.staff_entry import StaffEntry
@@ -130,7 +129,7 @@ def send_new_link(referral: Referral, by: User, *, ip_address: str | None = None
 def _send_link(moved: ExternalTransfer, by: User, actor: audit.Actor) -> None:
     link_id = uuid.uuid4()
     now = clock.now()
-    moved.secret_digest = digest(one_time_links.transfer_secret(link_id))
+    moved.secret_digest = digest(link_secrets.transfer_secret(link_id))
     moved.link_sent_at, moved.link_expires_at = now, now + _lifetime()
     moved.links_sent = (moved.links_sent or 0) + 1
     moved.sent_by = by

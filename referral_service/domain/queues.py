@@ -64,6 +64,14 @@ def team_queue(authority_id: uuid.UUID) -> list[Referral]:
         .order_by(Referral.contact_due_by, Referral.received_at)))
 
 
+def team_queue_count(authority_id: uuid.UUID) -> int:
+    """How many referrals wait in the team queue (the badge on the team queue link)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Referral).where(
+            Referral.authority_id == authority_id,
+            Referral.status == ReferralStatus.UNASSIGNED)) or 0
+
+
 def overdue(authority_id: uuid.UUID, now: datetime | None = None) -> list[Referral]:
     """Open referrals of the authority past their deadline with no contact attempt."""
     return list(db.session.scalars(

@@ -22,7 +22,7 @@ from referral_service.models.enums import (
     Role,
 )
 from referral_service.models.events import DomainEvent, EventExpansion, EventType
-from referral_service.models.exchange import IdempotencyKey, ReferralMessage
+from referral_service.models.exchange import IdempotencyKey, ReferralMessage, ReferralRead
 from referral_service.models.messaging import (
     Audience,
     Channel,
@@ -99,6 +99,7 @@ __all__ = [
     "ReferralDocument",
     "ReferralDraft",
     "ReferralMessage",
+    "ReferralRead",
     "ReferralSource",
     "ReferralStatus",
     "Reminder",

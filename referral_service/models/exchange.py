@@ -37,6 +37,19 @@ class ReferralMessage(Model):
     )
 
 
+class ReferralRead(Model):
+    """When a user last viewed a referral's notes: notes from the other side written after it
+    are unread (a marker on lists and on the notes until the referral is viewed again)."""
+
+    __tablename__ = "referral_reads"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True)
+    last_read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class IdempotencyKey(Model):
     """One row per (client, key): the unique constraint, not a read-then-write, is what makes
     twenty concurrent retries create one referral."""

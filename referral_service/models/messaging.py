@@ -72,6 +72,9 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now,
                                                  onupdate=clock.now)
+    # A message that must go at most once ever (e.g. "team_arrival:<referral id>": the team
+    # mailbox hears of a referral once): unique, so a second writer's insert fails.
+    once_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
 
     referral: Mapped[Referral | None] = relationship()
 

@@ -25,6 +25,7 @@ from referral_service.domain import (
     lifecycle,
     notes,
     queues,
+    reads,
     timeline,
     transfer_history,
 )
@@ -81,12 +82,13 @@ def referral(referral_id: uuid.UUID, errors: dict[str, str] | None = None,
     # Only on a page that will be committed, so that every look at it is in the audit trail.
     earlier = None if errors else transfer_history.for_receiving_council(
         case, audit.Actor.for_user(user, request.remote_addr))
+    read_before = reads.viewed(user, case.id)
     return render_template(
         "casework/referral.html", referral=case, user=user, earlier=earlier,
         actions=available_actions(user, case), now=clock.now(),
         deadline=queues.deadline_status(case), duplicates=queues.possible_duplicates(case),
         entries=list(reversed(timeline.for_staff(case))), notes=notes.for_referral(case),
-        documents=documents.for_referral(case),
+        documents=documents.for_referral(case), read_before=read_before, new_from="referrer",
         errors=errors or {}, reply=reply), status or (400 if errors else 200)
 
 

@@ -9,9 +9,11 @@ Items whose endpoint is not registered on the running app (a blueprint left out)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from markupsafe import Markup
 
 from referral_service.models import Role, User
 
@@ -22,6 +24,8 @@ class Item:
     endpoint: str
     roles: frozenset[Role]
     order: int
+    # A count shown on the link (e.g. referrals waiting in the team queue), with its words.
+    badge: Callable[[User], tuple[int, str]] | None = None
 
 
 _items: dict[str, Item] = {}
@@ -29,8 +33,18 @@ _homes: dict[Role, str] = {}
 FALLBACK_HOME = "signin.account"
 
 
-def add(text: str, endpoint: str, *roles: Role, order: int = 100) -> None:
-    _items[endpoint] = Item(text, endpoint, frozenset(roles), order)
+def add(text: str, endpoint: str, *roles: Role, order: int = 100,
+        badge: Callable[[User], tuple[int, str]] | None = None) -> None:
+    _items[endpoint] = Item(text, endpoint, frozenset(roles), order, badge)
+
+
+def _label(item: Item, user: User) -> dict[str, object]:
+    count, words = item.badge(user) if item.badge else (0, "")
+    if not count:
+        return {"text": item.text}
+    return {"html": Markup(
+        '{} <strong class="govuk-tag govuk-tag--red app-nav-count">{}'
+        '<span class="govuk-visually-hidden"> {}</span></strong>').format(item.text, count, words)}
 
 
 def set_home(role: Role, endpoint: str) -> None:
@@ -54,5 +68,5 @@ def items_for(user: User | None) -> list[dict[str, object]]:
                     if user.role in item.roles and _known(item.endpoint)),
                    key=lambda item: (item.order, item.text))
     current = request.endpoint
-    return [{"text": item.text, "href": url_for(item.endpoint),
+    return [{**_label(item, user), "href": url_for(item.endpoint),
              "active": current == item.endpoint} for item in shown]

@@ -9,16 +9,21 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from referral_service import clock
 from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_referral
-from referral_service.domain import casework, queues
+from referral_service.domain import casework, queues, reads
 from referral_service.domain.errors import DomainError
 from referral_service.extensions import db
-from referral_service.models import Role
+from referral_service.models import Role, User
 from referral_service.web import navigation
 
 bp = Blueprint("officer", __name__, url_prefix="/casework")
 
 navigation.add("My referrals", "officer.my_referrals", Role.OFFICER, order=10)
-navigation.add("Team queue", "officer.team_queue", *STAFF, order=20)
+def _waiting(user: User) -> tuple[int, str]:
+    count = queues.team_queue_count(user.authority_id) if user.authority_id else 0
+    return count, "referral waiting" if count == 1 else "referrals waiting"
+
+
+navigation.add("Team queue", "officer.team_queue", *STAFF, order=20, badge=_waiting)
 navigation.set_home(Role.OFFICER, "officer.my_referrals")
 
 
@@ -30,8 +35,9 @@ def casework_conflict() -> str:
 @roles(Role.OFFICER)
 def my_referrals() -> ResponseReturnValue:
     user = signed_in_user()
-    return render_template("casework/my_referrals.html",
-                           referrals=queues.officers_open_referrals(user),
+    mine = queues.officers_open_referrals(user)
+    return render_template("casework/my_referrals.html", referrals=mine,
+                           unread=reads.with_unread(user, (r.id for r in mine)),
                            deadline_status=queues.deadline_status, now=clock.now())
 
 
@@ -40,7 +46,9 @@ def my_referrals() -> ResponseReturnValue:
 def team_queue() -> ResponseReturnValue:
     user = signed_in_user()
     assert user.authority_id is not None
-    return render_template("casework/queue.html", referrals=queues.team_queue(user.authority_id),
+    queue = queues.team_queue(user.authority_id)
+    return render_template("casework/queue.html", referrals=queue,
+                           unread=reads.with_unread(user, (r.id for r in queue)),
                            deadline_status=queues.deadline_status, now=clock.now(),
                            can_claim=user.role is Role.OFFICER)
 

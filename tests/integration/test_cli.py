@@ -127,6 +127,21 @@ def test_authority_set_release_days_refuses_unknown_code_and_range(cli: Cli,
     assert "0<=x<=20" in out_of_range.output
 
 
+def test_authority_team_email_sets_the_mailbox_and_refuses_a_bad_address(
+        cli: Cli, db_session: Any) -> None:
+    ok_json(cli, "authority", "add", "--code", "E07000242", "--name", "East Hertfordshire")
+    document = ok_json(cli, "authority", "team-email", "e07000242", "Housing@EastHerts.example")
+    assert document["changed"] is True
+    assert one(db_session, Authority, code="E07000242").team_email == document["team_email"]
+    assert ok_json(cli, "authority", "team-email", "E07000242",
+                   document["team_email"])["changed"] is False
+    assert len(audit_events(db_session, "authority.team_email_changed")) == 1
+    bad = refused_json(cli, db_session, "authority", "team-email", "E07000242", "housing at x")
+    assert "team_email" in bad["errors"]
+    unknown = refused_json(cli, db_session, "authority", "team-email", "E07000999", "a@b.example")
+    assert "No authority has the code" in unknown["error"]
+
+
 def test_authority_add_json(cli: Cli, db_session: Any) -> None:
     document = ok_json(cli, "authority", "add", "--code", "e07000242",
                        "--name", " East Hertfordshire ", "--contact-working-days", "5")

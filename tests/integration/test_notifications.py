@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 import time_machine
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from integrations.ports import OPTED_OUT, Accepted, Email, PermanentError, RetryableError, Sms
-from notifications import dispatch, due_reminders, outbox, policy, templates
+from notifications import dispatch, due_reminders, outbox, policy, team_digest, templates
 from referral_service import clock
-from referral_service.domain import audit, casework
+from referral_service.domain import audit, casework, notes, reads
 from referral_service.models import (
     Audience,
     AuditEvent,
@@ -447,7 +448,9 @@ def fire(desk: Desk, at: datetime) -> int:
 
 
 def escalations(referral: Referral) -> list[OutboxMessage]:
-    return messages(referral, audience=Audience.TEAM_LEADER)
+    """The escalation digests (one per leader per tick) that name this referral."""
+    return [m for m in messages(audience=Audience.TEAM_LEADER, event="escalation_digest")
+            if referral.reference in m.body]
 
 
 def test_nothing_fires_before_it_is_due(desk: Desk) -> None:
@@ -463,7 +466,7 @@ def test_accept_overdue_reminds_the_officer_and_escalates_to_every_team_leader(
     assert reminder.subject == f"Referral {desk.case.reference} is waiting for you to accept it"
     told = escalations(desk.case)
     assert sorted(m.to_address for m in told) == sorted(u.email for u in leaders)
-    assert {m.event for m in told} == {"escalation_accept_overdue"}
+    assert {m.event for m in told} == {"escalation_digest"}
     assert reminder_audits(desk.case) == ["referral.accept_overdue"]
 
 
@@ -489,8 +492,8 @@ def test_deadline_missed_reminds_the_officer_and_escalates(desk: Desk,
     assert reminder.subject == f"Contact deadline missed: {desk.case.reference}"
     told = escalations(desk.case)
     assert sorted(m.to_address for m in told) == sorted(u.email for u in leaders)
-    assert {m.event for m in told} == {"escalation_deadline_missed"}
-    assert "has no contact attempt" in told[0].subject
+    assert {m.event for m in told} == {"escalation_digest"}
+    assert f"{desk.case.reference} (Jo Smith): no contact attempt" in told[0].body
     assert reminder_audits(desk.case) == ["referral.deadline_approaching",
                                           "referral.deadline_missed"]
 
@@ -826,3 +829,137 @@ def test_an_applicant_text_of_unknown_fate_is_not_resent_and_the_officer_is_told
     assert reloaded(sms).status is MessageStatus.FAILED
     notice = one(desk.case, event="sms_delivery_unknown")
     assert notice.to_address == desk.jo.email and "will not be sent again" in notice.body
+
+
+# --- nobody misses an arrival (issue 15.5) -------------------------------------------------
+
+QUEUE_MAILBOX = "housing@stevenage.example"
+
+
+@pytest.fixture
+def queue_desk(desk: Desk) -> Authority:
+    """A council with a team mailbox and no officers: every referral lands in its team queue."""
+    return f.authority(code="E07000243", name="Stevenage", team_email=QUEUE_MAILBOX)
+
+
+def to_queue(desk: Desk, **overrides: Any) -> Referral:
+    case = refer(desk, authority_code="E07000243", **overrides)
+    assert case.status is S.UNASSIGNED
+    return case
+
+
+def mailbox_rows() -> list[OutboxMessage]:
+    return messages(to_address=QUEUE_MAILBOX)
+
+
+def test_an_urgent_arrival_tells_the_team_mailbox_at_once(desk: Desk, queue_desk: Authority,
+                                                         ) -> None:
+    case = to_queue(desk, at_risk_of_rough_sleeping_tonight=True)
+    row = one(case, to_address=QUEUE_MAILBOX)
+    assert (row.template, row.status, row.not_before) == (
+        outbox.TEAM_ARRIVAL, MessageStatus.QUEUED, MONDAY_10AM)
+    assert row.once_key == f"team_arrival:{case.id}"
+    assert row.subject == f"URGENT: referral {case.reference} is in the team queue"
+    assert case.person_first_name not in row.body and "/casework/queue" in row.body
+
+
+def test_a_release_within_two_days_is_urgent_too(desk: Desk, queue_desk: Authority) -> None:
+    case = to_queue(desk, release_or_discharge_date="2026-11-25")
+    assert one(case, to_address=QUEUE_MAILBOX).template == outbox.TEAM_ARRIVAL
+
+
+def test_other_arrivals_wait_for_one_digest_per_slot(desk: Desk, queue_desk: Authority) -> None:
+    first, second = to_queue(desk), to_queue(desk)
+    desk.clock.move_to(MONDAY_10AM + timedelta(minutes=10))
+    third = to_queue(desk)
+    held = mailbox_rows()
+    assert {m.template for m in held} == {outbox.TEAM_ARRIVAL_HELD}
+    slot_end = MONDAY_10AM + timedelta(minutes=30)
+    assert {m.not_before for m in held} == {slot_end}
+    # Not handed over before the digest, nor by the tick's enqueue job.
+    assert team_digest.send_due(slot_end - timedelta(seconds=1))["team_digests"] == 0
+    casework.claim(second, f.officer(queue_desk, name="Ali Khan"))  # taken: left out
+    counts = team_digest.send_due(slot_end)
+    assert counts == {"team_digests": 1, "team_digest_referrals": 2}
+    rows = {m.referral_id: m for m in mailbox_rows()}
+    digest = rows[first.id]
+    assert digest.template == outbox.TEAM_ARRIVAL_DIGEST
+    assert digest.status is MessageStatus.QUEUED
+    assert digest.subject == "2 new referrals in the team queue"
+    assert first.reference in digest.body and third.reference in digest.body
+    assert second.reference not in digest.body
+    assert rows[third.id].status is MessageStatus.SUPPRESSED
+    assert rows[second.id].status is MessageStatus.SUPPRESSED
+    assert team_digest.send_due(slot_end + timedelta(hours=1))["team_digests"] == 0
+
+
+def test_the_digest_minutes_are_configurable(desk: Desk, queue_desk: Authority, app) -> None:  # type: ignore[no-untyped-def]
+    app.config["ARRIVAL_DIGEST_MINUTES"] = 15
+    try:
+        to_queue(desk)
+    finally:
+        app.config["ARRIVAL_DIGEST_MINUTES"] = 30
+    assert mailbox_rows()[0].not_before == MONDAY_10AM + timedelta(minutes=15)
+
+
+def test_a_referral_back_in_the_queue_is_never_told_twice(desk: Desk,
+                                                         queue_desk: Authority) -> None:
+    case = to_queue(desk, at_risk_of_rough_sleeping_tonight=True)
+    ali = f.officer(queue_desk, name="Ali Khan")
+    casework.claim(case, ali)
+    casework.return_to_queue(case, ali, reason="Off sick")
+    outbox.notify("landed_in_team_queue", case)
+    assert len(mailbox_rows()) == 1
+    # The unique once-key is the backstop for a second writer.
+    f.db.session.add(OutboxMessage(referral_id=case.id, channel=Channel.EMAIL,
+                                   audience=Audience.OFFICER, event="x", template="x",
+                                   to_address=QUEUE_MAILBOX, body="x",
+                                   once_key=f"team_arrival:{case.id}"))
+    with pytest.raises(IntegrityError):
+        f.db.session.flush()
+    f.db.session.rollback()
+
+
+def test_a_referrers_note_tells_the_named_officer_and_the_councils_tells_the_referrer(
+        desk: Desk) -> None:
+    referrer_actor = audit.Actor.for_client("tests")
+    notes.post(desk.case, side="referrer", author_name="Pat", body="Moved to a hostel: the "
+               "secret words", actor=referrer_actor)
+    told = one(desk.case, event="note_posted")
+    assert (told.to_address, told.template) == (desk.jo.email, "note_for_officer")
+    assert "secret" not in told.body and f"/casework/referrals/{desk.case.id}" in told.body
+    notes.post(desk.case, side="council", author_name="Jo Smith", body="Thanks, secret",
+               actor=audit.Actor.for_user(desk.jo))
+    back = messages(desk.case, event="note_posted")[1]
+    assert (back.to_address, back.template) == (desk.case.referrer_email, "note_for_referrer")
+    assert "secret" not in back.body and f"/referrer/referrals/{desk.case.id}" in back.body
+
+
+def test_unread_notes_are_marked_until_the_referral_is_viewed(desk: Desk) -> None:
+    assert reads.with_unread(desk.jo, [desk.case.id]) == set()
+    notes.post(desk.case, side="referrer", author_name="Pat", body="News",
+               actor=audit.Actor.for_client("tests"))
+    assert reads.with_unread(desk.jo, [desk.case.id]) == {desk.case.id}
+    # The officer's own side's notes never count as unread for them.
+    notes.post(desk.case, side="council", author_name="Jo", body="Reply",
+               actor=audit.Actor.for_user(desk.jo))
+    assert reads.viewed(desk.jo, desk.case.id) is None
+    assert reads.with_unread(desk.jo, [desk.case.id]) == set()
+    desk.clock.move_to(MONDAY_10AM + timedelta(minutes=5))
+    notes.post(desk.case, side="referrer", author_name="Pat", body="More",
+               actor=audit.Actor.for_client("tests"))
+    assert reads.with_unread(desk.jo, [desk.case.id]) == {desk.case.id}
+    assert reads.viewed(desk.jo, desk.case.id) == MONDAY_10AM
+    assert reads.with_unread(desk.jo, [desk.case.id]) == set()
+
+
+def test_one_escalation_digest_per_leader_for_many_referrals(desk: Desk,
+                                                            leaders: list[User]) -> None:
+    others = [refer(desk) for _ in range(3)]
+    fire(desk, MONDAY_2PM)
+    digests = messages(audience=Audience.TEAM_LEADER, event="escalation_digest")
+    assert sorted(m.to_address for m in digests) == sorted(u.email for u in leaders)
+    for digest in digests:
+        assert digest.subject == "Escalation: 4 referrals need attention"
+        for case in [desk.case, *others]:
+            assert case.reference in digest.body

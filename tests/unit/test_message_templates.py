@@ -182,13 +182,27 @@ def test_officer_assignment_marks_urgent_cases() -> None:
     assert "Wed 25 Nov, 12:30pm" in routine.body
 
 
-def test_team_leader_escalation_says_what_is_late_and_whose() -> None:
-    late_accept = templates.team_leader_escalation("accept_overdue", REFERENCE, "Jo Smith", DUE)
-    missed = templates.team_leader_escalation("deadline_missed", REFERENCE, None, DUE)
-    assert late_accept.subject == f"Escalation: {REFERENCE} has not been accepted"
-    assert "(Jo Smith)" in late_accept.body
-    assert missed.subject == f"Escalation: {REFERENCE} has no contact attempt"
-    assert "(the team queue)" in missed.body
+def test_escalation_digest_says_what_is_late_and_whose_for_each_referral() -> None:
+    one = templates.escalation_digest("Pat Lee", [("accept_overdue", REFERENCE, "Jo Smith", DUE)])
+    two = templates.escalation_digest("Pat Lee", [("accept_overdue", REFERENCE, "Jo Smith", DUE),
+                                                  ("deadline_missed", "WH-2", None, DUE)])
+    assert one.subject == "Escalation: 1 referral needs attention"
+    assert two.subject == "Escalation: 2 referrals need attention"
+    assert f"- {REFERENCE} (Jo Smith): not accepted" in two.body
+    assert "- WH-2 (the team queue): no contact attempt" in two.body
+    assert two.body.startswith("Hello Pat,")
+
+
+def test_team_alerts_and_note_alerts_carry_no_personal_details() -> None:
+    urgent = templates.team_arrival(REFERENCE, DUE, "https://x.example/casework/queue")
+    digest = templates.team_arrival_digest([(REFERENCE, DUE), ("WH-2", DUE)],
+                                           "https://x.example/casework/queue")
+    note = templates.new_note(REFERENCE, "https://x.example/referrer/referrals/1")
+    assert urgent.subject == f"URGENT: referral {REFERENCE} is in the team queue"
+    assert digest.subject == "2 new referrals in the team queue"
+    assert f"- {REFERENCE}: contact due by" in digest.body
+    assert note.body == (f"There is a new note on referral {REFERENCE}.\n\nSign in to read it:\n"
+                         "https://x.example/referrer/referrals/1")
 
 
 def test_referrer_acknowledgement_quotes_the_reference() -> None:

@@ -23,6 +23,7 @@ from referral_service.domain import (
     casework,
     documents,
     notes,
+    reads,
     referral_changes,
     timeline,
 )
@@ -61,6 +62,8 @@ def referrals() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     listing = service.page_of(organisation_referrals(signed_in_user()), status=status, page=page)
     return render_template("referrer/referrals.html", listing=listing, status=status,
+                           unread=reads.with_unread(signed_in_user(),
+                                                    (r.id for r in listing.items)),
                            statuses=list(ReferralStatus))
 
 
@@ -71,6 +74,7 @@ def _referral_page(referral: Referral, *, note_error: str | None = None, note: s
     return render_template(
         "referrer/referral.html", referral=referral, entries=timeline.for_referrer(referral),
         notes=notes.for_referral(referral), note_error=note_error, note=note,
+        read_before=reads.viewed(signed_in_user(), referral.id), new_from="council",
         documents=documents.for_referral(referral), document_error=document_error,
         error_summary=summary or None), status
 
