@@ -19,6 +19,7 @@ from notifications.outbox import notify
 from referral_service import clock, rowbatch
 from referral_service.domain import (
     audit,
+    consent,
     deadlines,
     duplicates,
     lifecycle,
@@ -148,6 +149,9 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         received_at, urgent=referral.urgent, policy=policy_for(authority),
         release_or_discharge_date=referral.release_or_discharge_date,
     )
+    consent.record_at_intake(referral, data["consent"], recorded_by_name=referral.referrer_name,
+                             organisation=organisation, user_id=submitted_by_user_id,
+                             client_id=submitted_by_client_id)
     audit.record(
         actor,
         "referral.received",

@@ -113,3 +113,28 @@ class ConsentWithdrawal(Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+def withdrawn_scopes(withdrawals: list[ConsentWithdrawal]) -> set[ConsentScope]:
+    """The scopes taken back and not given again; the referral's withdrawal takes all."""
+    scopes = {w.scope for w in withdrawals if w.is_active}
+    if ConsentScope.REFERRAL in scopes:
+        return set(ConsentScope)
+    return scopes
+
+
+def consented_to(referral: Referral, scope: ConsentScope) -> bool:
+    """Whether the person agreed to ``scope`` and has not taken it back. A referral with no
+    record (only while it is being received, before the record is written) is the
+    referral's own consent: every scope but panels."""
+    consent = referral.consent
+    given = consent.given_scopes() if consent is not None else {
+        ConsentScope.REFERRAL, ConsentScope.TEXTS, ConsentScope.EMAIL}
+    return scope in given and scope not in withdrawn_scopes(referral.consent_withdrawals)
+
+
+REFUSALS = {
+    ConsentScope.TEXTS: "The person has not consented to texts (or withdrew it).",
+    ConsentScope.EMAIL: "The person has not consented to email (or withdrew it).",
+    ConsentScope.REFERRAL: "The person withdrew consent to the referral.",
+}
