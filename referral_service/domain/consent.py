@@ -171,6 +171,19 @@ def _suppress_queued(referral: Referral, scope: ConsentScope, now: datetime) -> 
         .execution_options(synchronize_session="fetch"))
 
 
+def scopes_and_withdrawals(referral: Referral) -> dict[str, Any]:
+    """For the referral as returned: the scopes given, and each withdrawal."""
+    record = referral.consent
+    if record is None:
+        return {}
+    return {"scopes": {"texts": record.texts, "email": record.email,
+                       "panels": list(record.panels or [])},
+            "withdrawals": [{"id": w.id, "scope": w.scope.value,
+                             "withdrawn_by": w.withdrawn_by.value, "reason": w.reason.value,
+                             "withdrawn_at": w.withdrawn_at, "lifted_at": w.lifted_at}
+                            for w in referral.consent_withdrawals]}
+
+
 def withdrawals_of(referral: Referral) -> list[ConsentWithdrawal]:
     return list(db.session.scalars(
         select(ConsentWithdrawal).where(ConsentWithdrawal.referral_id == referral.id)

@@ -278,7 +278,8 @@ def submission_of(referral: Referral) -> dict[str, Any]:
                      "phone": referral.referrer_phone},
         "consent": {"given": referral.consent_given,
                     "recorded_at": referral.consent_recorded_at,
-                    "notes": referral.consent_notes},
+                    "notes": referral.consent_notes,
+                    **consent.scopes_and_withdrawals(referral)},
         "person": {
             "first_name": referral.person_first_name,
             "last_name": referral.person_last_name,
