@@ -138,7 +138,7 @@ class ConsentScopesSchema(_StrictSchema):
 
     texts = JSONBoolean(load_default=True)
     email = JSONBoolean(load_default=True)
-    panels = fields.List(fields.String(validate=validate.OneOf(["marac", "mappa"])),
+    panels = fields.List(Text(validate=one_of(("marac", "mappa"), "a panel")),
                          load_default=list)
 
 
