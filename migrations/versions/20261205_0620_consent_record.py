@@ -121,7 +121,7 @@ def upgrade():
     )
     op.create_index(op.f('ix_consent_withdrawals_referral_id'), 'consent_withdrawals',
                     ['referral_id'])
-    _set_outcome_check(OUTCOMES, OUTCOMES + [NEW_OUTCOME])
+    _set_outcome_check(OUTCOMES, [*OUTCOMES, NEW_OUTCOME])
     _backfill()
 
 
@@ -172,7 +172,7 @@ def downgrade():
     op.execute(sa.text("UPDATE referrals SET outcome = NULL, status = 'withdrawn', "
                        "closure_reason = COALESCE(closure_reason, 'Consent withdrawn') "
                        "WHERE outcome = 'consent_withdrawn'"))
-    _set_outcome_check(OUTCOMES + [NEW_OUTCOME], OUTCOMES)
+    _set_outcome_check([*OUTCOMES, NEW_OUTCOME], OUTCOMES)
     op.drop_index(op.f('ix_consent_withdrawals_referral_id'), table_name='consent_withdrawals')
     op.drop_table('consent_withdrawals')
     op.drop_table('consents')

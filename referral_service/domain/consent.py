@@ -123,7 +123,7 @@ def texted_start(referral: Referral) -> None:
 def _withdraw(referral: Referral, *, scope: ConsentScope, by: WithdrawnBy,
               reason: WithdrawalReason, notes: str | None, actor: audit.Actor,
               organisation: Organisation | None = None, user: User | None = None,
-              **details: object) -> ConsentWithdrawal:
+              **details: Any) -> ConsentWithdrawal:
     notes = (notes or "").strip() or None
     if notes is not None and len(notes) > NOTES_MAX:
         raise ValidationFailed({"notes": [f"Keep the notes to {NOTES_MAX} characters or fewer."]})

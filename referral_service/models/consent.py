@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,9 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from referral_service import clock
 from referral_service.extensions import Model
 from referral_service.models.types import UTCDateTime, enum_column_type, json_type, new_uuid
-
-if TYPE_CHECKING:
-    from referral_service.models.referral import Referral
 
 
 class ConsentScope(StrEnum):
@@ -76,7 +73,8 @@ class Consent(Model):
     panels: Mapped[list[str]] = mapped_column(json_type(), default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    referral: Mapped[Referral] = relationship(back_populates="consent")
+    # The referral (models/referral.py imports this module: named, not imported, here).
+    referral: Mapped[Any] = relationship("Referral", back_populates="consent")
 
     def given_scopes(self) -> set[ConsentScope]:
         scopes = {ConsentScope.REFERRAL}
@@ -108,7 +106,7 @@ class ConsentWithdrawal(Model):
     # A STOP undone by START: texts are agreed again from this moment (the row stays).
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    referral: Mapped[Referral] = relationship(back_populates="consent_withdrawals")
+    referral: Mapped[Any] = relationship("Referral", back_populates="consent_withdrawals")
 
     @property
     def is_active(self) -> bool:
@@ -123,7 +121,7 @@ def withdrawn_scopes(withdrawals: list[ConsentWithdrawal]) -> set[ConsentScope]:
     return scopes
 
 
-def consented_to(referral: Referral, scope: ConsentScope) -> bool:
+def consented_to(referral: Any, scope: ConsentScope) -> bool:
     """Whether the person agreed to ``scope`` and has not taken it back. A referral with no
     record (only while it is being received, before the record is written) is the
     referral's own consent: every scope but panels."""

@@ -42,7 +42,8 @@ def org(welwyn):  # type: ignore[no-untyped-def]
 
 
 def test_intake_records_who_to_whom_when_and_for_what(org, welwyn) -> None:  # type: ignore[no-untyped-def]
-    referral = f.referral(org, person=f.unique_person(email="p1@example.org"), consent={"scopes": {"texts": False, "email": True,
+    referral = f.referral(org, person=f.unique_person(email="p1@example.org"),
+                          consent={"scopes": {"texts": False, "email": True,
                                                    "panels": ["marac"]}})
     record = db.session.scalar(select(Consent).where(Consent.referral_id == referral.id))
     assert record is not None and not record.backfilled

@@ -167,7 +167,7 @@ def test_a_reply_lands_on_the_referral_and_the_officer_is_told(sent_sms, signed_
     assert f.db.session.scalar(select(func.count(InboundSms.id))) == 1
 
 
-def test_stop_is_the_person_withdrawing_consent_to_texts_and_start_lifts_it(sent_sms, signed_app) -> None:  # type: ignore[no-untyped-def]
+def test_stop_withdraws_consent_to_texts_and_start_lifts_it(sent_sms, signed_app) -> None:  # type: ignore[no-untyped-def]
     from referral_service.domain import timeline
     from referral_service.models import ConsentScope, WithdrawnBy
 
