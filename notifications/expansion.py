@@ -65,6 +65,7 @@ EVENT_MESSAGES: dict[str, tuple[str, ...]] = {
     EventType.WITHDRAWN: ("withdrawn",),
     EventType.TRANSFERRED: ("transferred",),
     EventType.TRANSFER_LINK_SENT: ("transfer_link",),
+    EventType.CONSENT_WITHDRAWN: ("consent_withdrawn",),
 }
 
 # Events the sweep leaves to the actor for this long after they happened (it hands them over at

@@ -202,6 +202,24 @@ def _referrer_told(status: str, what: str) -> Callable[..., None]:
     return tell
 
 
+def _consent_withdrawn(referral: Referral, *, scope: str, withdrawn_by: str,
+                       **_: object) -> None:
+    """The named officer (unless they recorded it), and the referrer when someone else did and
+    the referral stays open (a closed one tells the referrer through "closed")."""
+    words = {"referral": "the referral", "texts": "text messages", "email": "email",
+             "panel_sharing": "sharing with MARAC or MAPPA panels"}[scope]
+    line = f"the person has withdrawn consent to {words}."
+    officer = referral.named_officer
+    if officer is not None and withdrawn_by != "officer":
+        to_person(referral, officer, event="consent_withdrawn", template="referrer_update",
+                  audience=Audience.OFFICER, text=templates.referrer_update(
+                      officer.name, referral.reference, referral.authority.name, line))
+    if withdrawn_by != "referrer" and scope != "referral":
+        to_referrer(referral, event="consent_withdrawn", template="referrer_update",
+                    text=templates.referrer_update(referral.referrer_name, referral.reference,
+                                                   referral.authority.name, line))
+
+
 def _password_reset(_: None, *, user: User, reset_token_id: uuid.UUID) -> None:
     # The row holds a placeholder, not the link: it is made only at send time.
     to_person(None, user, event="password_reset", template="password_reset",
@@ -333,6 +351,7 @@ _MESSAGES: dict[str, Callable[..., None]] = {
     "withdrawn": _referrer_told("withdrawn", "your withdrawal of the referral has been recorded."),
     "transferred": _referrer_told("transferred", "the referral has been transferred to another "
                                   "housing authority ({to_authority})."),
+    "consent_withdrawn": _consent_withdrawn,
     "password_reset": _password_reset,
     "webhook_failing": _webhook_failing,
     "transfer_link": _transfer_link,

@@ -1,5 +1,6 @@
 """The safety rules for messages to applicants, enforced in one place.
 
+- Only by a route the person consented to and has not withdrawn (models/consent.py).
 - Only by a route the referrer marked safe (and SMS only to a mobile).
 - Never to a number that texted STOP.
 - Never between 21:00 and 08:00 London time: deferred to 08:00, not dropped.
@@ -25,6 +26,7 @@ from referral_service.models import (
     Referral,
     SmsOptOut,
 )
+from referral_service.models.consent import REFUSALS, ConsentScope, consented_to
 from referral_service.models.enums import SUPPORT_NEEDS
 from referral_service.models.types import UTCDateTime
 from referral_service.validation import is_mobile_e164
@@ -52,7 +54,12 @@ class Decision:
 
 
 def applicant_address(referral: Referral, channel: Channel) -> tuple[str | None, str | None]:
-    """(address, None) when the route is safe, or (None, why not)."""
+    """(address, None) when the route is safe and consented to, or (None, why not)."""
+    if not consented_to(referral, ConsentScope.REFERRAL):
+        return None, REFUSALS[ConsentScope.REFERRAL]
+    scope = ConsentScope.TEXTS if channel is Channel.SMS else ConsentScope.EMAIL
+    if not consented_to(referral, scope):
+        return None, REFUSALS[scope]
     if channel is Channel.SMS:
         if not referral.safe_sms:
             return None, "Text messages are not marked safe for this person."

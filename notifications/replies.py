@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from integrations.ports import InboundText, TextKind
 from notifications import outbox, templates
 from referral_service import clock
-from referral_service.domain import audit
+from referral_service.domain import audit, consent
 from referral_service.extensions import db
 from referral_service.models import (
     OPEN_STATUSES_LIST,
@@ -51,10 +51,14 @@ def receive(text: InboundText) -> InboundSms:
         if db.session.get(SmsOptOut, text.from_phone) is None:
             db.session.add(SmsOptOut(phone=text.from_phone, keyword=text.keyword,
                                      opted_out_at=clock.now()))
+        if referral is not None:  # shown as the person withdrawing consent to texts
+            consent.texted_stop(referral, inbound.id)
     elif text.kind is TextKind.OPT_IN:
         opt_out = db.session.get(SmsOptOut, text.from_phone)
         if opt_out is not None:
             db.session.delete(opt_out)
+        if referral is not None:
+            consent.texted_start(referral)
     elif referral is not None and referral.named_officer is not None:
         officer = referral.named_officer
         outbox.to_person(referral, officer, event="reply_received", template="reply_received",

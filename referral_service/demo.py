@@ -21,6 +21,7 @@ from referral_service.domain import (
     branding,
     casework,
     clients,
+    consent,
     external_transfers,
     intake,
     keyed_in,
@@ -28,6 +29,7 @@ from referral_service.domain import (
 from referral_service.extensions import db
 from referral_service.models import (
     Authority,
+    ConsentScope,
     ContactAttemptResult,
     ContactChannel,
     MessageStatus,
@@ -36,6 +38,7 @@ from referral_service.models import (
     Outcome,
     Referral,
     User,
+    WithdrawalReason,
 )
 from referral_service.schemas.keyed_in import KeyedInSubmissionSchema
 from referral_service.schemas.referral import ReferralSubmissionSchema
@@ -124,7 +127,9 @@ def _payload(authority_code: str, referrer: tuple[str, str | None],
     payload = {
         "authority_code": authority_code,
         "referrer": {"name": referrer[0], "email": referrer[1], "job_title": "Caseworker"},
-        "consent": {"given": True, "notes": "Agreed to the referral and to this council."},
+        # Consent is recorded with its time: the referrer asked the person just before sending.
+        "consent": {"given": True, "notes": "Agreed to the referral and to this council.",
+                    "recorded_at": (clock.now() - timedelta(minutes=20)).isoformat()},
         "person": person,
         "housing_situation": "threatened_with_homelessness",
         "reason": "Section 21 notice served; the tenancy ends in four weeks.",
@@ -243,6 +248,10 @@ def load_demo_data() -> DemoSummary:
                 reason="Rent arrears after a benefit change; possession hearing next month.")
     later(72, casework.accept, r6, r6.named_officer)
     later(70, casework.record_contact_made, r6, r6.named_officer, channel=ContactChannel.PHONE)
+    # On the call the person asked for no more texts (their partner reads their phone): the
+    # officer records the withdrawal of consent to texts; the referral stays open.
+    later(69, consent.withdraw_by_officer, r6, by=r6.named_officer, scope=ConsentScope.TEXTS,
+          reason=WithdrawalReason.PERSON_WITHDREW, notes="Partner reads their phone.")
 
     # 7. Withdrawn by the referrer: the person found a room with family.
     r7 = submit(jobcentre, pat, 40, person={"first_name": "Owen", "last_name": "Price",

@@ -26,6 +26,7 @@ from referral_service.auth.bearer import current_client, current_organisation, r
 from referral_service.domain import (
     audit,
     casework,
+    consent,
     intake,
     notes,
     references,
@@ -34,7 +35,7 @@ from referral_service.domain import (
 )
 from referral_service.domain.errors import NotFound, ValidationFailed
 from referral_service.extensions import db
-from referral_service.models import Referral, ReferralStatus
+from referral_service.models import ConsentScope, Referral, ReferralStatus, WithdrawalReason
 from referral_service.schemas.referral import ReferralSubmissionSchema
 from referral_service.schemas.referral_change import ReferralChangeSchema, load_changed_person
 
@@ -50,6 +51,7 @@ SUBMISSION = ReferralSubmissionSchema()
 CHANGE = ReferralChangeSchema(partial=True)
 LIST_QUERY = s.ReferralListQuerySchema()
 WITHDRAWAL = s.WithdrawSchema()
+CONSENT_WITHDRAWAL = s.ConsentWithdrawalInSchema()
 MESSAGE_IN = s.MessageInSchema()
 # A new reference is drawn again if it is taken (~1 in 729 million per referral held): three
 # draws in a row taken would mean the generator is broken, which should be a loud 500.
@@ -246,6 +248,26 @@ def withdraw(body: dict[str, Any] | None, referral_id: uuid.UUID) -> Any:
     casework.withdraw(referral, organisation=current_organisation(), actor=actor(),
                       reason=(body or {}).get("reason"))
     return document(referral)
+
+
+@blp.route("/<uuid:referral_id>/consent-withdrawal", methods=["POST"])
+@require_scope(scopes.REFERRALS_WRITE)
+@blp.arguments(CONSENT_WITHDRAWAL)
+@blp.response(201, s.ConsentWithdrawnSchema)
+def withdraw_consent(body: dict[str, Any], referral_id: uuid.UUID) -> Any:
+    """Record that the person withdrew consent, to the referral or to one use of their details.
+
+    `scope` `referral` closes the referral at once with outcome `consent_withdrawn`; `texts`,
+    `email` and `panel_sharing` leave it open. Either way messages to the person by a withdrawn
+    route stop (queued ones are suppressed) and no new panel share is made. 409 when that
+    consent is already withdrawn or the referral is closed, withdrawn or transferred.
+    """
+    referral = own_referral(referral_id)
+    withdrawal = consent.withdraw_by_referrer(
+        referral, organisation=current_organisation(), actor=actor(),
+        scope=ConsentScope(body["scope"]), reason=WithdrawalReason(body["reason"]),
+        notes=body.get("notes"))
+    return {"withdrawal": withdrawal, "referral": document(referral)}
 
 
 @blp.route("/<uuid:referral_id>/messages")

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from referral_service.models import Outcome, ReferralSource, ReferralStatus
+from referral_service.models import (
+    ConsentScope,
+    Outcome,
+    ReferralSource,
+    ReferralStatus,
+    WithdrawalReason,
+    WithdrawnBy,
+)
 from referral_service.schemas.fields import Text
 from referral_service.schemas.referral import ReferralSubmissionSchema
 
@@ -125,11 +132,40 @@ class WithdrawSchema(Schema):
                   validate=validate.Length(max=1000))
 
 
+class ConsentWithdrawalInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    scope = fields.String(required=True, validate=validate.OneOf(
+        [s.value for s in ConsentScope]), metadata={
+        "description": "`referral` (closes it with outcome `consent_withdrawn`), `texts`, "
+                       "`email` or `panel_sharing` (these three leave it open)."})
+    reason = fields.String(required=True, validate=validate.OneOf(
+        [r.value for r in WithdrawalReason if r is not WithdrawalReason.TEXTED_STOP]))
+    notes = Text(load_default=None, allow_none=True, multiline=True,
+                 validate=validate.Length(max=1000))
+
+
+class ConsentWithdrawalOutSchema(Schema):
+    id = fields.UUID()
+    scope = fields.String()
+    withdrawn_by = fields.String(metadata={"enum": [w.value for w in WithdrawnBy]})
+    reason = fields.String()
+    withdrawn_at = fields.AwareDateTime()
+    lifted_at = fields.AwareDateTime(allow_none=True)
+
+
+class ConsentWithdrawnSchema(Schema):
+    withdrawal = fields.Nested(ConsentWithdrawalOutSchema)
+    referral = fields.Nested(ReferralSchema)
+
+
 class TimelineEntrySchema(Schema):
     at = fields.AwareDateTime()
     type = fields.String(metadata={"enum": [
         "received", "officer_named", "in_team_queue", "accepted", "contact_attempted",
-        "contact_made", "closed", "withdrawn", "transferred", "message"]})
+        "contact_made", "closed", "withdrawn", "transferred", "consent_withdrawn",
+        "message"]})
     description = fields.String()
 
 

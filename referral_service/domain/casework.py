@@ -227,6 +227,9 @@ def _record_contact(referral: Referral, by: User, to: ReferralStatus, *,
 def close(referral: Referral, by: User, *, outcome: Outcome, notes: str | None = None,
           ip_address: str | None = None) -> None:
     _require_case_worker(by, referral)
+    if outcome is Outcome.CONSENT_WITHDRAWN:
+        raise TransitionRefused("A referral cannot be closed as 'consent withdrawn' here: "
+                                "record the withdrawal of consent, which closes it.")
     lifecycle.transition(referral, S.CLOSED, audit.Actor.for_user(by, ip_address),
                          outcome=outcome)
     # Only once the lifecycle has allowed it: a refused close must not touch the notes.

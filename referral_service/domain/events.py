@@ -42,6 +42,8 @@ ALLOWED: frozenset[str] = frozenset({
     "private",              # note added: a note partners must not be sent
     "fields",               # changed: the names of the fields changed (never their values)
     "deadline_moved",       # changed: the contact deadline moved with the date
+    "scope",                # consent withdrawn: which consent (ConsentScope code)
+    "withdrawn_by",         # consent withdrawn: referrer, officer or person (WithdrawnBy code)
     "link_id",              # transfer link sent: the one-time link's id (its secret is made
                             # from it and the secret key only when the email is sent)
 })

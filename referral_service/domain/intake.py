@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from referral_service import clock, rowbatch
 from referral_service.domain import (
     audit,
+    consent,
     deadlines,
     duplicates,
     events,
@@ -167,6 +168,9 @@ def _receive(data: dict[str, Any], authority: Authority, organisation: Organisat
         received_at, urgent=referral.urgent, policy=policy_for(authority),
         release_or_discharge_date=referral.release_or_discharge_date,
     )
+    consent.record_at_intake(referral, data["consent"], recorded_by_name=referral.referrer_name,
+                             organisation=organisation, user_id=submitted_by_user_id,
+                             client_id=submitted_by_client_id)
     audit.record(
         actor,
         "referral.received",
@@ -294,7 +298,8 @@ def submission_of(referral: Referral) -> dict[str, Any]:
                      "phone": referral.referrer_phone},
         "consent": {"given": referral.consent_given,
                     "recorded_at": referral.consent_recorded_at,
-                    "notes": referral.consent_notes},
+                    "notes": referral.consent_notes,
+                    **consent.scopes_and_withdrawals(referral)},
         "person": {
             "first_name": referral.person_first_name,
             "last_name": referral.person_last_name,

@@ -129,6 +129,10 @@ def transition(
 def _check_outcome(current: ReferralStatus, to: ReferralStatus, outcome: Outcome | None) -> None:
     if to is S.CLOSED:
         allowed = CLOSING_OUTCOMES.get(current, frozenset())
+        # Consent withdrawn ends the referral whatever point it reached (domain/consent.py
+        # is the only caller that gives it; casework.close refuses it).
+        if outcome is Outcome.CONSENT_WITHDRAWN and current in CLOSING_OUTCOMES:
+            return
         if outcome is None:
             raise TransitionRefused("Choose an outcome to close the referral.")
         if outcome not in allowed:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from referral_service import clock
-from referral_service.domain import audit, panels
+from referral_service.domain import audit, consent, panels
 from referral_service.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from referral_service.domain.staff_entry import StaffEntry
 from referral_service.extensions import db
@@ -127,6 +127,9 @@ def share(referral: Referral, *, by: User, panel_id: object, lawful_basis: str |
     """Share the case with a panel until the end of ``expires_on`` (default: 30 days after the
     next meeting), for a stated purpose on a lawful basis from the panel type's list."""
     require_staff(by, referral)
+    if not consent.sharing_allowed(referral):
+        raise Conflict("The person withdrew consent to sharing this case: it cannot be shared "
+                       "with a panel.")
     errors: dict[str, list[str]] = {}
     panel = _panel(panel_id, errors)
     today = clock.today_in_london()

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from referral_service.domain import sharing
+from referral_service.domain import consent, sharing
 from referral_service.domain.staff_entry import StaffEntry
 from referral_service.extensions import db
 from referral_service.models import (
     AuditEvent,
+    ConsentScope,
     ContactAttempt,
     InboundSms,
     OutboxMessage,
@@ -23,6 +24,7 @@ from referral_service.models import (
     Referral,
     ReferralMessage,
     User,
+    WithdrawnBy,
 )
 
 _STATUS_WORDS = {
@@ -39,7 +41,8 @@ _STATUS_WORDS = {
 # before "received". Ties are broken in the order things happen to a referral.
 _ORDER = {"received": 0, "officer_named": 1, "in_team_queue": 1, "accepted": 2,
           "contact_attempted": 3, "contact_made": 4, "closed": 5, "withdrawn": 5,
-          "transferred": 5, "transfer_opened": 6, "transfer_received": 7, "message": 8}
+          "transferred": 5, "consent_withdrawn": 4, "transfer_opened": 6, "transfer_received": 7,
+          "message": 8}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ def _transferred_words(referral: Referral) -> str:
     return f"Transferred to {name} (new reference {made_there.reference})."
 
 
+def _consent_words(details: dict[str, object]) -> str:
+    scope = consent.SCOPE_WORDS[ConsentScope(str(details["scope"]))]
+    by = consent.BY_WORDS[WithdrawnBy(str(details["withdrawn_by"]))]
+    return f"Consent to {scope} withdrawn by {by}."
+
+
 def for_referrer(referral: Referral) -> list[Entry]:
     entries: list[Entry] = []
     events = db.session.scalars(
@@ -105,6 +114,8 @@ def for_referrer(referral: Referral) -> list[Entry]:
             name = _officer_name(details.get("officer_id"))
             entries.append(Entry(event.occurred_at, "officer_named",
                                  f"Named officer: {name}." if name else "An officer was named."))
+        elif event.action == "consent.withdrawn":
+            entries.append(Entry(event.occurred_at, "consent_withdrawn", _consent_words(details)))
         elif event.action == "referral.transition" and event.to_status == "closed":
             outcome = Outcome(details["outcome"]).value.replace("_", " ")
             entries.append(Entry(event.occurred_at, "closed", f"Closed. Outcome: {outcome}."))

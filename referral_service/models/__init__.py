@@ -1,5 +1,13 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from referral_service.models.audit import AuditEvent
+from referral_service.models.consent import (
+    Consent,
+    ConsentRecorder,
+    ConsentScope,
+    ConsentWithdrawal,
+    WithdrawalReason,
+    WithdrawnBy,
+)
 from referral_service.models.documents import ReferralDocument, ScanStatus
 from referral_service.models.drafts import ReferralDraft
 from referral_service.models.enums import (
@@ -71,6 +79,10 @@ __all__ = [
     "CaseAccessRecord",
     "CaseShare",
     "Channel",
+    "Consent",
+    "ConsentRecorder",
+    "ConsentScope",
+    "ConsentWithdrawal",
     "ContactAttempt",
     "ContactAttemptResult",
     "ContactChannel",
@@ -111,5 +123,7 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WithdrawalReason",
+    "WithdrawnBy",
     "WorkingHour",
 ]

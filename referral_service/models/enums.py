@@ -141,6 +141,8 @@ class Outcome(StrEnum):
     DECLINED = "declined"
     DUPLICATE = "duplicate"
     TRANSFERRED = "transferred"
+    # The person withdrew consent to the referral (s.213B needs it): domain/consent.py only.
+    CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 class HousingSituation(StrEnum):

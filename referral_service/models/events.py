@@ -35,6 +35,7 @@ class EventType(StrEnum):
     WITHDRAWN = "referral.withdrawn"
     TRANSFERRED = "referral.transferred"
     NOTE_ADDED = "referral.note_added"
+    CONSENT_WITHDRAWN = "referral.consent_withdrawn"  # consent to the referral or a route
     TRANSFER_LINK_SENT = "referral.transfer_link_sent"  # a council not on the service: its link
     CHANGED = "referral.changed"  # the referrer changed the date or contact details
 

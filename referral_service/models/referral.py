@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral_service import clock
 from referral_service.extensions import Model
+from referral_service.models.consent import Consent, ConsentWithdrawal
 from referral_service.models.enums import (
     ContactAttemptResult,
     ContactChannel,
@@ -76,7 +77,9 @@ class Referral(Model):
     referrer_email: Mapped[str | None] = mapped_column(sa.String(254))
     referrer_phone: Mapped[str | None] = mapped_column(sa.String(20))
 
-    # Consent (s.213B(3)): recorded by the referrer; a referral without it is refused.
+    # Consent (s.213B(3)): recorded by the referrer; a referral without it is refused. The
+    # record (who, to whom, when, for what, withdrawals) is ``consent`` (models/consent.py);
+    # these columns keep what the referrer submitted, as it was submitted.
     consent_given: Mapped[bool] = mapped_column()
     consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_notes: Mapped[str | None] = mapped_column(sa.Text)
@@ -154,6 +157,10 @@ class Referral(Model):
     # A transfer to a council not on this service: where it went, and its one-time link.
     external_transfer: Mapped[ExternalTransfer | None] = relationship(
         back_populates="referral", uselist=False)
+    # The consent record and its withdrawals (models/consent.py).
+    consent: Mapped[Consent | None] = relationship(back_populates="referral", uselist=False)
+    consent_withdrawals: Mapped[list[ConsentWithdrawal]] = relationship(
+        back_populates="referral", order_by="ConsentWithdrawal.withdrawn_at")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

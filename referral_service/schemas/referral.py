@@ -132,6 +132,25 @@ class ReferrerSchema(_StrictSchema):
     phone = UKPhone(load_default=None)
 
 
+class ConsentScopesSchema(_StrictSchema):
+    class Meta:
+        unknown = RAISE
+
+    texts = JSONBoolean(load_default=True)
+    email = JSONBoolean(load_default=True)
+    panels = fields.List(Text(validate=one_of(("marac", "mappa"), "a panel")),
+                         load_default=list)
+
+
+class ConsentWithdrawalDumpSchema(Schema):
+    id = fields.UUID()
+    scope = fields.String(metadata={"enum": ["referral", "texts", "email", "panel_sharing"]})
+    withdrawn_by = fields.String(metadata={"enum": ["referrer", "officer", "person"]})
+    reason = fields.String()
+    withdrawn_at = fields.AwareDateTime()
+    lifted_at = fields.AwareDateTime(allow_none=True)
+
+
 class ConsentSchema(_StrictSchema):
     class Meta:
         unknown = RAISE
@@ -144,6 +163,11 @@ class ConsentSchema(_StrictSchema):
     )
     recorded_at = UTCDateTime(load_default=None, validate=_not_in_future)
     notes = optional_text(2000, multiline=True)
+    scopes = fields.Nested(ConsentScopesSchema, load_default=None, metadata={
+        "description": "What else the person agreed to; default texts and email, no panel."})
+    withdrawals = fields.List(fields.Nested(ConsentWithdrawalDumpSchema), dump_only=True, metadata={
+        "description": "Each withdrawal: id, scope, withdrawn_by, reason, withdrawn_at, "
+                       "lifted_at (a STOP undone by START)."})
 
 
 class AddressSchema(_StrictSchema):

@@ -1056,3 +1056,48 @@ def test_a_transfer_by_link_shows_when_the_council_opened_it_and_received_it(  #
     db.session.commit()
     later = probation.get(f"{REFERRALS}/{made['id']}").json["transferred_to"]
     assert later["link_first_opened_at"] is not None and later["received_at"] is not None
+
+
+def test_consent_withdrawal_of_the_referral_closes_it(probation) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    response = probation.post(f"{REFERRALS}/{made['id']}/consent-withdrawal",
+                              {"scope": "referral", "reason": "person_withdrew"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.json
+    assert body["withdrawal"]["scope"] == "referral"
+    assert body["withdrawal"]["withdrawn_by"] == "referrer"
+    assert (body["referral"]["status"], body["referral"]["outcome"]) == ("closed",
+                                                                         "consent_withdrawn")
+    assert body["referral"]["consent"]["withdrawals"][0]["reason"] == "person_withdrew"
+    entries = probation.get(f"{REFERRALS}/{made['id']}/timeline").json["entries"]
+    assert "consent_withdrawn" in [e["type"] for e in entries]
+    again = assert_problem(probation.post(f"{REFERRALS}/{made['id']}/consent-withdrawal",
+                                          {"scope": "texts", "reason": "person_withdrew"}), 409)
+    assert again["detail"]
+
+
+def test_partial_consent_withdrawal_keeps_the_referral_open(probation) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    response = probation.post(f"{REFERRALS}/{made['id']}/consent-withdrawal",
+                              {"scope": "texts", "reason": "person_withdrew"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json["referral"]["status"] != "closed"
+    assert response.json["referral"]["consent"]["scopes"]["texts"] is True
+
+
+@pytest.mark.parametrize("body", [{}, {"scope": "everything", "reason": "person_withdrew"},
+                                  {"scope": "texts"}, {"scope": "texts", "reason": "texted_stop"},
+                                  {"scope": "texts", "reason": "other", "extra": 1}])
+def test_bad_consent_withdrawal_is_422_and_changes_nothing(probation, body) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    before = stored()
+    response = probation.post(f"{REFERRALS}/{made['id']}/consent-withdrawal", body)
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM and stored() == before
+
+
+def test_consent_withdrawal_on_another_organisations_referral_is_404(probation, jobcentre) -> None:  # type: ignore[no-untyped-def]
+    made = probation.refer()
+    assert_problem(jobcentre.post(f"{REFERRALS}/{made['id']}/consent-withdrawal",
+                                  {"scope": "referral", "reason": "person_withdrew"}), 404)
+    assert probation.get(f"{REFERRALS}/{made['id']}").json["status"] != "closed"

@@ -96,7 +96,17 @@ def test_refused_transition_changes_nothing(org, pair) -> None:  # type: ignore[
     assert audit_count() == before
 
 
-CLOSING = [(status, outcome) for status in lifecycle.CLOSING_OUTCOMES for outcome in Outcome]
+# consent_withdrawn is outside the table: it closes from every status (test below).
+CLOSING = [(status, outcome) for status in lifecycle.CLOSING_OUTCOMES for outcome in Outcome
+           if outcome is not Outcome.CONSENT_WITHDRAWN]
+
+
+@pytest.mark.parametrize("status", list(lifecycle.CLOSING_OUTCOMES))
+def test_consent_withdrawn_closes_from_every_open_status(org, status) -> None:  # type: ignore[no-untyped-def]
+    referral = f.referral(org)
+    put_in(referral, status)
+    lifecycle.transition(referral, S.CLOSED, ACTOR, outcome=Outcome.CONSENT_WITHDRAWN)
+    assert (referral.status, referral.outcome) == (S.CLOSED, Outcome.CONSENT_WITHDRAWN)
 
 
 @pytest.mark.parametrize("status,outcome", CLOSING,

@@ -165,3 +165,23 @@ def test_a_reply_lands_on_the_referral_and_the_officer_is_told(sent_sms, signed_
     # Twilio retries a webhook it thinks failed: the same text is recorded once.
     post(signed_app, "/webhooks/twilio/inbound", form)
     assert f.db.session.scalar(select(func.count(InboundSms.id))) == 1
+
+
+def test_stop_withdraws_consent_to_texts_and_start_lifts_it(sent_sms, signed_app) -> None:  # type: ignore[no-untyped-def]
+    from referral_service.domain import timeline
+    from referral_service.models import ConsentScope, WithdrawnBy
+
+    referral, _ = sent_sms
+    post(signed_app, "/webhooks/twilio/inbound",
+         {"MessageSid": "SM" + "5" * 32, "From": referral.person_phone, "Body": "STOP"})
+    f.db.session.expire_all()
+    [withdrawal] = referral.consent_withdrawals
+    assert (withdrawal.scope, withdrawal.withdrawn_by) == (ConsentScope.TEXTS,
+                                                           WithdrawnBy.PERSON)
+    assert referral.status.is_open
+    assert any(e.type == "consent_withdrawn" and "by the person" in e.description
+               for e in timeline.for_staff(referral))
+    post(signed_app, "/webhooks/twilio/inbound",
+         {"MessageSid": "SM" + "6" * 32, "From": referral.person_phone, "Body": "START"})
+    f.db.session.expire_all()
+    assert referral.consent_withdrawals[0].lifted_at is not None
