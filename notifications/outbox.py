@@ -188,13 +188,15 @@ def _contact_failed(referral: Referral, **_: object) -> None:
 
 def _referrer_told(status: str, what: str) -> Callable[..., None]:
     def tell(referral: Referral, **details: object) -> None:
-        # The event's details name the authority a transfer went to (by its code).
+        # The event's details name the authority a transfer went to (by its code); a council
+        # not on the service is named on the referral's external transfer.
         moved_to = referral.transferred_to_authority or (db.session.scalar(
             select(Authority).where(Authority.code == details["to_authority"]))
             if details.get("to_authority") else None)
+        outside = referral.external_transfer
         words = what.format(outcome=str(details.get("outcome", "")).replace("_", " "),
-                            to_authority=moved_to.name if moved_to else str(
-                                details.get("to_council") or ""))
+                            to_authority=moved_to.name if moved_to else (
+                                outside.council_name if outside is not None else ""))
         # By the event's status, not the referral's: it may have moved on since.
         to_referrer(referral, event=f"referrer_{status}", template="referrer_update",
                     text=templates.referrer_update(referral.referrer_name, referral.reference,
