@@ -22,6 +22,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from notifications import expansion
 from referral_service.app import create_app
 from referral_service.config import normalise_database_url
 from referral_service.extensions import db
@@ -75,6 +76,9 @@ class LiveServer:
             try:
                 yield
                 db.session.commit()
+                # What a worker would do next: the messages and reminders of the set-up's events.
+                while expansion.expand_pending():
+                    pass
             finally:
                 db.session.remove()
 
@@ -83,6 +87,8 @@ class LiveServer:
 def serve(database_url: str, **overrides: object) -> Iterator[LiveServer]:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "SECRET_KEY": "browser-test-secret", "DEV_OUTBOX_ENABLED": True,
+                      # No worker here: a request's events are expanded before it answers.
+                      "EVENTS_EXPAND_INLINE": True,
                       **UNLIMITED, **overrides})
     with app.app_context():
         upgrade()
