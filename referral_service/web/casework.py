@@ -19,6 +19,7 @@ from referral_service.auth.guards import STAFF, roles, signed_in_user, staff_ref
 from referral_service.domain import (
     audit,
     casework,
+    consent,
     documents,
     duplicates,
     external_transfers,
@@ -40,8 +41,8 @@ from referral_service.models import (
     Role,
     User,
 )
+from referral_service.web import consent_forms, forms, labels
 from referral_service.web import documents as document_pages
-from referral_service.web import forms, labels
 
 bp = Blueprint("casework", __name__, url_prefix="/casework/referrals")
 S = ReferralStatus
@@ -70,6 +71,8 @@ def available_actions(user: User, referral: Referral) -> set[str]:
         actions.add("transfer")
     if referral.is_open and user.role is Role.TEAM_LEADER:
         actions.add("reassign")
+    if referral.is_open:
+        actions.add("withdraw_consent")
     return actions
 
 
@@ -217,6 +220,32 @@ def close(referral_id: uuid.UUID) -> ResponseReturnValue:
         lambda case, v: f"{case.reference} was closed. The referrer has been told.",
         lambda case: {"outcomes": {o.value for o in lifecycle.CLOSING_OUTCOMES.get(
             case.status, frozenset())}})
+
+
+@bp.route("/<uuid:referral_id>/consent-withdrawal", methods=["GET", "POST"])
+@roles(*STAFF)
+def withdraw_consent(referral_id: uuid.UUID) -> ResponseReturnValue:
+    """Record that the person told the officer they withdraw consent
+    (``domain.consent.withdraw_by_officer``); the named officer or a team leader, as for the
+    page's other actions."""
+    user, case = signed_in_user(), staff_referral(referral_id)
+    if not _is_case_worker(user, case):
+        abort(403)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = consent_forms.parse(case, errors)
+        if not errors:
+            errors = forms.attempt(lambda: consent.withdraw_by_officer(
+                case, by=user, ip_address=request.remote_addr, **values),
+                {"scope": forms.FORM}) or {}
+        if not errors:
+            return _done(case, consent_forms.done_message(values["scope"]))
+        case = staff_referral(referral_id)  # reloaded after the rollback
+    return render_template(
+        "casework/withdraw_consent.html", referral=case, errors=errors, form=request.form,
+        scope_items=consent_forms.scope_items(case, request.form.get("scope")),
+        reason_labels=consent_forms.REASON_LABELS,
+    ), 409 if forms.FORM in errors else 400 if errors else 200
 
 
 def _other_authorities(case: Referral) -> list[Authority]:

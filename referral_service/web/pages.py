@@ -9,7 +9,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from referral_service.auth import oidc
 from referral_service.auth.session import current_user
-from referral_service.web import branding, forms, frontend, labels, navigation, security
+from referral_service.web import (
+    branding,
+    consent_forms,
+    forms,
+    frontend,
+    labels,
+    navigation,
+    security,
+)
 from referral_service.web.casework import bp as casework_bp
 from referral_service.web.keyed_in import bp as keyed_in_bp
 from referral_service.web.officer import bp as officer_bp
@@ -35,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(team_bp)
     app.register_blueprint(two_factor_bp)
     app.jinja_env.globals["errors_to_summary"] = forms.errors_to_summary
+    app.jinja_env.globals["consent_rows"] = consent_forms.record_rows
     labels.register(app.jinja_env.globals, app.jinja_env.filters)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.context_processor(_template_context)

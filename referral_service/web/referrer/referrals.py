@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
@@ -21,6 +21,7 @@ from referral_service.auth.guards import (
 from referral_service.domain import (
     audit,
     casework,
+    consent,
     documents,
     notes,
     reads,
@@ -32,8 +33,8 @@ from referral_service.extensions import db
 from referral_service.models import Referral, ReferralStatus, Role, User
 from referral_service.schemas.errors import flatten_errors
 from referral_service.schemas.referral_change import ReferralChangeSchema, load_changed_person
+from referral_service.web import consent_forms, forms, labels
 from referral_service.web import documents as document_pages
-from referral_service.web import forms, labels
 from referral_service.web.referrer import bp, display, service
 
 referrer_only = roles(Role.PARTNER)
@@ -147,6 +148,32 @@ def withdraw(referral_id: uuid.UUID) -> ResponseReturnValue:
         "referrer/withdraw.html", referral=found,
         error_summary=[{"text": refused, "href": "#status"}] if refused else None,
     ), 409 if refused else 200
+
+
+@bp.route("/referrals/<uuid:referral_id>/consent-withdrawal", methods=["GET", "POST"])
+@referrer_only
+def withdraw_consent(referral_id: uuid.UUID) -> ResponseReturnValue:
+    """Record that the person withdrew consent: to the referral (which closes it) or to texts,
+    email or panel sharing (``domain.consent.withdraw_by_referrer``)."""
+    user = signed_in_user()
+    found = organisation_referral(referral_id, user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = consent_forms.parse(found, errors)
+        if not errors:
+            errors = forms.attempt(lambda: consent.withdraw_by_referrer(
+                found, organisation=service.referrer_organisation(user), actor=_actor(user),
+                user=user, **values), {"scope": forms.FORM}) or {}
+        if not errors:
+            flash(consent_forms.done_message(values["scope"]), "success")
+            return redirect(url_for("referrer.referral", referral_id=found.id))
+        found = organisation_referral(referral_id, user)  # reloaded after the rollback
+    status = 409 if forms.FORM in errors else 400 if errors else 200
+    return render_template(
+        "referrer/withdraw_consent.html", referral=found, errors=errors, form=request.form,
+        scope_items=consent_forms.scope_items(found, request.form.get("scope")),
+        reason_labels=consent_forms.REASON_LABELS,
+        error_summary=forms.errors_to_summary(errors, consent_forms.ANCHORS)), status
 
 
 # The form's fields, in page order, with the API's names for them (the same schema loads both).
