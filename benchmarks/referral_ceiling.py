@@ -39,7 +39,7 @@ def tables() -> dict[str, sa.Table]:
     """The real tables, reflected once per worker process (after gunicorn's fork)."""
     if not _tables:
         metadata = sa.MetaData()
-        for name in ("referrals", "audit_events", "domain_events"):
+        for name in ("referrals", "audit_events", "domain_events", "consents"):
             _tables[name] = sa.Table(name, metadata, autoload_with=engine)
         with engine.connect() as connection:
             _ids["authority"] = connection.scalar(sa.text(
@@ -79,7 +79,8 @@ def referral_row(data: dict[str, Any], now: datetime, officer: uuid.UUID) -> dic
         "authority_id": _ids["authority"], "referring_organisation_id": _ids["organisation"],
         "named_officer_id": officer, "submitted_by_user_id": None,
         "submitted_by_client_id": "ceiling", "transferred_to_authority_id": None,
-        "transferred_from_id": None,
+        "transferred_from_id": None, "source": "api", "keyed_in_by_id": None,
+        "keyed_in_at": None,
         "referrer_name": referrer["name"], "referrer_job_title": referrer.get("job_title"),
         "referrer_team": referrer.get("team"), "referrer_email": referrer["email"].lower(),
         "referrer_phone": referrer.get("phone"),
@@ -125,13 +126,27 @@ def audit_rows(referral: dict[str, Any], now: datetime, officer: uuid.UUID) -> l
          "actor_label": "client:ceiling", "action": "referral.received", "from_status": None,
          "to_status": "received",
          "details": {"urgent": False, "authority": AUTHORITY_CODE, "organisation_type":
-                     "probation", "transferred_from": None,
+                     "probation", "transferred_from": None, "source": "api",
                      "contact_due_by": referral["contact_due_by"].isoformat()}},
         {**common, "id": uuid.uuid4(), "actor_type": "system", "actor_client_id": None,
          "actor_label": "system:routing", "action": "referral.transition",
          "from_status": "received", "to_status": "assigned",
          "details": {"officer_id": str(officer), "reason": "ceiling"}},
     ]
+
+
+def consent_row(referral: dict[str, Any], data: dict[str, Any],
+                now: datetime) -> dict[str, Any]:
+    """The consent record intake writes beside the referral (issue 15.1)."""
+    scopes = data["consent"].get("scopes") or {}
+    return {"id": uuid.uuid4(), "referral_id": referral["id"],
+            "given_by_name": f"{referral['person_first_name']} {referral['person_last_name']}",
+            "recorded_by": "referrer", "recorded_by_name": referral["referrer_name"],
+            "recorded_by_organisation_id": _ids["organisation"], "recorded_by_user_id": None,
+            "recorded_by_client_id": "ceiling", "authority_id": _ids["authority"],
+            "given_at": now, "backfilled": False, "notes": data["consent"].get("notes"),
+            "texts": scopes.get("texts", True), "email": scopes.get("email", True),
+            "panels": scopes.get("panels", []), "created_at": now}
 
 
 @app.post("/referrals")
@@ -144,6 +159,7 @@ def receive() -> Response:
     with engine.begin() as connection:
         connection.execute(t["referrals"].insert(), referral)
         connection.execute(t["audit_events"].insert(), audit_rows(referral, now, officer))
+        connection.execute(t["consents"].insert(), consent_row(referral, data, now))
         connection.execute(t["domain_events"].insert(), {
             "id": uuid.uuid4(), "type": "referral.assigned", "referral_id": referral["id"],
             "occurred_at": now, "data": {"officer_id": str(officer)}})

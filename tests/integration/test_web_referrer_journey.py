@@ -280,6 +280,9 @@ def test_the_form_makes_the_referral_the_api_would_make_from_the_same_answers(cl
     assert post(client, "/referrer/new/check").status_code == 302
     made = db.session.scalars(select(Referral)).one()
     stored = intake.submission_of(made)
+    # The pages do not ask for consent's scopes: the defaults the API would record apply.
     api = ReferralSubmissionSchema().load(f.payload(consent={
-        "notes": "Agreed in supervision", "recorded_at": made.consent_recorded_at.isoformat()}))
+        "notes": "Agreed in supervision", "recorded_at": made.consent_recorded_at.isoformat(),
+        "scopes": {"texts": True, "email": True, "panels": []}}))
+    assert stored["consent"].pop("withdrawals") == []  # what the record adds: none yet
     assert stored == api

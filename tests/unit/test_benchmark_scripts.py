@@ -15,7 +15,7 @@ from flask import Flask
 from notifications.quiet_hours import in_quiet_hours
 from referral_service import config
 from referral_service.clock import LONDON
-from referral_service.models import AuditEvent, Referral
+from referral_service.models import AuditEvent, Consent, Referral
 from referral_service.models.events import DomainEvent
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -71,5 +71,8 @@ def test_the_ceiling_writes_every_column_intake_writes(benchmark_module) -> None
     assert row["person_phone"].startswith("+447")
     for audit_row in ceiling.audit_rows(row, now, "officer"):
         assert set(audit_row) == {column.name for column in AuditEvent.__table__.columns}
+    body = people.referral_body(1)
+    assert set(ceiling.consent_row(row, body, now)) == {
+        column.name for column in Consent.__table__.columns}
     assert {"id", "type", "referral_id", "occurred_at", "data"} <= {
         column.name for column in DomainEvent.__table__.columns}

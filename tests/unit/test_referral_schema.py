@@ -153,7 +153,8 @@ def test_output_has_the_same_keys_as_the_payload() -> None:
 
     assert set(result) == set(payload)
     assert set(result["referrer"]) == set(payload["referrer"])
-    assert set(result["consent"]) == set(payload["consent"])
+    # Consent's scopes are optional (the defaults apply: texts and email, no panel).
+    assert set(result["consent"]) == set(payload["consent"]) | {"scopes"}
     assert set(result["person"]) == set(payload["person"])
     assert set(result["person"]["address"]) == set(payload["person"]["address"])
     assert set(result["person"]["safe_contact"]) == set(payload["person"]["safe_contact"])
@@ -191,7 +192,7 @@ def test_a_minimal_payload_gets_every_default() -> None:
             "email": "sam.patel@example.org",
             "phone": None,
         },
-        "consent": {"given": True, "recorded_at": None, "notes": None},
+        "consent": {"given": True, "recorded_at": None, "notes": None, "scopes": None},
         "person": {
             "first_name": "Aoife",
             "last_name": "O'Neill",

@@ -42,11 +42,13 @@ def _leaves(node: Any, path: str = "") -> set[str]:
 
 def test_the_form_fills_every_field_a_referral_has() -> None:
     """Only what the referrer does not type is left out: the consent time (the moment they
-    answer yes) and the MAPPA category (the level is what housing officers act on)."""
+    answer yes), consent's scopes (the defaults, as for the API: texts and email, no panel;
+    the officer records a narrower consent by withdrawing) and the MAPPA category (the level
+    is what housing officers act on)."""
     schema_paths = _leaves(ReferralSubmissionSchema().load(_good_payload()))
     typed = _leaves(answers.payload({one.name: "yes" if one.kind == "yesno" else ""
                                      for _, one in FIELDS}))
-    assert schema_paths - typed - {"household"} == {"consent.recorded_at",
+    assert schema_paths - typed - {"household"} == {"consent.recorded_at", "consent.scopes",
                                                    "risk.mappa_category"}
 
 
